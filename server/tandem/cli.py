@@ -1,0 +1,70 @@
+"""Command line: argv -> commands. The only place that configures logging and starts the server.
+
+Each command lives in its own module under ``tandem.commands`` and registers its parser here;
+those modules import nothing heavy at the top, so ``tandem --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "tandem.commands.serve",
+    "tandem.commands.version",
+    "tandem.commands.doctor",
+    "tandem.commands.config_cmd",
+    "tandem.commands.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tandem",
+        description=(
+            "Split coding work between a strong and a cheap model: sliced context, "
+            "risk-based routing, and cost you can see before anything is sent."
+        ),
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("TANDEM_LOG_LEVEL", "WARNING"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity on stderr (default: WARNING, or $TANDEM_LOG_LEVEL)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    """Logs go to stderr only: stdout is the JSON-RPC channel when serving."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    configure_logging(args.log_level)
+    try:
+        result: int = args.run(args)
+    except KeyboardInterrupt:
+        print("tandem: interrupted", file=sys.stderr)
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

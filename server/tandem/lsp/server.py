@@ -1,0 +1,65 @@
+"""Create the Tandem language server and register every feature in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from tandem import __version__
+from tandem.settings_state import SettingsState
+
+Feature = Callable[["TandemServer"], None]
+
+
+class TandemServer(LanguageServer):
+    """The pygls server plus the state the handlers share."""
+
+    def __init__(self) -> None:
+        super().__init__("tandem", __version__)
+        self.settings_state = SettingsState()
+
+
+class ClientLogHandler(logging.Handler):
+    """Forwards Tandem's own log records to the client as ``window/logMessage``."""
+
+    LEVELS = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: TandemServer) -> None:
+        super().__init__(level=logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.server.protocol.writer is None:
+            return
+        kind = next(
+            (kind for level, kind in self.LEVELS.items() if record.levelno >= level),
+            types.MessageType.Log,
+        )
+        try:
+            self.server.window_log_message(
+                types.LogMessageParams(type=kind, message=self.format(record))
+            )
+        except Exception:  # a failing log transport must never take a handler down with it
+            self.handleError(record)
+
+
+def default_features() -> list[Feature]:
+    from tandem.lsp import lifecycle
+
+    return [lifecycle.register]
+
+
+def create_server(features: Iterable[Feature] | None = None) -> TandemServer:
+    server = TandemServer()
+    for register in default_features() if features is None else features:
+        register(server)
+    tandem_logger = logging.getLogger("tandem")
+    tandem_logger.addHandler(ClientLogHandler(server))
+    return server
