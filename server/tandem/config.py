@@ -138,7 +138,8 @@ def _default_path_rules() -> list[PathRiskRule]:
 class RiskSettings(_Section):
     path_rules: list[PathRiskRule] = Field(default_factory=_default_path_rules)
     content_signals: bool = Field(
-        default=True, description="Raise risk for SQL, subprocess/eval, crypto, locks found in code."
+        default=True,
+        description="Raise risk for SQL, subprocess/eval, crypto, locks found in code.",
     )
     medium_above_lines: int = Field(default=80, ge=1, le=1_000_000)
     high_above_lines: int = Field(default=400, ge=1, le=1_000_000)

@@ -91,7 +91,12 @@ def diagnose(loaded: LoadedSettings, workspace: Path, environ: dict[str, str]) -
             report.checks.append(Check(f"grammar {module}", True, "loaded"))
         except ImportError as error:
             report.checks.append(
-                Check(f"grammar {module}", False, str(error), "pip install " + module.replace("_", "-"))
+                Check(
+                    f"grammar {module}",
+                    False,
+                    str(error),
+                    "pip install " + module.replace("_", "-"),
+                )
             )
     path = ledger_path(loaded, workspace)
     if _writable(path):

@@ -13,7 +13,10 @@ def register(subparsers: SubParsers) -> None:
         "demo", help="run Tandem's main job on the bundled example (offline by default)"
     )
     parser.add_argument(
-        "--example", type=Path, default=None, help="example project (default: examples/projects_api)"
+        "--example",
+        type=Path,
+        default=None,
+        help="example project (default: examples/projects_api)",
     )
     parser.set_defaults(run=run)
 
