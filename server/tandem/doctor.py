@@ -40,7 +40,7 @@ class DoctorReport:
 def ledger_path(loaded: LoadedSettings, workspace: Path) -> Path:
     configured = loaded.settings.ledger.path
     if configured:
-        path = Path(os.path.expanduser(configured))
+        path = Path(configured).expanduser()
         return path if path.is_absolute() else workspace / path
     return workspace / ".tandem" / "ledger.sqlite"
 

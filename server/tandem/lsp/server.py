@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -25,7 +26,7 @@ class TandemServer(LanguageServer):
 class ClientLogHandler(logging.Handler):
     """Forwards Tandem's own log records to the client as ``window/logMessage``."""
 
-    LEVELS = {
+    LEVELS: ClassVar[dict[int, types.MessageType]] = {
         logging.ERROR: types.MessageType.Error,
         logging.WARNING: types.MessageType.Warning,
         logging.INFO: types.MessageType.Info,
