@@ -1,0 +1,1 @@
+"""A small projects API used as Tandem's demo workspace."""
