@@ -35,3 +35,14 @@ async def test_bad_initialization_options_are_reported_not_fatal(client: Languag
     await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
     message = client.messages[-1].message
     assert "budgets.small.max_usd" in message and "-5" in message
+
+
+async def test_configuration_change_applies_and_bad_values_are_reported(
+    client: LanguageClient,
+) -> None:
+    await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"tandem": {"routes": {"plan": {"low": "x"}}}})
+    )
+    await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    assert "routes.plan.low" in client.messages[-1].message
