@@ -59,8 +59,10 @@ class ModelSettings(_Section):
     price: PriceOverride | None = Field(
         default=None, description="Price per million tokens; overrides genai-prices."
     )
-    max_output_tokens: int = Field(default=4096, ge=64, le=200_000)
-    timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    max_output_tokens: int = Field(
+        default=4096, ge=64, le=200_000, description="Longest reply a step may ask for."
+    )
+    timeout_seconds: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout.")
 
     @field_validator("api_key_env")
     @classmethod
@@ -84,9 +86,9 @@ def _default_models() -> dict[str, ModelSettings]:
 class TierRoutes(_Section):
     """Model alias (or ``skip``) per risk tier for one step."""
 
-    low: str
-    medium: str
-    high: str
+    low: str = Field(description="Alias (or skip) for low-risk work.")
+    medium: str = Field(description="Alias (or skip) for medium-risk work.")
+    high: str = Field(description="Alias (or skip) for high-risk work.")
 
 
 class RouteSettings(_Section):
@@ -99,7 +101,9 @@ class RouteSettings(_Section):
         default=True,
         description="Skip review of trivial low-risk edits unless the user asks for it.",
     )
-    trivial_max_lines: int = Field(default=10, ge=0, le=10_000)
+    trivial_max_lines: int = Field(
+        default=10, ge=0, le=10_000, description="A low-risk change this small counts as trivial."
+    )
     single_model: str | None = Field(
         default=None,
         description="When set, every step runs on this alias (the baseline mode).",
@@ -136,21 +140,29 @@ def _default_path_rules() -> list[PathRiskRule]:
 
 
 class RiskSettings(_Section):
-    path_rules: list[PathRiskRule] = Field(default_factory=_default_path_rules)
+    path_rules: list[PathRiskRule] = Field(
+        default_factory=_default_path_rules,
+        description="Globs (glob, tier, reason) that set a minimum tier; defaults cover auth, "
+        "permissions, billing, payments, migrations, crypto, secrets, concurrency.",
+    )
     content_signals: bool = Field(
         default=True,
         description="Raise risk for SQL, subprocess/eval, crypto, locks found in code.",
     )
-    medium_above_lines: int = Field(default=80, ge=1, le=1_000_000)
-    high_above_lines: int = Field(default=400, ge=1, le=1_000_000)
+    medium_above_lines: int = Field(
+        default=80, ge=1, le=1_000_000, description="Lines touched above which risk is medium."
+    )
+    high_above_lines: int = Field(
+        default=400, ge=1, le=1_000_000, description="Lines touched above which risk is high."
+    )
     untested_raises_tier: bool = Field(
         default=True, description="A change with no related tests is one tier riskier."
     )
 
 
 class Budget(_Section):
-    max_tokens: int = Field(gt=0, le=100_000_000)
-    max_usd: Decimal = Field(gt=0, le=Decimal("10000"))
+    max_tokens: int = Field(gt=0, le=100_000_000, description="Tokens a task may spend.")
+    max_usd: Decimal = Field(gt=0, le=Decimal("10000"), description="Dollars a task may spend.")
 
 
 class BudgetSettings(_Section):
@@ -160,15 +172,21 @@ class BudgetSettings(_Section):
     bugfix: Budget = Budget(max_tokens=120_000, max_usd=Decimal("0.50"))
     feature: Budget = Budget(max_tokens=300_000, max_usd=Decimal("1.50"))
     risky: Budget = Budget(max_tokens=400_000, max_usd=Decimal("3.00"))
-    daily_usd: Decimal | None = Field(default=None, gt=0, le=Decimal("100000"))
+    daily_usd: Decimal | None = Field(
+        default=None, gt=0, le=Decimal("100000"), description="Dollars all tasks may spend a day."
+    )
     confirm_above_usd: Decimal | None = Field(
         default=None, ge=0, description="Ask before any step estimated above this many dollars."
     )
 
 
 class ContextSettings(_Section):
-    budget_tokens: int = Field(default=4000, ge=200, le=1_000_000)
-    max_related_tests: int = Field(default=10, ge=0, le=200)
+    budget_tokens: int = Field(
+        default=4000, ge=200, le=1_000_000, description="Token budget of a rendered slice."
+    )
+    max_related_tests: int = Field(
+        default=10, ge=0, le=200, description="Related tests kept in a slice, best first."
+    )
     max_file_bytes: int = Field(
         default=2_000_000, ge=1_000, le=100_000_000, description="Larger files are not sliced."
     )
@@ -198,8 +216,10 @@ class ExclusionSettings(_Section):
     globs: list[str] = Field(
         default_factory=_default_exclusions, description="gitignore-style patterns never sliced."
     )
-    use_gitignore: bool = True
-    use_tandemignore: bool = True
+    use_gitignore: bool = Field(default=True, description="Never slice what .gitignore ignores.")
+    use_tandemignore: bool = Field(
+        default=True, description="Never slice what .tandemignore lists."
+    )
 
 
 class LedgerSettings(_Section):
@@ -212,7 +232,10 @@ class LedgerSettings(_Section):
 class Settings(_Section):
     """The whole configuration. Every field has a default, so an empty file is valid."""
 
-    models: dict[str, ModelSettings] = Field(default_factory=_default_models)
+    models: dict[str, ModelSettings] = Field(
+        default_factory=_default_models,
+        description="Model aliases. Defaults: strong = claude-sonnet-4-6, cheap = claude-haiku-4-5",
+    )
     routes: RouteSettings = RouteSettings()
     risk: RiskSettings = RiskSettings()
     budgets: BudgetSettings = BudgetSettings()
@@ -420,3 +443,43 @@ def key_is_set(model: ModelSettings, environ: os._Environ[str] | dict[str, str])
     if model.api_key_env is None:
         return model.provider in ("fake", "openai-compatible")
     return bool(environ.get(model.api_key_env))
+
+
+def _describe_fields(
+    model: type[BaseModel], prefix: str, instance: BaseModel | None = None
+) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            nested = getattr(instance, name) if instance is not None else None
+            rows.extend(_describe_fields(annotation, path + ".", nested))
+            continue
+        kind = str(annotation).replace("typing.", "").replace("decimal.", "")
+        kind = kind.replace("<class '", "").replace("'>", "").replace("tandem.config.", "")
+        if instance is not None:
+            default = _short(getattr(instance, name))
+        elif info.is_required():
+            default = "(required)"
+        else:
+            default = _short(info.get_default(call_default_factory=True))
+        if isinstance(default, str) and len(default) > 40:
+            default = "(see schema)"
+        rows.append((path, kind, default, info.description or ""))
+    return rows
+
+
+def settings_reference_markdown() -> str:
+    """The README's configuration table, generated from the models so it cannot drift."""
+    rows = _describe_fields(Settings, "", Settings())
+    rows += [
+        (f"models.<alias>.{path}", kind, default, text)
+        for path, kind, default, text in _describe_fields(ModelSettings, "")
+    ]
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for path, kind, default, text in rows:
+        cell_kind = kind.replace("|", "\\|")
+        cell_text = text.replace("|", "\\|")
+        lines.append(f"| `{path}` | `{cell_kind}` | `{default}` | {cell_text} |")
+    return "\n".join(lines) + "\n"

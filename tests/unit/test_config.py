@@ -68,3 +68,12 @@ def test_api_key_env_must_be_a_variable_name(value: str) -> None:
 def test_committed_schema_is_current() -> None:
     committed = (ROOT / "tandem.schema.json").read_text()
     assert committed == render_json_schema(), "run: tandem config schema > tandem.schema.json"
+
+
+def test_readme_settings_reference_is_current() -> None:
+    from tandem.config import settings_reference_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- settings-reference:start")
+    block = readme[readme.index("\n", start) + 1 : readme.index("<!-- settings-reference:end")]
+    assert block == settings_reference_markdown(), "regenerate the README settings table"
