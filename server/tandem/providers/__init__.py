@@ -1,0 +1,1 @@
+"""Model providers on the official SDKs (Anthropic, OpenAI, OpenAI-compatible) and a fake one."""

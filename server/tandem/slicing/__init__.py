@@ -1,0 +1,1 @@
+"""Context slicing: the touched code units plus their related tests, parsed with tree-sitter."""

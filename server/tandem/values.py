@@ -1,0 +1,133 @@
+"""Small value types shared across layers: usage, routes, estimates and step records.
+
+They live at the bottom of the dependency stack so that, for example, the estimator can price a
+``Route`` it is given without importing the router, and the flow can hand a ``StepRecord`` to the
+ledger without the ledger knowing about the flow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StepName = Literal["plan", "draft", "review"]
+RiskTier = Literal["low", "medium", "high"]
+TaskType = Literal["small", "bugfix", "feature", "risky"]
+StepOutcome = Literal["ok", "failed", "cancelled", "over_budget", "skipped"]
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Usage(_Value):
+    """Tokens of one model call, normalised across providers.
+
+    ``input_tokens`` excludes cache reads and writes (Anthropic's convention; OpenAI's figures are
+    converted). ``reasoning_tokens`` is the part of ``output_tokens`` spent on thinking: it is
+    already included in ``output_tokens`` and is billed as output.
+    """
+
+    input_tokens: int = Field(default=0, ge=0)
+    cache_read_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
+
+    @property
+    def total_input_tokens(self) -> int:
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.total_input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+
+class Route(_Value):
+    """Which model alias runs a step (``None`` = skipped), and why."""
+
+    step: StepName
+    alias: str | None
+    provider: str | None = None
+    model: str | None = None
+    reason: str
+
+    @property
+    def skipped(self) -> bool:
+        return self.alias is None
+
+
+class StepEstimate(_Value):
+    """What a step is expected to cost before it runs.
+
+    Dollar figures are ``None`` when the model is unpriced (unknown to genai-prices and no price
+    set by the user): never a guess.
+    """
+
+    step: StepName
+    alias: str
+    provider: str
+    model: str
+    input_tokens: int = Field(ge=0)
+    output_tokens_typical: int = Field(ge=0)
+    output_tokens_max: int = Field(ge=0)
+    usd_typical: Decimal | None
+    usd_max: Decimal | None
+    input_is_calibrated_guess: bool = Field(
+        default=False,
+        description="True when no exact tokenizer exists (Anthropic): o200k count x calibration.",
+    )
+
+    @property
+    def max_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens_max
+
+
+class StepRecord(_Value):
+    """One model step as the ledger stores it: what was estimated, what really happened."""
+
+    task_id: str
+    task_type: TaskType
+    step: StepName
+    attempt_of_step: int = Field(default=1, ge=1, description="2 for the second draft/review.")
+    provider: str
+    model: str
+    alias: str
+    prompt_version: str
+    risk_tier: RiskTier
+    usage: Usage
+    cost_usd: Decimal | None
+    latency_ms: int = Field(ge=0)
+    attempts: int = Field(ge=0, description="HTTP attempts including retries.")
+    outcome: StepOutcome
+    error: str | None = None
+    estimate: StepEstimate | None = None
+    findings: dict[str, int] = Field(
+        default_factory=dict, description="Review findings by severity (blocking, major, ...)."
+    )
+    draft_accepted: bool | None = None
+    started_at: datetime
+    trial_id: str | None = None
+    mode: str = Field(default="split", description="split | strong | cheap (trials).")
+
+
+class StepRecorder(Protocol):
+    """Where the flow sends each finished (or failed) step. The ledger implements it."""
+
+    def record_step(self, record: StepRecord) -> None: ...
+
+    def task_spend(self, task_id: str) -> tuple[int, Decimal]:
+        """Tokens and dollars already spent by a task (for budget checks)."""
+        ...
