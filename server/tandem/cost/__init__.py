@@ -1,0 +1,1 @@
+"""Cost: offline token counting, prices and estimates."""
