@@ -89,6 +89,11 @@ class StepEstimate(_Value):
         default=False,
         description="True when no exact tokenizer exists (Anthropic): o200k count x calibration.",
     )
+    input_tokens_counted: int | None = Field(
+        default=None,
+        ge=0,
+        description="The offline count before calibration; the ledger learns calibration from it.",
+    )
 
     @property
     def max_tokens(self) -> int:
