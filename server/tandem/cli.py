@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.doctor",
     "tandem.commands.config_cmd",
     "tandem.commands.demo",
+    "tandem.commands.report",
+    "tandem.commands.ledger_cmd",
 )
 
 
