@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import statistics
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -362,7 +363,7 @@ class Ledger:
                 raise translated from error
             return self._open_read_only(busy_timeout_ms, error)
         try:
-            self._use_wal(db)
+            self._use_wal(db, busy_timeout_ms)
             db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as error:
             db.close()
@@ -402,17 +403,28 @@ class Ledger:
         self.read_only_reason = str(cause)
         return db
 
-    def _use_wal(self, db: sqlite3.Connection) -> None:
-        try:
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        except sqlite3.Error as error:
-            if not isinstance(_translate(error, self.path), LedgerReadOnly):
-                raise
-            # A read-only ledger can still be read (reports); writes will say why they fail.
-            logger.warning("ledger %s is read-only: %s", self.path, error)
+    def _use_wal(self, db: sqlite3.Connection, busy_timeout_ms: int) -> None:
+        if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return  # WAL is persistent: set once by whoever created the file
+        # Switching needs an exclusive lock and SQLite does not always wait for it with the busy
+        # handler (two processes creating the ledger at once), so wait here.
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.Error as error:
+                translated = _translate(error, self.path)
+                if isinstance(translated, LedgerLocked) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                if not isinstance(translated, LedgerReadOnly):
+                    raise
+                # A read-only ledger can still be read (reports); writes say why they fail.
+                logger.warning("ledger %s is read-only: %s", self.path, error)
+                return
+            if str(mode).lower() != "wal":
+                logger.warning("ledger %s: journal mode is %s, not WAL", self.path, mode)
             return
-        if str(mode).lower() != "wal":
-            logger.warning("ledger %s: journal mode is %s, not WAL", self.path, mode)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
