@@ -164,3 +164,25 @@ def test_parse_modes() -> None:
     assert parse_modes("cheap,split") == ("split", "cheap")
     with pytest.raises(TrialInputError, match="split, strong, cheap"):
         parse_modes("split,turbo")
+
+
+def test_cli_trial_with_a_missing_test_command_exits_2_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tandem.cli import main
+
+    task = make_task(tmp_path, "no-such-test-runner")
+    assert main(["trial", str(task), "--ledger", str(tmp_path / "l.sqlite")]) == 2
+    assert "no-such-test-runner" in capsys.readouterr().err
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_cli_trial_rejects_bad_modes_and_repeat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tandem.cli import main
+
+    task = str(make_task(tmp_path))
+    assert main(["trial", task, "--modes", "fast"]) == 2
+    assert main(["trial", task, "--repeat", "0"]) == 2
+    assert "--repeat" in capsys.readouterr().err
