@@ -83,11 +83,19 @@ def _error_code(body: object) -> str:
     return ""
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    seen = exc
-    while seen.__cause__ is not None:
-        seen = seen.__cause__
-    return seen
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    # httpx2 and the transport core below it each have a ConnectError; match by name so both count
+    return any(
+        isinstance(link, ConnectionRefusedError) or type(link).__name__ == "ConnectError"
+        for link in _causes(exc)
+    )
 
 
 def classify(
@@ -106,16 +114,13 @@ def classify(
 
 
 def _connection(exc: Exception, ctx: CallContext) -> Transient | ProviderFailure:
-    import httpx2
-
-    cause = _root_cause(exc)
-    if isinstance(cause, httpx2.ConnectError | ConnectionRefusedError):
+    if _could_not_connect(exc):
         if is_local(ctx.base_url):
             hint = f"is the local server at {ctx.base_url} running?"
         else:
             hint = f"check the network and {ctx.setting('base_url')} ({ctx.base_url})"
         return ctx.failure("connection", f"could not connect to {ctx.base_url}: {hint}")
-    detail = type(cause).__name__
+    detail = type(_causes(exc)[-1]).__name__
     return Transient("connection", f"connection to {ctx.provider} was lost ({detail})")
 
 
