@@ -21,6 +21,7 @@ FailureKind = Literal[
     "truncated",  # the reply hit the output limit
     "invalid_reply",  # not JSON or failed the schema (after one repair attempt)
     "cancelled",
+    "bad_request",  # any other 4xx the server refused (e.g. a schema it cannot serve)
 ]
 
 

@@ -1,0 +1,161 @@
+"""What a whole task should cost before anything is sent: route and estimate per step, and the
+same task on the all-strong baseline.
+
+The plan prompt is rendered exactly as it would be sent. The draft and review prompts depend on
+replies that do not exist yet, so they are rendered with the plan the slice implies and an empty
+diff, and the missing parts are added as tokens: the plan's typical size (for draft and review)
+and the draft's typical size (the diff the reviewer would read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tandem.budget import BudgetCheck, check_budget, classify_task_type
+from tandem.config import ModelSettings, Settings
+from tandem.cost.estimate import EstimateHistory, TaskEstimate, estimate_step, estimate_task
+from tandem.cost.prices import price_usage
+from tandem.cost.tokens import count_tokens
+from tandem.edits import take_snapshot
+from tandem.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
+from tandem.prompts import load_prompt, render
+from tandem.risk import Risk
+from tandem.routing import baseline_routes, route_task
+from tandem.slicing.result import Anchor, Slice
+from tandem.stepinputs import draft_values, plan_values, review_values, scope_paths
+from tandem.values import Route, StepEstimate, StepName, TaskType, Usage
+
+
+@dataclass(frozen=True)
+class FlowEstimate:
+    risk: Risk
+    lines_touched: int
+    task_type: TaskType
+    routes: dict[StepName, Route]
+    estimate: TaskEstimate
+    budget: BudgetCheck
+
+
+def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> StepEstimate:
+    if extra <= 0:
+        return estimate
+    tokens = estimate.input_tokens + extra
+    return estimate.model_copy(
+        update={
+            "input_tokens": tokens,
+            "usd_typical": price_usage(
+                model, Usage(input_tokens=tokens, output_tokens=estimate.output_tokens_typical)
+            ),
+            "usd_max": price_usage(
+                model, Usage(input_tokens=tokens, output_tokens=estimate.output_tokens_max)
+            ),
+        }
+    )
+
+
+def _prompts(task: Task, context: Slice, repo: Path) -> dict[StepName, tuple[str, str, int]]:
+    """(system, user, tokens of the stand-in plan to take off) for each step."""
+    from tandem.flow import plan_from_slice
+
+    plan = plan_from_slice(task, context)
+    snapshot = take_snapshot(repo, scope_paths(plan) | {t.path for t in context.tests})
+    rendered_plan = render(load_prompt("plan"), plan_values(task, context))
+    draft = render(load_prompt("draft"), draft_values(plan, snapshot, context))
+    empty = Draft(reply=DraftReply(edits=[], notes=[]))
+    review = render(load_prompt("review"), review_values(plan, empty, context, snapshot))
+    stand_in = count_tokens(plan_markdown(plan))
+    return {
+        "plan": (rendered_plan.system, rendered_plan.user, 0),
+        "draft": (draft.system, draft.user, -stand_in),
+        "review": (review.system, review.user, -stand_in),
+    }
+
+
+_OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "review": ReviewReply}
+
+
+def _estimates(
+    routes: dict[StepName, Route],
+    settings: Settings,
+    prompts: dict[StepName, tuple[str, str, int]],
+    history: EstimateHistory | None,
+) -> list[StepEstimate]:
+    estimates: dict[StepName, StepEstimate] = {}
+    for step, route in routes.items():
+        if route.alias is None:
+            continue
+        model = settings.models[route.alias]
+        system, user, plan_offset = prompts[step]
+        estimate = estimate_step(
+            step,
+            route.alias,
+            model,
+            system=system,
+            user=user,
+            output_schema=_OUTPUT[step].model_json_schema(),
+            history=history,
+        )
+        extra = 0
+        if step in ("draft", "review"):
+            plan = estimates.get("plan")
+            extra += max(0, (plan.output_tokens_typical if plan else 0) + plan_offset)
+        if step == "review":
+            draft = estimates.get("draft")
+            extra += draft.output_tokens_typical if draft else 0
+        estimates[step] = _plus_input(estimate, model, extra)
+    return list(estimates.values())
+
+
+def estimate_flow(
+    settings: Settings,
+    repo: Path,
+    request: str,
+    anchor: Anchor,
+    context: Slice,
+    *,
+    task_type: TaskType | None = None,
+    history: EstimateHistory | None = None,
+    review_requested: bool = False,
+) -> FlowEstimate:
+    """Routes, per-step estimates, totals and the baseline for a task; nothing is sent."""
+    from tandem.flow import assess_slice
+
+    risk, lines = assess_slice(repo, context, settings)
+    chosen = task_type or classify_task_type(request, risk.tier, lines)
+    task = Task(
+        task_id="estimate",
+        request=request,
+        anchor=anchor,
+        task_type=chosen,
+        risk_tier=risk.tier,
+        risk_reasons=risk.messages,
+        repo=str(repo),
+    )
+    prompts = _prompts(task, context, repo)
+    routes = route_task(risk.tier, settings, lines_touched=lines, review_requested=review_requested)
+    steps = _estimates(routes, settings, prompts, history)
+    baseline = _estimates(baseline_routes(settings), settings, prompts, history)
+    total = estimate_task(steps, baseline)
+    whole = StepEstimate(
+        step="plan",
+        alias="task",
+        provider="-",
+        model="-",
+        input_tokens=total.input_tokens,
+        output_tokens_typical=total.output_tokens_typical,
+        output_tokens_max=total.output_tokens_max,
+        usd_typical=total.usd_typical,
+        usd_max=total.usd_max,
+    )
+    budget = check_budget(chosen, settings.budgets, whole, (0, Decimal(0)))
+    return FlowEstimate(
+        risk=risk,
+        lines_touched=lines,
+        task_type=chosen,
+        routes=routes,
+        estimate=total,
+        budget=budget,
+    )

@@ -1,0 +1,175 @@
+"""Turn an SDK exception into a retry verdict or a ``ProviderFailure`` the user can act on.
+
+The Anthropic and OpenAI SDKs share the shape of their errors (``APIStatusError`` with a status
+code, response and body; ``APITimeoutError``; ``APIConnectionError`` wrapping the httpx2 cause),
+so one classifier serves both, given the SDK's exception classes. Messages name the key
+*variable* and the provider, never the key; any echo of the key in a server message is masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from tandem.providers.base import ProviderFailure
+from tandem.providers.retry import Transient, format_seconds, parse_retry_after
+
+_TOO_LONG_MARKERS = (
+    "prompt is too long",
+    "context_length_exceeded",
+    "context length",
+    "maximum context",
+    "too many tokens",
+    "request too large",
+)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who was called, so messages can say which provider, model, key variable and endpoint."""
+
+    provider: str  # "anthropic", "openai", "openai-compatible"
+    model: str
+    alias: str
+    key_env: str | None
+    base_url: str
+    api_key: str | None  # only to mask an echo of it; never printed
+    timeout_s: float
+
+    def setting(self, name: str) -> str:
+        return f"models.{self.alias}.{name}" if self.alias else name
+
+    def mask(self, text: str) -> str:
+        if self.api_key and len(self.api_key) >= 8 and self.api_key in text:
+            text = text.replace(self.api_key, "***")
+        return text
+
+    def failure(self, kind: Any, message: str) -> ProviderFailure:
+        return ProviderFailure(kind, self.mask(message), self.provider, self.model)
+
+
+@dataclass(frozen=True)
+class SdkErrors:
+    """The three exception classes of one SDK that the classifier needs."""
+
+    status_error: type[Exception]
+    timeout_error: type[Exception]
+    connection_error: type[Exception]
+
+
+def is_local(base_url: str) -> bool:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
+
+
+def server_message(body: object, fallback: str) -> str:
+    """The human part of an error body (``{"error": {"message": ...}}`` in both APIs)."""
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
+            return str(inner["message"])[:300]
+        if isinstance(inner, str):
+            return inner[:300]
+    return fallback[:300]
+
+
+def _error_code(body: object) -> str:
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            return str(inner.get("code") or inner.get("type") or "")
+    return ""
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    # httpx2 and the transport core below it each have a ConnectError; match by name so both count
+    return any(
+        isinstance(link, ConnectionRefusedError) or type(link).__name__ == "ConnectError"
+        for link in _causes(exc)
+    )
+
+
+def classify(
+    exc: Exception, errors: SdkErrors, ctx: CallContext, now: Callable[[], float]
+) -> Transient | ProviderFailure:
+    """Retry verdict for transient trouble; a final, explained failure for everything else."""
+    if isinstance(exc, errors.timeout_error):
+        return Transient(
+            "timeout", f"{ctx.provider} did not answer within {format_seconds(ctx.timeout_s)}"
+        )
+    if isinstance(exc, errors.connection_error):
+        return _connection(exc, ctx)
+    if isinstance(exc, errors.status_error):
+        return _status(exc, ctx, now)
+    return ctx.failure("bad_request", f"unexpected error from the {ctx.provider} SDK: {exc!r}")
+
+
+def _connection(exc: Exception, ctx: CallContext) -> Transient | ProviderFailure:
+    if _could_not_connect(exc):
+        if is_local(ctx.base_url):
+            hint = f"is the local server at {ctx.base_url} running?"
+        else:
+            hint = f"check the network and {ctx.setting('base_url')} ({ctx.base_url})"
+        return ctx.failure("connection", f"could not connect to {ctx.base_url}: {hint}")
+    detail = type(_causes(exc)[-1]).__name__
+    return Transient("connection", f"connection to {ctx.provider} was lost ({detail})")
+
+
+def _status(
+    exc: Exception, ctx: CallContext, now: Callable[[], float]
+) -> Transient | ProviderFailure:
+    status = int(getattr(exc, "status_code", 0))
+    body = getattr(exc, "body", None)
+    said = ctx.mask(server_message(body, str(exc)))
+    response = getattr(exc, "response", None)
+    headers: Mapping[str, str] = getattr(response, "headers", {}) or {}
+    if status in (401, 403):
+        if ctx.key_env:
+            what = f"the key in {ctx.key_env} was rejected by {ctx.provider}"
+            fix = (
+                f"check that {ctx.key_env} holds a valid {ctx.provider} key "
+                f"with access to {ctx.model}"
+            )
+        else:
+            what = f"the server at {ctx.base_url} asks for a key"
+            fix = f"set {ctx.setting('api_key_env')} to the name of a variable holding it"
+        return ctx.failure("auth", f"{what} (HTTP {status}: {said}); {fix}")
+    if status == 404:
+        return ctx.failure(
+            "not_found",
+            f"model {ctx.model!r} was not found at {ctx.base_url} (HTTP 404: {said}); check "
+            f"{ctx.setting('model')}"
+            + ("" if "api." in ctx.base_url else " and the base_url path"),
+        )
+    lowered = f"{said} {_error_code(body)}".lower()
+    if status == 413 or (status == 400 and any(m in lowered for m in _TOO_LONG_MARKERS)):
+        return ctx.failure(
+            "too_large",
+            f"the request is too large for {ctx.model} (HTTP {status}: {said}); lower "
+            "context.budget_tokens or narrow the request",
+        )
+    if status == 429:
+        return Transient(
+            "rate_limited",
+            f"rate limited by {ctx.provider} (HTTP 429)",
+            parse_retry_after(headers, now()),
+        )
+    if status == 408:
+        return Transient("timeout", f"{ctx.provider} timed out the request (HTTP 408)")
+    if status >= 500:
+        label = "overloaded" if status == 529 else "server error"
+        return Transient(
+            "overloaded",
+            f"{ctx.provider} {label} (HTTP {status})",
+            parse_retry_after(headers, now()),
+        )
+    return ctx.failure("bad_request", f"{ctx.provider} refused the request (HTTP {status}: {said})")

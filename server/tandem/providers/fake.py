@@ -1,0 +1,183 @@
+"""FakeProvider: a clearly labelled TEST and OFFLINE-DEMO tool that replays queued replies.
+
+It never talks to a model. Every reply it returns carries ``is_fake=True`` and provider
+``"fake"`` so whatever shows it (CLI, editor, ledger) can say so. Replies are queued per step
+(``{"plan": [...], "draft": [...], "review": [...]}``) or in one shared queue; each entry is a dict
+(sent as its JSON), a string (the raw reply text, which may be deliberately invalid), or a
+``ProviderFailure`` to raise. In a JSON file a failure is written as
+``{"$failure": {"kind": "rate_limited", "message": "..."}}``. Usage is counted with the offline
+o200k tokenizer on the request and reply text, so demo numbers are realistic, not invented.
+The same one-repair rule as the real providers applies: an invalid reply consumes the next
+queued entry as the repair attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import BaseModel
+
+from tandem.cost.tokens import count_tokens
+from tandem.providers.base import (
+    FailureKind,
+    ModelReply,
+    ModelRequest,
+    ProgressReport,
+    ProviderFailure,
+)
+from tandem.providers.retry import report
+from tandem.providers.structured import describe_validation_error, repair_prompt
+from tandem.values import Usage
+
+FakeReply = Mapping[str, Any] | str | ProviderFailure
+FakeReplies = Mapping[str, Iterable[FakeReply]] | Iterable[FakeReply]
+
+SHARED_QUEUE = "*"
+FAILURE_KEY = "$failure"
+
+
+class FakeRepliesError(ValueError):
+    """A replies file that cannot be used, with what is wrong and where."""
+
+
+class FakeProvider:
+    """Replays queued replies; for tests and the offline demo only (``is_fake`` is True)."""
+
+    name = "fake"
+    is_fake = True
+
+    def __init__(self, replies: FakeReplies = (), *, model: str = "fake-model") -> None:
+        self.model = model
+        self._queues: dict[str, deque[FakeReply]] = {}
+        if isinstance(replies, Mapping):
+            for step, entries in replies.items():
+                self._queues[str(step)] = deque(entries)
+        else:
+            self._queues[SHARED_QUEUE] = deque(replies)
+        self.requests: list[ModelRequest] = []  # what was asked, for tests to inspect
+
+    def __repr__(self) -> str:
+        return f"FakeProvider(model={self.model!r}, queued={self.remaining()})"
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, model: str = "fake-model") -> FakeProvider:
+        """Load ``{"plan": [...], "draft": [...], "review": [...]}`` (or a plain list)."""
+        source = Path(path)
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise FakeRepliesError(f"cannot read fake replies {source}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise FakeRepliesError(
+                f"fake replies {source} is not JSON (line {exc.lineno}: {exc.msg})"
+            ) from exc
+        if isinstance(data, list):
+            return cls([_entry(item, source, "[]") for item in data], model=model)
+        if not isinstance(data, dict):
+            raise FakeRepliesError(
+                f"fake replies {source} must be an object keyed by step or a list"
+            )
+        queues: dict[str, list[FakeReply]] = {}
+        for step, items in data.items():
+            if not isinstance(items, list):
+                raise FakeRepliesError(f"fake replies {source}: {step!r} must be a list of replies")
+            queues[step] = [_entry(item, source, step) for item in items]
+        return cls(queues, model=model)
+
+    def remaining(self) -> dict[str, int]:
+        return {step: len(queue) for step, queue in self._queues.items()}
+
+    def _next(self, step: str) -> FakeReply:
+        queue = self._queues.get(step) or self._queues.get(SHARED_QUEUE)
+        if not queue:
+            raise ProviderFailure(
+                "bad_request",
+                f"the fake provider has no reply queued for step {step or '(unnamed)'!r}; add "
+                "one to the replies file",
+                self.name,
+                self.model,
+                attempts=0,
+            )
+        return queue.popleft()
+
+    async def complete(
+        self, request: ModelRequest, progress: ProgressReport | None = None
+    ) -> ModelReply:
+        self.requests.append(request)
+        spent = Usage()
+        conversation = f"{request.system}\n{request.user}"
+        for attempt in (1, 2):
+            entry = self._next(request.step)
+            if isinstance(entry, ProviderFailure):
+                raise ProviderFailure(
+                    entry.kind,
+                    entry.message,
+                    self.name,
+                    self.model,
+                    attempts=attempt,
+                    usage=spent + entry.usage,
+                    raw_text=entry.raw_text,
+                )
+            text = entry if isinstance(entry, str) else json.dumps(entry)
+            spent = spent + Usage(
+                input_tokens=count_tokens(conversation), output_tokens=count_tokens(text)
+            )
+            try:
+                parsed: BaseModel = request.output_type.model_validate_json(text)
+            except ValueError as exc:
+                problem = describe_validation_error(exc)
+                if attempt == 2:
+                    raise ProviderFailure(
+                        "invalid_reply",
+                        f"the reply did not fit the {request.output_type.__name__} schema after "
+                        f"one repair attempt: {problem}",
+                        self.name,
+                        self.model,
+                        attempts=attempt,
+                        usage=spent,
+                        raw_text=text,
+                    ) from exc
+                await report(progress, "fake reply did not fit the schema; replaying the next one")
+                conversation = f"{conversation}\n{text}\n{repair_prompt(problem)}"
+                continue
+            return ModelReply(
+                parsed=parsed,
+                raw_text=text,
+                usage=spent,
+                attempts=attempt,
+                latency_ms=0,
+                provider=self.name,
+                model=self.model,
+                is_fake=True,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _entry(item: object, source: Path, step: str) -> FakeReply:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict) and FAILURE_KEY in item:
+        spec = item[FAILURE_KEY]
+        kinds = get_args(FailureKind)
+        if not isinstance(spec, dict) or spec.get("kind") not in kinds:
+            raise FakeRepliesError(
+                f"fake replies {source}: a {FAILURE_KEY} in {step!r} needs a kind, one of "
+                + ", ".join(kinds)
+            )
+        return ProviderFailure(
+            spec["kind"],
+            str(spec.get("message") or f"simulated {spec['kind']} failure"),
+            "fake",
+            "fake-model",
+            raw_text=spec.get("raw_text"),
+        )
+    if isinstance(item, dict):
+        return item
+    raise FakeRepliesError(
+        f"fake replies {source}: entries in {step!r} must be objects or strings, not "
+        f"{type(item).__name__}"
+    )

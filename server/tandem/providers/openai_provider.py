@@ -1,0 +1,91 @@
+"""OpenAI Responses API through the official ``openai`` SDK, with structured output.
+
+``responses.parse(..., text_format=Model)`` builds the strict JSON schema request; we call it
+through ``with_raw_response`` so that the wire body (usage, status, text) is read first and the
+SDK's parser runs afterwards: a reply that fails the schema or stops at ``max_output_tokens``
+still reports what it cost. ``store=False``: nothing is kept server-side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tandem.providers.base import ModelRequest
+from tandem.providers.errors import SdkErrors
+from tandem.providers.structured import RawReply, SdkProvider, Turn, body_of, messages_for
+from tandem.providers.usage import responses_usage
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def openai_errors() -> SdkErrors:
+    import openai
+
+    return SdkErrors(
+        status_error=openai.APIStatusError,
+        timeout_error=openai.APITimeoutError,
+        connection_error=openai.APIConnectionError,
+    )
+
+
+def responses_text(body: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The output text and any refusal of a Responses API body."""
+    texts: list[str] = []
+    refusals: list[str] = []
+    for item in body.get("output") or []:
+        if not isinstance(item, Mapping) or item.get("type") != "message":
+            continue
+        for part in item.get("content") or []:
+            if not isinstance(part, Mapping):
+                continue
+            if part.get("type") == "output_text":
+                texts.append(str(part.get("text") or ""))
+            elif part.get("type") == "refusal":
+                refusals.append(str(part.get("refusal") or ""))
+    return "".join(texts), ("; ".join(refusals) or None)
+
+
+class OpenAIProvider(SdkProvider):
+    name = "openai"
+    default_base_url = OPENAI_BASE_URL
+
+    def _make_client(self, api_key: str) -> tuple[Any, SdkErrors]:
+        import openai
+
+        client = openai.AsyncOpenAI(
+            api_key=api_key,  # explicit: the SDK would otherwise read OPENAI_API_KEY
+            base_url=self.base_url,
+            timeout=self._timeout_s,
+            max_retries=0,  # every retry goes through tandem.providers.retry, visibly
+            http_client=self._http_client,
+        )
+        return client, openai_errors()
+
+    async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
+        raw = await client.responses.with_raw_response.parse(
+            model=self.model,
+            instructions=request.system,
+            input=messages_for(turns),
+            max_output_tokens=request.max_output_tokens,
+            text_format=request.output_type,
+            store=False,
+        )
+        body = body_of(raw.http_response.json())
+        text, refusal = responses_text(body)
+        details = body.get("incomplete_details")
+        reason = details.get("reason") if isinstance(details, Mapping) else None
+        truncated = body.get("status") == "incomplete" and reason == "max_output_tokens"
+        if body.get("status") == "incomplete" and reason == "content_filter":
+            refusal = refusal or "the reply was stopped by the content filter"
+
+        async def parse() -> Any:
+            return raw.parse().output_parsed
+
+        return RawReply(
+            text=text,
+            usage=responses_usage(body_of(body.get("usage"))),
+            truncated=truncated,
+            refusal=refusal,
+            parse=parse,
+        )

@@ -1,0 +1,247 @@
+"""The structured-call loop every SDK provider shares: retries, truncation, one repair attempt.
+
+A provider family supplies only how to send a conversation through its SDK and read the reply
+(``SdkProvider._send``); this module decides what happens next. Transient HTTP trouble goes
+through the ``Retrier``; a reply cut off by the output limit fails as ``truncated``; a reply that
+is not valid JSON or fails the schema gets ONE repair turn (the bad reply and the validation error
+are sent back), then fails as ``invalid_reply`` with the raw text. The usage of every attempt,
+failed ones included, is summed so the ledger can record what was really spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from tandem.providers.base import ModelReply, ModelRequest, ProgressReport, ProviderFailure
+from tandem.providers.errors import CallContext, SdkErrors, classify
+from tandem.providers.retry import Clock, Retrier, RetryPolicy, Sleep, report
+from tandem.values import Usage
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """What came back from one successful HTTP call, before schema validation."""
+
+    text: str
+    usage: Usage
+    truncated: bool
+    refusal: str | None
+    parse: Callable[[], Awaitable[BaseModel | None]]  # the SDK's own parser; may raise
+
+
+def repair_prompt(error: str) -> str:
+    return (
+        "Your previous reply could not be used: it is not valid JSON for the required schema.\n"
+        f"Validation error:\n{error}\n\n"
+        "Reply again with only the JSON object that matches the schema, nothing else."
+    )
+
+
+def describe_validation_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        lines = []
+        for error in exc.errors(include_url=False)[:10]:
+            where = ".".join(str(part) for part in error["loc"]) or "(root)"
+            lines.append(f"- {where}: {error['msg']}")
+        return "\n".join(lines)
+    return str(exc)[:500]
+
+
+def _with_spend(failure: ProviderFailure, usage: Usage, attempts: int) -> ProviderFailure:
+    return ProviderFailure(
+        failure.kind,
+        failure.message,
+        failure.provider,
+        failure.model,
+        attempts=attempts,
+        usage=usage,
+        raw_text=failure.raw_text,
+    )
+
+
+class SdkProvider(ABC):
+    """A provider on an official SDK; subclasses build the client and send one conversation."""
+
+    name: str
+    is_fake: bool = False
+    default_base_url: str
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        alias: str = "",
+        api_key: str | None,
+        key_env: str | None,
+        base_url: str | None = None,
+        timeout_s: float = 120.0,
+        http_client: Any = None,
+        policy: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.time,
+    ) -> None:
+        self.model = model
+        self.alias = alias
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self._api_key = api_key
+        self._key_env = key_env
+        self._timeout_s = timeout_s
+        self._http_client = http_client
+        self._policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._client: Any = None
+        self._errors: SdkErrors | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+    @property
+    def context(self) -> CallContext:
+        return CallContext(
+            provider=self.name,
+            model=self.model,
+            alias=self.alias,
+            key_env=self._key_env,
+            base_url=self.base_url,
+            api_key=self._api_key,
+            timeout_s=self._timeout_s,
+        )
+
+    @abstractmethod
+    def _make_client(self, api_key: str) -> tuple[Any, SdkErrors]:
+        """Build the async SDK client (max_retries=0, explicit key/base_url/timeout)."""
+
+    @abstractmethod
+    async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
+        """One HTTP call through the SDK; SDK exceptions propagate to the classifier."""
+
+    def _missing_key(self) -> ProviderFailure | None:
+        if self._api_key:
+            return None
+        if self._key_env:
+            message = (
+                f"set {self._key_env} to your {self.name} API key "
+                f"(named by {self.context.setting('api_key_env')})"
+            )
+        else:
+            message = (
+                f"no key variable configured for this {self.name} model: set "
+                f"{self.context.setting('api_key_env')} to the name of the variable holding the key"
+            )
+        return ProviderFailure("auth", message, self.name, self.model, attempts=0)
+
+    def _ensure_client(self) -> tuple[Any, SdkErrors]:
+        if self._client is None or self._errors is None:
+            self._client, self._errors = self._make_client(self._api_key or "")
+        return self._client, self._errors
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def complete(
+        self, request: ModelRequest, progress: ProgressReport | None = None
+    ) -> ModelReply:
+        missing = self._missing_key()
+        if missing is not None:
+            raise missing
+        client, errors = self._ensure_client()
+        ctx = self.context
+        retrier = Retrier(self._policy, self.name, self.model, sleep=self._sleep, clock=self._clock)
+        started = time.monotonic()
+        turns = [Turn("user", request.user)]
+        spent = Usage()
+        repaired = False
+
+        def classifier(exc: Exception) -> Any:
+            return classify(exc, errors, ctx, self._clock)
+
+        while True:
+            try:
+                send = functools.partial(self._send, client, request, list(turns))
+                raw = await retrier.call(send, classifier, progress)
+            except ProviderFailure as failure:
+                raise _with_spend(failure, spent, retrier.attempts) from failure.__cause__
+            spent = spent + raw.usage
+            if raw.truncated:
+                raise ProviderFailure(
+                    "truncated",
+                    f"the reply hit the output limit of {request.max_output_tokens} tokens; raise "
+                    f"{ctx.setting('max_output_tokens')} or narrow the request",
+                    self.name,
+                    self.model,
+                    attempts=retrier.attempts,
+                    usage=spent,
+                    raw_text=raw.text,
+                )
+            parsed, problem = await self._validate(raw, request)
+            if parsed is not None:
+                return ModelReply(
+                    parsed=parsed,
+                    raw_text=raw.text,
+                    usage=spent,
+                    attempts=retrier.attempts,
+                    latency_ms=int((time.monotonic() - started) * 1000),
+                    provider=self.name,
+                    model=self.model,
+                )
+            if repaired:
+                raise ProviderFailure(
+                    "invalid_reply",
+                    f"the reply did not fit the {request.output_type.__name__} schema after one "
+                    f"repair attempt: {problem}",
+                    self.name,
+                    self.model,
+                    attempts=retrier.attempts,
+                    usage=spent,
+                    raw_text=raw.text,
+                )
+            repaired = True
+            await report(
+                progress,
+                f"{self.name} reply did not fit the {request.output_type.__name__} schema; "
+                "asking once more with the validation error",
+            )
+            turns = [
+                *turns,
+                Turn("assistant", raw.text or "(empty reply)"),
+                Turn("user", repair_prompt(problem)),
+            ]
+
+    @staticmethod
+    async def _validate(raw: RawReply, request: ModelRequest) -> tuple[BaseModel | None, str]:
+        if raw.refusal:
+            return None, f"the model refused: {raw.refusal[:300]}"
+        try:
+            parsed = await raw.parse()
+        except ValueError as exc:  # pydantic.ValidationError (bad JSON or schema) is a ValueError
+            return None, describe_validation_error(exc)
+        if parsed is None:
+            return None, "the reply had no text"
+        if not isinstance(parsed, request.output_type):
+            return None, f"the reply parsed as {type(parsed).__name__}"
+        return parsed, ""
+
+
+def messages_for(turns: list[Turn]) -> list[dict[str, str]]:
+    return [{"role": turn.role, "content": turn.text} for turn in turns]
+
+
+def body_of(data: object) -> Mapping[str, Any]:
+    return data if isinstance(data, Mapping) else {}

@@ -1,0 +1,139 @@
+"""What each step's prompt is filled with, taken from the handoff, the slice and the snapshot.
+
+The planner sees the request, the risk and the slice (touched units, related tests, callee
+signatures). The drafter sees the approved plan and the exact current code of the units in scope
+(never whole files: for a scoped file without named units, only its import header and the names
+of its units). The reviewer sees the plan, the diff, refused edits and the related tests.
+"""
+
+from __future__ import annotations
+
+from tandem.edits import FileSnapshot, Snapshot
+from tandem.handoff import Draft, PlanReply, Review, Task, plan_markdown, split_unit_id, unit_id
+from tandem.slicing.result import Slice
+
+HEADER_LINES = 30
+"""At most this many lines of a scoped file's header (its imports) are shown to the drafter."""
+
+
+def _bullets(items: list[str], empty: str = "(none)") -> str:
+    return "\n".join(f"- {item}" for item in items) if items else empty
+
+
+def _lines(text: str, start: int, end: int) -> str:
+    return "".join(text.splitlines(keepends=True)[start - 1 : end])
+
+
+def _fenced(title: str, code: str) -> str:
+    fence = "````" if "```" in code else "```"
+    body = code if code.endswith("\n") else code + "\n"
+    return f"### {title}\n{fence}\n{body}{fence}"
+
+
+def plan_values(task: Task, context: Slice) -> dict[str, str]:
+    units = [
+        f"{unit_id(u.path, u.name)} ({u.kind}, lines {u.start_line}-{u.end_line})"
+        for u in context.touched
+    ]
+    tests = [f"{unit_id(t.path, t.name)} ({t.reason})" for t in context.tests]
+    reasons = _bullets(task.risk_reasons, "")
+    return {
+        "request": task.request,
+        "task_type": task.task_type,
+        "risk_tier": task.risk_tier,
+        "risk_reasons": f"Why:\n{reasons}" if reasons else "",
+        "units": _bullets(units),
+        "tests": _bullets(tests),
+        "context": context.text or "(no code context)",
+    }
+
+
+def scope_paths(plan: PlanReply) -> set[str]:
+    return set(plan.scope.files) | {split_unit_id(unit)[0] for unit in plan.scope.units}
+
+
+def _file_header(file: FileSnapshot) -> str:
+    text = file.text or ""
+    first = min((unit.start_line for unit in file.units), default=HEADER_LINES + 1)
+    return _lines(text, 1, min(first - 1, HEADER_LINES))
+
+
+def scoped_code(plan: PlanReply, snapshot: Snapshot) -> str:
+    """The current code of every unit in scope; headers and unit names of other scoped files."""
+    blocks: list[str] = []
+    named_files: set[str] = set()
+    for target in plan.scope.units:
+        path, name = split_unit_id(target)
+        named_files.add(path)
+        file = snapshot.get(path)
+        unit = file.unit(name) if name else None
+        if file.text is None or unit is None:
+            blocks.append(f"### {target}\n(not found in the current code: a new unit)")
+            continue
+        code = _lines(file.text, unit.start_line, unit.end_line)
+        blocks.append(_fenced(f"{target} (lines {unit.start_line}-{unit.end_line})", code))
+    for path in sorted(set(plan.scope.files) - named_files):
+        file = snapshot.get(path)
+        if file.text is None:
+            blocks.append(f"### {path}\n(does not exist yet)")
+            continue
+        names = ", ".join(unit.name for unit in file.units) or "none"
+        header = _file_header(file)
+        title = f"{path} (header only; existing units: {names})"
+        blocks.append(_fenced(title, header) if header.strip() else f"### {title}")
+    return "\n\n".join(blocks) if blocks else "(no units in scope)"
+
+
+def previous_round(draft: Draft, review: Review) -> str:
+    """The second draft's brief: what the first produced and the blocking findings."""
+    findings = [
+        f"[{f.severity}/{f.category}] {f.location}: {f.message}"
+        + (f" Suggested: {f.suggested_change}" if f.suggested_change else "")
+        for f in review.findings
+        if f.severity in ("blocking", "major")
+    ]
+    return (
+        "\nThis is the second and last draft. The first draft's diff was:\n"
+        f"```diff\n{draft.diff or '(empty)'}```\n"
+        "The review found these problems; fix them and nothing else:\n"
+        f"{_bullets(findings)}\n"
+        "Return the complete corrected set of edits: it replaces the first draft entirely."
+    )
+
+
+def draft_values(
+    plan: PlanReply,
+    snapshot: Snapshot,
+    context: Slice,
+    previous: tuple[Draft, Review] | None = None,
+) -> dict[str, str]:
+    return {
+        "plan": plan_markdown(plan),
+        "units": scoped_code(plan, snapshot),
+        "context": context.text or "(no further context)",
+        "previous": previous_round(*previous) if previous else "",
+    }
+
+
+def related_tests_code(context: Slice, snapshot: Snapshot) -> str:
+    blocks = []
+    for test in context.tests:
+        file = snapshot.get(test.path)
+        if file.text is None:
+            continue
+        code = _lines(file.text, test.start_line, test.end_line)
+        blocks.append(_fenced(unit_id(test.path, test.name), code))
+    return "\n\n".join(blocks) if blocks else "(no related tests were found)"
+
+
+def review_values(
+    plan: PlanReply, draft: Draft, context: Slice, snapshot: Snapshot
+) -> dict[str, str]:
+    rejected = [f"{r.kind} {r.target}: {r.reason}" for r in draft.rejected]
+    return {
+        "plan": plan_markdown(plan),
+        "diff": f"```diff\n{draft.diff}```" if draft.diff else "(empty diff)",
+        "rejected": _bullets(rejected),
+        "notes": _bullets(draft.reply.notes),
+        "tests": related_tests_code(context, snapshot),
+    }
