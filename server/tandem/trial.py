@@ -16,6 +16,7 @@ Task file (TOML)::
     task_type = "bugfix"                        # optional: small | bugfix | feature | risky
     test_command = "python -m pytest -q"        # optional; run in the copy, no shell
     test_timeout_seconds = 600                  # optional
+    fake_replies = "fake_replies.json"          # optional: replies for `fake` models (demo)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tandem.cost.estimate import EstimateHistory
 from tandem.ledger import Ledger, TrialRun
 from tandem.values import StepRecord, StepRecorder, TaskType
 
@@ -59,6 +61,9 @@ class TaskFile(BaseModel):
     task_type: TaskType | None = None
     test_command: str | None = None
     test_timeout_seconds: float = Field(default=600, gt=0, le=24 * 3600)
+    fake_replies: str | None = Field(
+        default=None, description="Replies file for `fake` models (offline demo), relative path."
+    )
 
     @model_validator(mode="after")
     def _anchor_is_given(self) -> TaskFile:
@@ -190,6 +195,8 @@ class RunRequest:
     run_index: int
     task_id: str
     recorder: TrialRecorder
+    task_dir: Path
+    history: EstimateHistory | None = None
 
 
 Runner = Callable[[RunRequest], Awaitable[RunOutcome]]
@@ -238,6 +245,8 @@ async def run_trial(
                     run_index=run_index,
                     task_id=task_id,
                     recorder=TrialRecorder(ledger, trial_id, mode),
+                    task_dir=loaded.path.parent,
+                    history=ledger,
                 )
                 outcome = await runner(request)
                 passed: bool | None = None
@@ -262,5 +271,8 @@ async def run_trial(
                 runs.append(run)
                 if progress is not None:
                     tests = "-" if passed is None else ("passed" if passed else "FAILED")
-                    progress(f"{mode} run {run_index}/{repeat}: {outcome.status}, tests {tests}")
+                    progress(
+                        f"{mode} run {run_index}/{repeat}: {outcome.status}, tests {tests} "
+                        f"({outcome.message})"
+                    )
     return TrialResult(trial_id=trial_id, runs=runs)

@@ -186,3 +186,85 @@ def test_cli_trial_rejects_bad_modes_and_repeat(
     assert main(["trial", task, "--modes", "fast"]) == 2
     assert main(["trial", task, "--repeat", "0"]) == 2
     assert "--repeat" in capsys.readouterr().err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
+FAKE_MODELS = """
+[models.strong]
+provider = "fake"
+model = "fake-strong"
+
+[models.cheap]
+provider = "fake"
+model = "fake-cheap"
+"""
+
+
+def example_trial(tmp_path: Path, models: str = FAKE_MODELS) -> Path:
+    import shutil
+
+    repo = tmp_path / "projects_api"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
+    (repo / "tandem.toml").write_text(models)
+    task = repo / "trial.toml"
+    test_command = f"{sys.executable} -m pytest -q -p no:cacheprovider tests"
+    task.write_text(
+        'request = "add an optional archived filter to GET /projects, with tests"\n'
+        'file = "app/handlers.py"\nsymbol = "get_projects"\ntask_type = "feature"\n'
+        f'test_command = {test_command!r}\nfake_replies = "fake_replies.json"\n'
+    )
+    return task
+
+
+def test_cli_trial_runs_the_real_flow_on_the_example_with_fake_models(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tandem.cli import main
+
+    task = example_trial(tmp_path)
+    ledger_path = tmp_path / "ledger.sqlite"
+    code = main(
+        [
+            "trial",
+            str(task),
+            "--repeat",
+            "1",
+            "--modes",
+            "split,strong",
+            "--trial-id",
+            "E2E",
+            "--ledger",
+            str(ledger_path),
+            "--format",
+            "json",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    import json
+
+    modes = {row["mode"]: row for row in json.loads(captured.out)["tables"]["modes"]}
+    assert set(modes) == {"split", "strong"}
+    assert modes["split"]["tests_passed_pct"] == 100.0
+    with Ledger(ledger_path) as ledger:
+        runs = ledger.trial_runs("E2E")
+        steps = ledger.steps(trial_id="E2E")
+    assert [(r.mode, r.test_passed) for r in runs] == [("split", True), ("strong", True)]
+    assert {s.record.step for s in steps} == {"plan", "draft", "review"}
+    assert all(s.record.provider == "fake" for s in steps)  # labelled: no model was called
+    strong_aliases = {s.record.alias for s in steps if s.record.mode == "strong"}
+    assert strong_aliases == {"strong"}  # the baseline ran every step on one alias
+    # The example itself is untouched: each run worked on its own copy.
+    original = (EXAMPLE / "app" / "queries.py").read_text()
+    assert (task.parent / "app" / "queries.py").read_text() == original
+
+
+def test_a_baseline_needs_its_alias() -> None:
+    from tandem.config import ModelSettings, Settings
+    from tandem.trial_flow import settings_for_mode
+
+    settings = Settings(models={"cheap": ModelSettings(provider="fake", model="c")})
+    assert settings_for_mode(settings, "cheap").routes.single_model == "cheap"
+    assert settings_for_mode(settings, "split").routes.single_model is None
+    with pytest.raises(TrialInputError, match="needs a model alias named 'strong'"):
+        settings_for_mode(settings, "strong")

@@ -29,7 +29,6 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import importlib
 
     from tandem.ledger import LedgerError
     from tandem.report import Report, build_report, render, task_table
@@ -52,18 +51,26 @@ def run(args: argparse.Namespace) -> int:
     except TrialInputError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return SETTINGS_ERROR_EXIT
-    try:
-        # The runner lives above this command's core: the flow may be absent from a build.
-        trial_flow = importlib.import_module("tandem.trial_flow")
-    except ModuleNotFoundError:
-        print("tandem: trials need the plan/draft/review flow, not in this build", file=sys.stderr)
-        return 1
+    import os
+
+    from tandem.commands.common import load_cli_settings
+    from tandem.trial_flow import flow_runner
+
     settings_args = argparse.Namespace(**vars(args))
     if args.config is None and args.workspace == Path.cwd():
         settings_args.workspace = loaded.repo  # the task's own settings by default
-    runner = trial_flow.make_runner(settings_args)
-    if runner is None:
+    loaded_settings = load_cli_settings(settings_args)
+    if loaded_settings is None:
         return SETTINGS_ERROR_EXIT
+    from tandem.trial_flow import settings_for_mode
+
+    try:
+        for mode in modes:
+            settings_for_mode(loaded_settings.settings, mode)
+    except TrialInputError as error:
+        print(f"tandem: {error}", file=sys.stderr)
+        return SETTINGS_ERROR_EXIT
+    runner = flow_runner(loaded_settings.settings, environ=dict(os.environ))
     target = resolve_ledger_path(settings_args)
     if target is None:
         return SETTINGS_ERROR_EXIT
