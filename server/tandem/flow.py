@@ -629,7 +629,9 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
     after the plan and waits. A failed, cancelled or over-budget step stops the flow with its
     state saved; calling again resumes from the last good step.
     """
-    for _ in range(MAX_STEPS + 1):
+    steps_run = 0
+    # Bounded twice over: by the stop rule, and by this count (approval is not a step).
+    while steps_run <= MAX_STEPS:
         decision = next_step(position_of(env.store, task_id))
         if decision.step is None and decision.reason.startswith("the plan is waiting"):
             if not approve:
@@ -641,6 +643,7 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
             update = {"status": "done", "message": decision.reason}
             env.store.save_state(task_id, state.model_copy(update=update))
             break
+        steps_run += 1
         try:
             if decision.step == "plan":
                 await plan_step(env, task_id)
