@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.doctor",
     "tandem.commands.config_cmd",
     "tandem.commands.demo",
+    "tandem.commands.slice_cmd",
 )
 
 
