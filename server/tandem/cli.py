@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.demo",
     "tandem.commands.report",
     "tandem.commands.ledger_cmd",
+    "tandem.commands.slice_cmd",
 )
 
 
