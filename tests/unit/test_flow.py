@@ -254,7 +254,12 @@ async def test_scope_drift_is_refused_and_reported(tmp_path: Path) -> None:
 
 async def test_trivial_low_risk_review_is_skipped(tmp_path: Path) -> None:
     replies = _replies()
-    replies["draft"][0]["edits"] = [replies["draft"][0]["edits"][0]]
+    replies["plan"][0]["scope"] = {
+        "units": ["app/handlers.py::get_projects"],
+        "files": ["app/handlers.py"],
+        "out_of_scope": [],
+    }
+    replies["draft"][0]["edits"] = [replies["draft"][0]["edits"][1]]
     settings = priced_settings(trivial_max_lines=50)
     env, recorder, _, _ = _env(tmp_path, replies, settings)
     task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
@@ -266,6 +271,17 @@ async def test_trivial_low_risk_review_is_skipped(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert len(recorder.records) == 2
     assert result.status == "done"
+
+
+async def test_risk_is_raised_to_that_of_the_plans_scope(tmp_path: Path) -> None:
+    env, recorder, _, _ = _env(tmp_path, _replies())
+    task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
+    env.store.save_task(task.model_copy(update={"risk_tier": "low", "risk_reasons": []}))
+    await run_flow(env, task.task_id, approve=True)
+    raised = env.store.load_task(task.task_id)
+    assert raised.risk_tier == "medium"
+    assert "plan scope: SQL statement at app/queries.py:9" in raised.risk_reasons
+    assert recorder.records[2].alias == "strong"  # the review follows the raised tier
 
 
 async def test_apply_writes_the_final_edits(tmp_path: Path) -> None:
