@@ -83,6 +83,9 @@ def estimate_json(result: FlowEstimate) -> dict[str, Any]:
             "usd_typical": total.baseline_usd_typical,
             "usd_max": total.baseline_usd_max,
         },
+        "review_if_not_trivial": (
+            _step_json(result.review_if_not_trivial) if result.review_if_not_trivial else None
+        ),
         "saving_usd_typical": total.saving_usd_typical,
         "budget": {"fits": result.budget.allowed, "message": result.budget.message},
     }
@@ -99,6 +102,12 @@ def print_estimate(result: FlowEstimate) -> None:
         estimate = by_step.get(name)
         if estimate is None:
             print(f"  {name:<7} skip: {route.reason}")
+            other = result.review_if_not_trivial
+            if name == "review" and other is not None:
+                print(
+                    f"          (if the draft is larger: {other.alias}, "
+                    f"{_usd(other.usd_typical)} typical, {_usd(other.usd_max)} max)"
+                )
             continue
         guess = " (calibrated guess)" if estimate.input_is_calibrated_guess else ""
         print(
