@@ -39,6 +39,7 @@ from tandem.handoff import (
     ReviewReply,
     Scope,
     Task,
+    split_unit_id,
     unit_id,
 )
 from tandem.prompts import RenderedPrompt, load_prompt, render
@@ -49,7 +50,7 @@ from tandem.providers.base import (
     Provider,
     ProviderFailure,
 )
-from tandem.risk import Risk, TouchedFile, assess_risk
+from tandem.risk import TIER_ORDER, Risk, TouchedFile, assess_risk
 from tandem.routing import route_step
 from tandem.slicing.result import Anchor, Slice
 from tandem.stepinputs import draft_values, plan_values, review_values, scope_paths
@@ -494,6 +495,7 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     context = env.store.load_slice(task_id)
     plan = _require_plan(env, task_id)
     snapshot = _snapshot(env, task_id, plan.reply, context)
+    task = rescope_risk(env, task, plan.reply, snapshot)
     previous = None
     if round_ == 2:
         first, review = env.store.load_draft(task_id, 1), env.store.load_review(task_id, 1)
@@ -534,6 +536,43 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     )
     await env.say(message)
     return draft
+
+
+def review_outside_change(env: FlowEnv, task_id: str, diff: str) -> None:
+    """Set a task up to review a change Tandem did not draft: the plan the slice implies
+    (approved) and a draft that holds only the outside diff."""
+    task = env.store.load_task(task_id)
+    context = env.store.load_slice(task_id)
+    env.store.save_plan(task_id, Plan(reply=plan_from_slice(task, context), approved=True))
+    notes = ["an outside change (not drafted by Tandem): judge it against the request"]
+    env.store.save_draft(task_id, Draft(reply=DraftReply(edits=[], notes=notes), diff=diff))
+
+
+def rescope_risk(env: FlowEnv, task: Task, plan: PlanReply, snapshot: Snapshot) -> Task:
+    """Raise the task's risk to that of the plan's scope (the plan may reach past the slice,
+    e.g. into a query layer with SQL); the draft and review are routed by the result."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for target in plan.scope.units:
+        path, name = split_unit_id(target)
+        unit = snapshot.get(path).unit(name) if name else None
+        if unit is not None:
+            ranges.setdefault(path, []).append((unit.start_line, unit.end_line))
+    files = [
+        TouchedFile(path, snapshot.get(path).text, tuple(spans), ())
+        for path, spans in sorted(ranges.items())
+    ]
+    files += [
+        TouchedFile(path, None, (), ()) for path in sorted(set(plan.scope.files) - set(ranges))
+    ]
+    if not files:
+        return task
+    risk = assess_risk(files, env.settings.risk, has_related_tests=True)
+    if TIER_ORDER.index(risk.tier) <= TIER_ORDER.index(task.risk_tier):
+        return task
+    reasons = [*task.risk_reasons, *(f"plan scope: {m}" for m in risk.messages)]
+    raised = task.model_copy(update={"risk_tier": risk.tier, "risk_reasons": reasons})
+    env.store.save_task(raised)
+    return raised
 
 
 def diff_lines(diff: str) -> int:
@@ -629,7 +668,9 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
     after the plan and waits. A failed, cancelled or over-budget step stops the flow with its
     state saved; calling again resumes from the last good step.
     """
-    for _ in range(MAX_STEPS + 1):
+    steps_run = 0
+    # Bounded twice over: by the stop rule, and by this count (approval is not a step).
+    while steps_run <= MAX_STEPS:
         decision = next_step(position_of(env.store, task_id))
         if decision.step is None and decision.reason.startswith("the plan is waiting"):
             if not approve:
@@ -641,6 +682,7 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
             update = {"status": "done", "message": decision.reason}
             env.store.save_state(task_id, state.model_copy(update=update))
             break
+        steps_run += 1
         try:
             if decision.step == "plan":
                 await plan_step(env, task_id)

@@ -37,6 +37,9 @@ class FlowEstimate:
     routes: dict[StepName, Route]
     estimate: TaskEstimate
     budget: BudgetCheck
+    review_if_not_trivial: StepEstimate | None = None
+    """When review is skipped as trivial: its cost should the draft grow past the threshold
+    (the flow decides on the draft's real diff)."""
 
 
 def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> StepEstimate:
@@ -137,6 +140,12 @@ def estimate_flow(
     prompts = _prompts(task, context, repo)
     routes = route_task(risk.tier, settings, lines_touched=lines, review_requested=review_requested)
     steps = _estimates(routes, settings, prompts, history)
+    conditional = None
+    if routes["review"].skipped and not review_requested:
+        asked = route_task(risk.tier, settings, lines_touched=lines, review_requested=True)
+        if not asked["review"].skipped:
+            full = _estimates(asked, settings, prompts, history)
+            conditional = next((e for e in full if e.step == "review"), None)
     baseline = _estimates(baseline_routes(settings), settings, prompts, history)
     total = estimate_task(steps, baseline)
     whole = StepEstimate(
@@ -158,4 +167,5 @@ def estimate_flow(
         routes=routes,
         estimate=total,
         budget=budget,
+        review_if_not_trivial=conditional,
     )

@@ -35,6 +35,9 @@ def plan_values(task: Task, context: Slice) -> dict[str, str]:
         f"{unit_id(u.path, u.name)} ({u.kind}, lines {u.start_line}-{u.end_line})"
         for u in context.touched
     ]
+    units += [
+        f"{unit_id(c.path, c.name)} (called; signature: {c.signature})" for c in context.callees
+    ]
     tests = [f"{unit_id(t.path, t.name)} ({t.reason})" for t in context.tests]
     reasons = _bullets(task.risk_reasons, "")
     return {

@@ -10,17 +10,15 @@ records say ``provider = fake``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
 
 from tandem.config import ModelSettings, Settings
-from tandem.slicing.result import FileRangeAnchor, Slice, TouchedUnit
+from tandem.slicing.result import FileRangeAnchor, Slice
 from tandem.trial import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
 
 logger = logging.getLogger("tandem.trial")
-_WARNED: list[bool] = []  # warn once per process about the missing slicer
 
 
 def settings_for_mode(settings: Settings, mode: Mode) -> Settings:
@@ -51,52 +49,14 @@ def anchor_for(task: TaskFile, repo: Path) -> FileRangeAnchor:
     raise TrialInputError(f"symbol {task.symbol!r} not found in {task.file}")
 
 
-def _unit_slice(repo: Path, anchor: FileRangeAnchor) -> Slice:
-    """The anchored unit alone, used only when the full slicer is not in this build."""
-    from tandem.codeunits import find_units, language_for
-    from tandem.cost.tokens import count_tokens
-
-    text = (repo / anchor.path).read_text(encoding="utf-8", errors="replace")
-    language = language_for(anchor.path)
-    touched: list[TouchedUnit] = []
-    if language is not None:
-        for unit in find_units(text, language):
-            if unit.start_line <= anchor.end_line and anchor.start_line <= unit.end_line:
-                touched.append(
-                    TouchedUnit(
-                        path=anchor.path,
-                        name=unit.name,
-                        kind=unit.kind,
-                        start_line=unit.start_line,
-                        end_line=unit.end_line,
-                        language=language,
-                    )
-                )
-    lines = text.splitlines()
-    parts = [
-        f"# {u.path}::{u.name}\n" + "\n".join(lines[u.start_line - 1 : u.end_line]) for u in touched
-    ]
-    rendered = "\n\n".join(parts)
-    return Slice(
-        touched=touched,
-        text=rendered,
-        tokens=count_tokens(rendered),
-        whole_file_tokens=count_tokens(text),
-        warnings=["related tests not included: the full slicer is not in this build"],
-    )
-
-
 def slice_for(repo: Path, anchor: FileRangeAnchor, settings: Settings) -> Slice:
-    """The real slicer when this build has it, else the anchored unit alone."""
+    """The real slice of the anchor (touched units, related tests, callee signatures)."""
+    from tandem.slicing.slicer import SliceError, slice_repository
+
     try:
-        slicer = importlib.import_module("tandem.slicing.slicer")
-    except ModuleNotFoundError:
-        if not _WARNED:
-            logger.warning("full slicer not available; trial slices hold the anchored unit only")
-            _WARNED.append(True)
-        return _unit_slice(repo, anchor)
-    context: Slice = slicer.slice_repository(repo, anchor, settings)
-    return context
+        return slice_repository(repo, anchor, settings)
+    except SliceError as error:
+        raise TrialInputError(f"cannot slice the task's anchor: {error}") from error
 
 
 def flow_runner(settings: Settings, *, environ: dict[str, str], fake_replies: Any = None) -> Runner:

@@ -1,1 +1,22 @@
-"""Context slicing: the touched code units plus their related tests, parsed with tree-sitter."""
+"""Context slicing: the touched code units plus their related tests, parsed with tree-sitter.
+
+``slice_repository`` and ``SliceError`` are loaded on first access, so importing this package
+loads no grammar.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tandem.slicing.slicer import SliceError, slice_repository
+
+__all__ = ["SliceError", "slice_repository"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from tandem.slicing import slicer
+
+        return getattr(slicer, name)
+    raise AttributeError(f"module 'tandem.slicing' has no attribute {name!r}")

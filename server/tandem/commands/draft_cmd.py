@@ -1,0 +1,78 @@
+"""``tandem draft TASK``: approve the task's plan as it stands in plan.md and draft the edits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tandem.commands.common import SubParsers
+from tandem.commands.flow_common import (
+    BAD_INPUT,
+    FAILED,
+    InputError,
+    add_output_options,
+    open_session,
+    print_json,
+    print_result,
+    settings_for,
+)
+
+
+def register(subparsers: SubParsers) -> None:
+    parser = subparsers.add_parser(
+        "draft", help="approve a task's plan (with your edits to plan.md) and draft the edits"
+    )
+    parser.add_argument("task", metavar="TASK", help="task id printed by tandem plan")
+    parser.add_argument("--repo", type=Path, default=Path.cwd(), metavar="PATH")
+    parser.add_argument("--apply", action="store_true", help="write the edits that apply")
+    add_output_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tandem.flow import (
+        FlowError,
+        apply_task_edits,
+        approve_plan,
+        draft_step,
+        result_of,
+        run_json,
+    )
+    from tandem.handoff import PlanDocumentError
+    from tandem.taskstore import TaskStoreError
+
+    loaded = settings_for(args)
+    if loaded is None:
+        return BAD_INPUT
+    try:
+        session = open_session(args, loaded)
+    except InputError as error:
+        print(f"tandem draft: {error}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        try:
+            task = session.env.store.load_task(args.task)
+            session.env.repo = Path(task.repo)
+            approve_plan(session.env.store, args.task)
+        except (TaskStoreError, PlanDocumentError, FlowError) as error:
+            print(f"tandem draft: {error}", file=sys.stderr)
+            return BAD_INPUT
+        try:
+            asyncio.run(draft_step(session.env, args.task, 1))
+            written = apply_task_edits(session.env, args.task) if args.apply else []
+        except FlowError as error:
+            print(f"tandem draft: {error.message}", file=sys.stderr)
+            return FAILED
+        result = result_of(session.env.store, args.task)
+        if args.json:
+            print_json({**run_json(result), "written": written})
+        else:
+            print_result(result)
+            for path in written:
+                print(f"wrote {path}")
+        return 0
+    finally:
+        session.close()

@@ -1,0 +1,163 @@
+"""``tandem estimate``: route and cost of each step and the whole task, beside the all-strong
+baseline. Nothing is sent to any model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tandem.commands.common import SubParsers
+from tandem.commands.flow_common import (
+    BAD_INPUT,
+    InputError,
+    add_output_options,
+    add_source_options,
+    add_task_options,
+    print_json,
+    request_from_args,
+    settings_for,
+    slice_from_args,
+)
+
+if TYPE_CHECKING:
+    from tandem.flowestimate import FlowEstimate
+    from tandem.values import StepEstimate
+
+
+def register(subparsers: SubParsers) -> None:
+    parser = subparsers.add_parser(
+        "estimate", help="route and cost per step and in total, and the all-strong baseline"
+    )
+    add_source_options(parser, required=True)
+    add_task_options(parser)
+    add_output_options(parser, fake=False)
+    parser.set_defaults(run=run)
+
+
+def _usd(value: Decimal | None) -> str:
+    return f"${value:.4f}" if value is not None else "unpriced"
+
+
+def _step_json(estimate: StepEstimate) -> dict[str, Any]:
+    return {
+        "step": estimate.step,
+        "alias": estimate.alias,
+        "provider": estimate.provider,
+        "model": estimate.model,
+        "input_tokens": estimate.input_tokens,
+        "output_tokens_typical": estimate.output_tokens_typical,
+        "output_tokens_max": estimate.output_tokens_max,
+        "usd_typical": estimate.usd_typical,
+        "usd_max": estimate.usd_max,
+        "input_is_calibrated_guess": estimate.input_is_calibrated_guess,
+    }
+
+
+def estimate_json(result: FlowEstimate) -> dict[str, Any]:
+    total = result.estimate
+    by_step = {step.step: step for step in total.steps}
+    return {
+        "risk": {"tier": result.risk.tier, "reasons": result.risk.messages},
+        "task_type": result.task_type,
+        "lines_touched": result.lines_touched,
+        "steps": [
+            {
+                "step": name,
+                "route": route.alias or "skip",
+                "reason": route.reason,
+                **(_step_json(by_step[name]) if name in by_step else {}),
+            }
+            for name, route in result.routes.items()
+        ],
+        "total": {
+            "input_tokens": total.input_tokens,
+            "output_tokens_typical": total.output_tokens_typical,
+            "output_tokens_max": total.output_tokens_max,
+            "usd_typical": total.usd_typical,
+            "usd_max": total.usd_max,
+        },
+        "baseline": {
+            "steps": [_step_json(step) for step in total.baseline],
+            "usd_typical": total.baseline_usd_typical,
+            "usd_max": total.baseline_usd_max,
+        },
+        "review_if_not_trivial": (
+            _step_json(result.review_if_not_trivial) if result.review_if_not_trivial else None
+        ),
+        "saving_usd_typical": total.saving_usd_typical,
+        "budget": {"fits": result.budget.allowed, "message": result.budget.message},
+    }
+
+
+def print_estimate(result: FlowEstimate) -> None:
+    total = result.estimate
+    by_step = {step.step: step for step in total.steps}
+    print(f"risk: {result.risk.tier}; task type: {result.task_type}")
+    for reason in result.risk.messages:
+        print(f"  - {reason}")
+    print("steps (nothing is sent):")
+    for name, route in result.routes.items():
+        estimate = by_step.get(name)
+        if estimate is None:
+            print(f"  {name:<7} skip: {route.reason}")
+            other = result.review_if_not_trivial
+            if name == "review" and other is not None:
+                print(
+                    f"          (if the draft is larger: {other.alias}, "
+                    f"{_usd(other.usd_typical)} typical, {_usd(other.usd_max)} max)"
+                )
+            continue
+        guess = " (calibrated guess)" if estimate.input_is_calibrated_guess else ""
+        print(
+            f"  {name:<7} {route.alias} ({estimate.provider}:{estimate.model}): "
+            f"{estimate.input_tokens} in{guess}, {estimate.output_tokens_typical} out typical "
+            f"(max {estimate.output_tokens_max}); {_usd(estimate.usd_typical)} typical, "
+            f"{_usd(estimate.usd_max)} max - {route.reason}"
+        )
+    print(f"total: {_usd(total.usd_typical)} typical, {_usd(total.usd_max)} max")
+    print(
+        f"all-strong baseline: {_usd(total.baseline_usd_typical)} typical, "
+        f"{_usd(total.baseline_usd_max)} max"
+    )
+    if total.saving_usd_typical is not None and total.saving_fraction is not None:
+        print(f"saving: {_usd(total.saving_usd_typical)} ({total.saving_fraction:.0%})")
+    if not result.budget.allowed:
+        print(f"budget: {result.budget.message}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tandem.flowestimate import estimate_flow
+    from tandem.ledger import GuardedRecorder
+
+    loaded = settings_for(args)
+    if loaded is None:
+        return BAD_INPUT
+    try:
+        request = request_from_args(args)
+        anchor, context = slice_from_args(args, loaded)
+    except InputError as error:
+        print(f"tandem estimate: {error}", file=sys.stderr)
+        return BAD_INPUT
+    from tandem.doctor import ledger_path
+
+    history = GuardedRecorder(ledger_path(loaded, args.workspace))
+    try:
+        result = estimate_flow(
+            loaded.settings,
+            args.repo.resolve(),
+            request,
+            anchor,
+            context,
+            task_type=args.task_type,
+            history=history,
+            review_requested=args.review,
+        )
+    finally:
+        history.close()
+    if args.json:
+        print_json(estimate_json(result))
+    else:
+        print_estimate(result)
+    return 0

@@ -1,0 +1,234 @@
+"""Shared by ``tandem estimate/plan/draft/review/run``: the task inputs, the flow environment and
+printing. Only translation lives here: every decision is made by the core (flow, routing, ...).
+
+Inputs are those of ``tandem slice`` (``--repo``; ``--diff FILE`` | ``--file F --lines A-B`` |
+``--working-tree [--base REV]``) plus ``--request TEXT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tandem.commands.common import add_settings_options, load_cli_settings
+
+if TYPE_CHECKING:
+    from tandem.config import LoadedSettings
+    from tandem.flow import FlowEnv, FlowResult
+    from tandem.ledger import GuardedRecorder
+    from tandem.slicing.result import Anchor, Slice
+
+BAD_INPUT = 2
+FAILED = 1
+
+
+class InputError(Exception):
+    """Bad command-line input; the message says what and how to fix it."""
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--repo", type=Path, default=Path.cwd(), metavar="PATH")
+    source = parser.add_mutually_exclusive_group(required=required)
+    source.add_argument("--diff", metavar="FILE", help="unified diff file, or - for stdin")
+    source.add_argument("--file", metavar="F", help="a file in the repository (with --lines)")
+    source.add_argument(
+        "--working-tree", action="store_true", help="the working tree against --base"
+    )
+    parser.add_argument("--lines", metavar="A-B", help="1-based inclusive line range for --file")
+    parser.add_argument("--base", default="HEAD", metavar="REV", help="base for --working-tree")
+    parser.add_argument(
+        "--budget-tokens", type=int, metavar="N", help="token budget of the slice (context)"
+    )
+
+
+def add_task_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--request", metavar="TEXT", help="what to change, in plain words")
+    parser.add_argument(
+        "--task-type",
+        choices=["small", "bugfix", "feature", "risky"],
+        help="budget class (default: classified from size and risk)",
+    )
+    parser.add_argument(
+        "--review", action="store_true", help="review even a trivial low-risk change"
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, fake: bool = True) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    if fake:
+        parser.add_argument(
+            "--fake-replies",
+            type=Path,
+            metavar="FILE",
+            help="serve every step from canned replies (the FAKE provider; offline demo/tests)",
+        )
+    add_settings_options(parser)
+
+
+def settings_for(args: argparse.Namespace) -> LoadedSettings | None:
+    """Settings with the workspace defaulting to --repo (as ``tandem slice`` does)."""
+    if args.config is None and args.workspace == Path.cwd():
+        args.workspace = args.repo
+    return load_cli_settings(args)
+
+
+def anchor_from_args(args: argparse.Namespace) -> Anchor:
+    from tandem.slicing.result import DiffAnchor, FileRangeAnchor, WorkingTreeAnchor
+
+    if args.diff is not None:
+        try:
+            diff = (
+                sys.stdin.read()
+                if args.diff == "-"
+                else Path(args.diff).read_text(encoding="utf-8", errors="replace")
+            )
+        except OSError as error:
+            raise InputError(f"cannot read --diff {args.diff}: {error.strerror}") from error
+        return DiffAnchor(diff=diff)
+    if args.file is not None:
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", args.lines or "")
+        if match is None or int(match.group(1)) < 1:
+            raise InputError("--file needs --lines A-B (1-based, e.g. 10-24)")
+        start, end = int(match.group(1)), int(match.group(2) or match.group(1))
+        if end < start:
+            raise InputError(f"--lines {args.lines}: end before start")
+        return FileRangeAnchor(path=args.file, start_line=start, end_line=end)
+    return WorkingTreeAnchor(base=args.base)
+
+
+def request_from_args(args: argparse.Namespace) -> str:
+    request = (args.request or "").strip()
+    if not request:
+        raise InputError("--request TEXT is required: say what to change")
+    return str(request)
+
+
+def slice_from_args(args: argparse.Namespace, loaded: LoadedSettings) -> tuple[Anchor, Slice]:
+    from tandem.slicing import SliceError, slice_repository
+
+    if args.budget_tokens is not None and args.budget_tokens <= 0:
+        raise InputError("--budget-tokens must be a positive number of tokens")
+    anchor = anchor_from_args(args)
+    try:
+        context = slice_repository(
+            args.repo, anchor, loaded.settings, budget_tokens=args.budget_tokens
+        )
+    except SliceError as error:
+        raise InputError(str(error)) from error
+    if not context.touched:
+        raise InputError("the change touches no code unit; give a diff or a line range in code")
+    for warning in context.warnings:
+        print(f"tandem: warning: {warning}", file=sys.stderr)
+    return anchor, context
+
+
+@dataclass
+class FlowSession:
+    env: FlowEnv
+    recorder: GuardedRecorder
+    fake: bool
+
+    def close(self) -> None:
+        if self.recorder.problem:
+            print(f"tandem: warning: {self.recorder.problem}", file=sys.stderr)
+        self.recorder.close()
+
+
+def _progress(message: str) -> None:
+    print(f"tandem: {message}", file=sys.stderr)
+
+
+def open_session(
+    args: argparse.Namespace, loaded: LoadedSettings, *, review_requested: bool = False
+) -> FlowSession:
+    """The flow environment: settings, task store, ledger, providers, progress on stderr."""
+    import os
+
+    from tandem.doctor import ledger_path
+    from tandem.flow import FlowEnv
+    from tandem.ledger import GuardedRecorder
+    from tandem.providers.base import Provider
+    from tandem.taskstore import TaskStore
+
+    recorder = GuardedRecorder(ledger_path(loaded, args.workspace))
+    fake_file: Path | None = getattr(args, "fake_replies", None)
+    shared: Provider | None = None
+    if fake_file is not None:
+        from tandem.providers.fake import FakeProvider, FakeRepliesError
+
+        try:
+            shared = FakeProvider.from_file(fake_file)
+        except FakeRepliesError as error:
+            recorder.close()
+            raise InputError(str(error)) from error
+        print(
+            f"tandem: replies come from the FAKE provider (canned replies in {fake_file}); "
+            "no model is called",
+            file=sys.stderr,
+        )
+
+    def providers(alias: str, model: Any) -> Provider:
+        if shared is not None:
+            return shared
+        from tandem.providers.registry import build_provider
+
+        return build_provider(alias, model, dict(os.environ))
+
+    env = FlowEnv(
+        settings=loaded.settings,
+        repo=Path(args.repo).resolve(),
+        store=TaskStore(Path(args.workspace).resolve()),
+        recorder=recorder,
+        providers=providers,
+        history=recorder,
+        progress=_progress,
+        review_requested=review_requested,
+    )
+    return FlowSession(env=env, recorder=recorder, fake=shared is not None)
+
+
+def print_json(document: Any) -> None:
+    import json
+
+    print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def status_exit(result: FlowResult) -> int:
+    return FAILED if result.status in ("failed", "stopped") else 0
+
+
+def print_result(result: FlowResult) -> None:
+    """The human summary: steps (fake ones labelled), diff, findings, what to do next."""
+    from tandem.flow import summaries_total, tandem_findings
+
+    print(f"task {result.task_id}: {result.status} - {result.message}")
+    for step in result.steps:
+        fake = "  [FAKE provider: canned reply]" if step.fake else ""
+        where = f"{step.alias} ({step.provider}:{step.model})" if step.alias else "-"
+        cost = f"${step.cost_usd:.4f}" if step.cost_usd is not None else "unpriced"
+        if step.outcome == "skipped":
+            print(f"  {step.step} {step.round}: skipped: {step.message}")
+            continue
+        print(
+            f"  {step.step} {step.round}: {step.outcome} on {where}: {step.input_tokens} in / "
+            f"{step.output_tokens} out, {cost}{fake}"
+        )
+    total = summaries_total(result.steps)
+    if total is not None:
+        print(f"  total: ${total:.4f}")
+    if result.draft is not None and result.draft.diff:
+        print("\n" + result.draft.diff.rstrip("\n"))
+    findings = [
+        f"[{f.severity}/{f.category}] {f.location}: {f.message}" for f in result.findings
+    ] + [
+        f"[{f['severity']}/{f['category']}] {f['location']}: {f['message']}"
+        for f in tandem_findings(result.draft)
+    ]
+    if findings:
+        print("\nfindings:")
+        for line in findings:
+            print(f"  {line}")

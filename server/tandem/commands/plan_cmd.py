@@ -1,0 +1,67 @@
+"""``tandem plan``: create a task and run the plan step; the plan lands in an editable plan.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tandem.commands.common import SubParsers
+from tandem.commands.flow_common import (
+    BAD_INPUT,
+    FAILED,
+    InputError,
+    add_output_options,
+    add_source_options,
+    add_task_options,
+    open_session,
+    print_json,
+    request_from_args,
+    settings_for,
+    slice_from_args,
+)
+
+
+def register(subparsers: SubParsers) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="plan a change (strong or cheap model by risk); writes an editable plan.md"
+    )
+    add_source_options(parser, required=True)
+    add_task_options(parser)
+    add_output_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tandem.flow import FlowError, create_task, plan_step, result_of, run_json
+
+    loaded = settings_for(args)
+    if loaded is None:
+        return BAD_INPUT
+    try:
+        request = request_from_args(args)
+        anchor, context = slice_from_args(args, loaded)
+        session = open_session(args, loaded, review_requested=args.review)
+    except InputError as error:
+        print(f"tandem plan: {error}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        task = create_task(session.env, request, anchor, context, task_type=args.task_type)
+        try:
+            asyncio.run(plan_step(session.env, task.task_id))
+        except FlowError as error:
+            print(f"tandem plan: {error.message}", file=sys.stderr)
+            return FAILED
+        result = result_of(session.env.store, task.task_id)
+        document = session.env.store.plan_document(task.task_id)
+        if args.json:
+            print_json({**run_json(result), "plan": result.plan, "plan_md": str(document)})
+        else:
+            print(document.read_text(encoding="utf-8"))
+            print(
+                f"task {task.task_id}: edit {document} if needed, then: tandem draft {task.task_id}"
+            )
+        return 0
+    finally:
+        session.close()

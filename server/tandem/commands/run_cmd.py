@@ -1,0 +1,89 @@
+"""``tandem run``: the whole flow non-interactively (plan → approve with --yes → draft → review,
+at most one more round on blocking findings); ``--apply`` writes the edits; ``--resume TASK``
+continues a task from its last good step."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tandem.commands.common import SubParsers
+from tandem.commands.flow_common import (
+    BAD_INPUT,
+    InputError,
+    add_output_options,
+    add_source_options,
+    add_task_options,
+    open_session,
+    print_json,
+    print_result,
+    request_from_args,
+    settings_for,
+    slice_from_args,
+    status_exit,
+)
+
+
+def register(subparsers: SubParsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="plan, draft and review a change in one go (--yes approves the plan)"
+    )
+    add_source_options(parser, required=False)
+    add_task_options(parser)
+    parser.add_argument("--yes", action="store_true", help="approve the plan without asking")
+    parser.add_argument("--apply", action="store_true", help="write the final edits to the files")
+    parser.add_argument("--resume", metavar="TASK", help="continue this task where it stopped")
+    add_output_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from tandem.flow import ApplyError, apply_task_edits, create_task, run_flow, run_json
+    from tandem.taskstore import TaskStoreError
+
+    loaded = settings_for(args)
+    if loaded is None:
+        return BAD_INPUT
+    try:
+        if args.resume is None:
+            if not (args.diff or args.file or args.working_tree):
+                raise InputError("give --diff FILE, --file F --lines A-B or --working-tree")
+            request = request_from_args(args)
+            anchor, context = slice_from_args(args, loaded)
+        session = open_session(args, loaded, review_requested=args.review)
+    except InputError as error:
+        print(f"tandem run: {error}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        if args.resume is not None:
+            try:
+                task = session.env.store.load_task(args.resume)
+            except TaskStoreError as error:
+                print(f"tandem run: {error}", file=sys.stderr)
+                return BAD_INPUT
+            session.env.repo = Path(task.repo)
+        else:
+            task = create_task(session.env, request, anchor, context, task_type=args.task_type)
+        result = asyncio.run(run_flow(session.env, task.task_id, approve=args.yes))
+        written: list[str] = []
+        if args.apply and result.draft is not None and result.status == "done":
+            try:
+                written = apply_task_edits(session.env, task.task_id)
+            except ApplyError as error:
+                print(f"tandem run: {error.message}", file=sys.stderr)
+                return 1
+        if args.json:
+            print_json({**run_json(result), "written": written})
+        else:
+            print_result(result)
+            for path in written:
+                print(f"wrote {path}")
+            if result.status == "planned":
+                document = session.env.store.plan_document(task.task_id)
+                print(f"review {document}, then: tandem run --resume {task.task_id} --yes")
+        return status_exit(result)
+    finally:
+        session.close()

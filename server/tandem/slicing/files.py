@@ -1,0 +1,112 @@
+"""Reading repository files safely and walking the repository within its exclusions.
+
+Skipped with a warning, never read into a slice: binary files (a NUL byte), files over the size
+limit, minified bundles (very long lines), unreadable paths and symlink loops. Invalid UTF-8 is
+decoded with replacement characters and a warning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tandem.slicing.languages import language_for_path
+
+if TYPE_CHECKING:
+    from tandem.exclusions import Exclusions
+
+MINIFIED_LINE_CHARS = 5000  # a line this long means generated or minified code
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A file's content as bytes (what tree-sitter parses) and as text."""
+
+    data: bytes
+    text: str
+    warning: str | None = None  # set when the text needed replacement characters
+
+
+def read_source(path: Path, rel: str, max_bytes: int) -> SourceText | str:
+    """The file's content, or a warning string saying why it is skipped."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            return f"{rel}: skipped, symlink loop"
+        return f"{rel}: skipped, cannot read ({exc.strerror})"
+    if size > max_bytes:
+        return f"{rel}: skipped, {size} bytes is over context.max_file_bytes ({max_bytes})"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        if exc.errno == 40:
+            return f"{rel}: skipped, symlink loop"
+        return f"{rel}: skipped, cannot read ({exc.strerror})"
+    return decode_source(data, rel)
+
+
+def decode_source(data: bytes, rel: str) -> SourceText | str:
+    """Validate and decode file bytes (see the module docstring for the rules)."""
+    if b"\0" in data[:8192]:
+        return f"{rel}: skipped, binary file"
+    if len(data) > MINIFIED_LINE_CHARS and max(map(len, data.split(b"\n"))) > MINIFIED_LINE_CHARS:
+        return (
+            f"{rel}: skipped, looks minified or generated "
+            f"(a line over {MINIFIED_LINE_CHARS} characters)"
+        )
+    try:
+        return SourceText(data=data, text=data.decode("utf-8"))
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        return SourceText(
+            data=text.encode("utf-8"),
+            text=text,
+            warning=f"{rel}: invalid UTF-8, decoded with replacement characters",
+        )
+
+
+@dataclass
+class RepoFiles:
+    """The supported-language files of a repository and what the walk left out."""
+
+    files: list[str] = field(default_factory=list)  # repository-relative, sorted
+    excluded: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
+    """Every supported-language file not excluded; symlinked folders are not followed."""
+    out = RepoFiles()
+    root = str(repo)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if rel_dir and ".gitignore" in filenames:
+            exclusions.add_nested_gitignore(repo, rel_dir)
+        kept = []
+        for d in sorted(dirnames):
+            if d in _SKIP_DIRS:
+                continue
+            rel = f"{rel_dir}/{d}" if rel_dir else d
+            if exclusions.excluded(rel, is_dir=True):
+                if len(out.excluded) < max_excluded:
+                    out.excluded.append(rel + "/")
+                continue
+            kept.append(d)
+        dirnames[:] = kept
+        for name in filenames:
+            if language_for_path(name) is None:
+                continue
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if exclusions.excluded(rel):
+                if len(out.excluded) < max_excluded:
+                    out.excluded.append(rel)
+                continue
+            out.files.append(rel)
+    out.files.sort()
+    out.excluded.sort()
+    return out

@@ -1,0 +1,222 @@
+"""The per-repository index: units and identifiers of each file, cached by content hash.
+
+Keys are git blob ids (sha1 of ``"blob <len>\\0" + bytes``), never mtimes, so a checkout, a
+copy or a touch does not invalidate anything and a changed file is reparsed alone. The cache
+lives in ``<repo>/.tandem/cache/`` (git-ignored, never committed). ``Document`` gives open
+editor buffers incremental tree-sitter reparses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tandem.slicing.files import SourceText, read_source
+from tandem.slicing.languages import LanguageName, language_for_path
+from tandem.slicing.units import FileUnits, Unit, extract_units, parse, units_from_tree
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+log = logging.getLogger("tandem.slicing")
+
+CACHE_VERSION = 1
+CACHE_FILE = f"index-v{CACHE_VERSION}.json"
+IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of ``data``."""
+    h = hashlib.sha1(f"blob {len(data)}\0".encode())
+    h.update(data)
+    return h.hexdigest()
+
+
+def identifiers(data: bytes) -> frozenset[str]:
+    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
+
+
+@dataclass
+class FileRecord:
+    """What the index knows about one file version."""
+
+    path: str
+    blob: str
+    language: LanguageName
+    units: list[Unit]
+    idents: list[frozenset[str]]  # per unit, same order as ``units``
+    has_errors: bool
+    text: str
+    warning: str | None = None
+
+
+def _line_offsets(data: bytes) -> list[int]:
+    offsets = [0]
+    pos = data.find(b"\n")
+    while pos != -1:
+        offsets.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return offsets
+
+
+def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
+    offsets = _line_offsets(data)
+    out = []
+    for u in units:
+        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
+        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
+        out.append(identifiers(data[start:end]))
+    return out
+
+
+class RepoIndex:
+    """Lazily parsed, content-addressed file records for one repository."""
+
+    def __init__(self, repo: Path, max_file_bytes: int, *, persist: bool = True) -> None:
+        self.repo = repo
+        self.max_file_bytes = max_file_bytes
+        self.persist = persist
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._dirty = False
+        self._records: dict[str, FileRecord | str] = {}
+        self.stats = {"hits": 0, "parsed": 0}
+        if persist:
+            self._load()
+
+    @property
+    def cache_path(self) -> Path:
+        return self.repo / ".tandem" / "cache" / CACHE_FILE
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.cache_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(raw, dict) and raw.get("version") == CACHE_VERSION:
+            blobs = raw.get("blobs")
+            if isinstance(blobs, dict):
+                self._cache = blobs
+
+    def save(self) -> None:
+        """Write the cache (only blobs still present are kept) if anything new was parsed."""
+        if not self.persist or not self._dirty:
+            return
+        live = {r.blob for r in self._records.values() if isinstance(r, FileRecord)}
+        blobs = {b: v for b, v in self._cache.items() if b in live or len(self._cache) < 20000}
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(
+                json.dumps({"version": CACHE_VERSION, "blobs": blobs}, separators=(",", ":")),
+                encoding="utf-8",
+            )
+            tmp.replace(self.cache_path)
+        except OSError as exc:
+            log.warning("could not write the slicing cache %s: %s", self.cache_path, exc)
+
+    def record(self, rel: str, override: str | None = None) -> FileRecord | str:
+        """The record of ``rel`` (or a warning string when it is skipped)."""
+        if override is None and rel in self._records:
+            return self._records[rel]
+        language = language_for_path(rel)
+        if language is None:
+            return f"{rel}: language not supported for slicing"
+        if override is not None:
+            data = override.encode("utf-8")
+            src: SourceText | str = SourceText(data=data, text=override)
+        else:
+            src = read_source(self.repo / rel, rel, self.max_file_bytes)
+        if isinstance(src, str):
+            self._records[rel] = src
+            return src
+        rec = self._from_source(rel, language, src)
+        if override is None:
+            self._records[rel] = rec
+        return rec
+
+    def _from_source(self, rel: str, language: LanguageName, src: SourceText) -> FileRecord:
+        blob = blob_id(src.data)
+        cached = self._cache.get(blob)
+        if cached is not None and cached.get("language") == language and cached.get("path") == rel:
+            self.stats["hits"] += 1
+            units = [Unit(*u) for u in cached["units"]]
+            idents = [frozenset(s.split()) for s in cached["idents"]]
+            return FileRecord(
+                rel, blob, language, units, idents, bool(cached["errors"]), src.text, src.warning
+            )
+        self.stats["parsed"] += 1
+        fu = extract_units(rel, src.data, language)
+        idents = unit_idents(src.data, fu.units)
+        self._cache[blob] = {
+            "path": rel,
+            "language": language,
+            "errors": fu.has_errors,
+            "units": [
+                [
+                    u.name,
+                    u.kind,
+                    u.start_line,
+                    u.end_line,
+                    u.signature,
+                    u.is_test,
+                    u.in_test_region,
+                    u.container,
+                ]
+                for u in fu.units
+            ],
+            "idents": [" ".join(sorted(s)) for s in idents],
+        }
+        self._dirty = True
+        return FileRecord(
+            rel, blob, language, fu.units, idents, fu.has_errors, src.text, src.warning
+        )
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """One edit in byte offsets and (row, column-in-bytes) points, as tree-sitter wants them."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
+
+
+class Document:
+    """An open document kept parsed; each edit reparses incrementally from the old tree."""
+
+    def __init__(self, path: str, text: str, language: LanguageName | None = None) -> None:
+        lang = language or language_for_path(path)
+        if lang is None:
+            from tandem.slicing.languages import UnsupportedLanguage
+
+            raise UnsupportedLanguage(path)
+        self.path = path
+        self.language: LanguageName = lang
+        self.data = text.encode("utf-8")
+        self.tree: Tree = parse(self.data, lang)
+
+    def apply(self, new_text: str, edit: TextEdit) -> Tree:
+        """Apply ``edit`` (already reflected in ``new_text``) and reparse incrementally."""
+        self.tree.edit(
+            start_byte=edit.start_byte,
+            old_end_byte=edit.old_end_byte,
+            new_end_byte=edit.new_end_byte,
+            start_point=edit.start_point,
+            old_end_point=edit.old_end_point,
+            new_end_point=edit.new_end_point,
+        )
+        self.data = new_text.encode("utf-8")
+        self.tree = parse(self.data, self.language, old_tree=self.tree)
+        return self.tree
+
+    def units(self) -> FileUnits:
+        return units_from_tree(self.path, self.data, self.language, self.tree)

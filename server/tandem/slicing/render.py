@@ -1,0 +1,115 @@
+"""Rendering a slice to text within a token budget.
+
+The text is deterministic: sections in a fixed order, each unit headed by its path, line range
+and name, each source line prefixed by its 1-based number. Over budget it degrades in order:
+test bodies become test signatures (lowest-ranked first), then callee signatures are dropped
+(last first). Touched units are never dropped; when they alone exceed the budget a warning
+says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tandem.cost.tokens import count_tokens
+
+
+@dataclass
+class Block:
+    """A unit of text in the slice."""
+
+    path: str
+    name: str
+    start_line: int
+    end_line: int
+    lines: list[str]  # the source lines start_line..end_line
+    note: str = ""
+    signature: str = ""
+
+
+@dataclass
+class Rendered:
+    text: str
+    tokens: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _numbered(block: Block) -> str:
+    width = len(str(block.end_line))
+    body = "\n".join(
+        f"{n:>{width}} | {line}" for n, line in enumerate(block.lines, start=block.start_line)
+    )
+    head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
+    if block.note:
+        head += f"  ({block.note})"
+    return f"{head}\n{body}"
+
+
+def _signature_only(block: Block) -> str:
+    sig = block.signature or (block.lines[0].strip() if block.lines else "")
+    head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
+    if block.note:
+        head += f"  ({block.note})"
+    return f"{head}\n{block.start_line} | {sig}  ... (body omitted for budget)"
+
+
+def render(
+    touched: list[Block],
+    callees: list[str],
+    tests: list[Block],
+    plain: list[Block],
+    budget: int,
+) -> Rendered:
+    """The slice text and its exact token count under ``budget``."""
+    warnings: list[str] = []
+    touched_text = [_numbered(b) for b in touched]
+    plain_text = [_numbered(b) for b in plain]
+    test_full = [_numbered(b) for b in tests]
+    test_sig = [_signature_only(b) for b in tests]
+    test_mode = [True] * len(tests)
+    callee_keep = len(callees)
+
+    def assemble() -> str:
+        parts = ["## Touched code"]
+        parts += touched_text or ["(nothing touched)"]
+        if plain_text:
+            parts += ["## Other changed files (plain text, not sliced)", *plain_text]
+        if callee_keep:
+            parts += ["## Signatures of called functions", "\n".join(callees[:callee_keep])]
+        if tests:
+            parts.append("## Related tests (best first)")
+            parts += [
+                full if mode else sig
+                for full, sig, mode in zip(test_full, test_sig, test_mode, strict=True)
+            ]
+        return "\n\n".join(parts) + "\n"
+
+    text = assemble()
+    tokens = count_tokens(text)
+    i = len(tests) - 1
+    while tokens > budget and i >= 0:
+        test_mode[i] = False
+        i -= 1
+        text = assemble()
+        tokens = count_tokens(text)
+    if i < len(tests) - 1:
+        warnings.append("over budget: some related tests are shown as signatures only")
+    dropped = 0
+    while tokens > budget and callee_keep > 0:
+        callee_keep -= 1
+        dropped += 1
+        text = assemble()
+        tokens = count_tokens(text)
+    if dropped:
+        warnings.append(f"over budget: dropped {dropped} callee signature(s)")
+    while tokens > budget and plain_text:
+        plain_text.pop()
+        text = assemble()
+        tokens = count_tokens(text)
+        warnings.append("over budget: dropped an unsliced changed file")
+    if tokens > budget:
+        warnings.append(
+            f"over budget: the slice is {tokens} tokens (budget {budget}); touched units are "
+            "never dropped, so they are all included"
+        )
+    return Rendered(text=text, tokens=tokens, warnings=warnings)

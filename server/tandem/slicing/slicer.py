@@ -1,0 +1,441 @@
+"""``slice_repository``: from an anchor (range, diff, working tree) to a rendered Slice."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from tandem.exclusions import Exclusions
+from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
+from tandem.slicing.files import read_source, walk_repository
+from tandem.slicing.index import FileRecord, RepoIndex, identifiers
+from tandem.slicing.languages import FAMILY, language_for_path
+from tandem.slicing.related import ChangeInfo, rank_tests
+from tandem.slicing.render import Block, render
+from tandem.slicing.result import (
+    Anchor,
+    CalleeSignature,
+    DiffAnchor,
+    FileRangeAnchor,
+    RelatedTest,
+    Slice,
+    TouchedUnit,
+)
+from tandem.slicing.units import Unit, is_test_file
+
+if TYPE_CHECKING:
+    from tandem.config import Settings
+
+log = logging.getLogger("tandem.slicing")
+
+MAX_CALLEES = 12
+_CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
+_TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
+    "rust": (b"#[test", b"test]", b"cfg(test)"),
+    "java": (b"@Test", b"@ParameterizedTest", b"@RepeatedTest", b"@TestFactory", b"TestCase"),
+}
+_KIND_RANK = {"function": 0, "class": 1, "statement": 2}
+
+
+class SliceError(Exception):
+    """Bad input for slicing (a diff that does not match the tree, a missing file, ...)."""
+
+
+@dataclass
+class _Change:
+    path: str
+    lines: set[int] = field(default_factory=set)
+    deletion_points: set[int] = field(default_factory=set)
+    added_text: list[str] = field(default_factory=list)
+    override: str | None = None
+
+
+def slice_repository(
+    repo: Path,
+    anchor: Anchor,
+    settings: Settings,
+    *,
+    budget_tokens: int | None = None,
+) -> Slice:
+    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise SliceError(f"repository folder not found: {repo}")
+    repo = repo.resolve()
+    budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
+    if budget <= 0:
+        raise SliceError(f"the token budget must be positive (got {budget})")
+    exclusions = Exclusions.load(repo, settings.exclusions)
+    warnings: list[str] = []
+    excluded: set[str] = set()
+    changes = _changes_from_anchor(repo, anchor, warnings)
+    index = RepoIndex(repo, settings.context.max_file_bytes)
+
+    kept: list[_Change] = []
+    plain: list[Block] = []
+    for change in changes:
+        if exclusions.excluded(change.path):
+            excluded.add(change.path)
+            continue
+        if language_for_path(change.path) is None:
+            warnings.append(
+                f"{change.path}: language not supported for slicing; sent as plain text"
+            )
+            src = read_source(repo / change.path, change.path, settings.context.max_file_bytes)
+            if isinstance(src, str):
+                warnings.append(src)
+            else:
+                lines = src.text.splitlines()
+                plain.append(Block(change.path, "(whole file)", 1, max(1, len(lines)), lines))
+            continue
+        kept.append(change)
+
+    records: dict[str, FileRecord] = {}
+    for change in kept:
+        rec = index.record(change.path, change.override)
+        if isinstance(rec, str):
+            warnings.append(rec)
+            continue
+        if rec.warning:
+            warnings.append(rec.warning)
+        if rec.has_errors:
+            warnings.append(f"{change.path}: syntax errors; slicing what parses")
+        records[change.path] = rec
+
+    touched = _touched_units(kept, records)
+    if not changes:
+        warnings.append("nothing changed: the diff is empty, so nothing is touched")
+    elif not touched and records:
+        warnings.append("no code unit is touched (only blank lines or comments changed?)")
+
+    walk = walk_repository(repo, exclusions)
+    excluded.update(walk.excluded)
+    families = {FAMILY[r.language] for r in records.values()}
+    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    for path, rec in records.items():
+        if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
+            test_records.append(rec)
+
+    info = ChangeInfo(files=set(records), touched=touched)
+    for change in kept:
+        for line in change.added_text:
+            info.added_idents.update(identifiers(line.encode("utf-8")))
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
+    callees = _callees(index, walk.files, records, touched)
+
+    touched_blocks = [
+        _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
+        for path, unit in touched
+    ]
+    test_by_path = {r.path: r for r in test_records}
+    test_blocks = [
+        _block(
+            test_by_path[c.path],
+            c.unit.start_line,
+            c.unit.end_line,
+            c.unit.name,
+            f"score {c.score}: {c.reason}",
+            signature=c.unit.signature,
+        )
+        for c in ranked
+    ]
+    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in callees]
+    rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
+    warnings.extend(rendered.warnings)
+
+    from tandem.cost.tokens import count_tokens
+
+    involved = {path: rec.text for path, rec in records.items()}
+    for c in ranked:
+        involved.setdefault(c.path, test_by_path[c.path].text)
+    whole = sum(count_tokens(text) for text in involved.values())
+    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    index.save()
+    return Slice(
+        touched=[
+            TouchedUnit(
+                path=path,
+                name=u.name,
+                kind=u.kind,
+                start_line=u.start_line,
+                end_line=u.end_line,
+                language=records[path].language,
+            )
+            for path, u in touched
+        ],
+        tests=[
+            RelatedTest(
+                path=c.path,
+                name=c.unit.name,
+                start_line=c.unit.start_line,
+                end_line=c.unit.end_line,
+                score=c.score,
+                reason=c.reason,
+            )
+            for c in ranked
+        ],
+        callees=callees,
+        text=rendered.text,
+        tokens=rendered.tokens,
+        whole_file_tokens=whole,
+        excluded=sorted(excluded),
+        warnings=warnings,
+    )
+
+
+# ---- anchors -----------------------------------------------------------------------------
+
+
+def _relative(repo: Path, path: str) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return p.resolve().relative_to(repo).as_posix()
+        except ValueError as exc:
+            raise SliceError(f"{path} is outside the repository {repo}") from exc
+    return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
+
+
+def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> list[_Change]:
+    if isinstance(anchor, FileRangeAnchor):
+        rel = _relative(repo, anchor.path)
+        if anchor.end_line < anchor.start_line:
+            raise SliceError(
+                f"bad line range {anchor.start_line}-{anchor.end_line}: the end is before the start"
+            )
+        if anchor.text is None and not (repo / rel).is_file():
+            raise SliceError(f"file not found in the repository: {rel}")
+        return [
+            _Change(
+                path=rel,
+                lines=set(range(anchor.start_line, anchor.end_line + 1)),
+                override=anchor.text,
+            )
+        ]
+    diff_text = anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base)
+    try:
+        file_diffs = parse_diff(diff_text)
+    except DiffError as exc:
+        raise SliceError(str(exc)) from exc
+    if diff_text.strip() and not file_diffs:
+        raise SliceError(
+            "the diff has no file headers (--- a/PATH / +++ b/PATH); is it a unified diff?"
+        )
+    changes: list[_Change] = []
+    for fd in file_diffs:
+        if fd.new_path is None:
+            continue  # a deleted file touches nothing that still exists
+        if fd.binary:
+            warnings.append(f"{fd.new_path}: binary change, not sliced")
+            continue
+        changes.append(_change_from_file_diff(repo, fd))
+    return changes
+
+
+def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
+    rel = _relative(repo, fd.path)
+    path = repo / rel
+    if not path.is_file():
+        first = fd.hunks[0].header if fd.hunks else "(no hunk)"
+        raise SliceError(
+            f"diff does not match the tree: hunk {first!r} changes {rel}, which is not in {repo}"
+        )
+    if language_for_path(rel) is not None and fd.hunks:
+        try:
+            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError as exc:
+            raise SliceError(f"cannot read {rel}: {exc.strerror}") from exc
+        try:
+            check_hunks(fd, lines)
+        except DiffError as exc:
+            raise SliceError(str(exc)) from exc
+    return _Change(
+        path=rel,
+        lines=fd.added_lines(),
+        deletion_points=fd.deletion_points(),
+        added_text=fd.changed_text("+") + fd.changed_text("-"),
+    )
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SliceError(f"git failed: {exc}") from exc
+
+
+def _git_diff(repo: Path, base: str) -> str:
+    inside = _git(repo, "rev-parse", "--is-inside-work-tree")
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        raise SliceError(
+            f"{repo} is not a git repository, so --working-tree cannot work; "
+            "use --diff FILE or --file F --lines A-B instead"
+        )
+    if base.startswith("-"):
+        raise SliceError(f"bad base revision {base!r}")
+    verify = _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    if verify.returncode != 0:
+        raise SliceError(f"unknown base revision {base!r} (try HEAD, a branch or a commit id)")
+    result = _git(
+        repo, "diff", "--relative", "--no-color", "--no-ext-diff", "--no-renames", base, "--"
+    )
+    if result.returncode != 0:
+        raise SliceError(f"git diff failed: {result.stderr.strip()}")
+    diff = result.stdout
+    untracked = _git(repo, "ls-files", "--others", "--exclude-standard")
+    for rel in untracked.stdout.splitlines():
+        if not rel or language_for_path(rel) is None:
+            continue
+        try:
+            text = (repo / rel).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        lines = text.splitlines()
+        body = "".join(f"+{line}\n" for line in lines)
+        diff += f"--- /dev/null\n+++ b/{rel}\n@@ -0,0 +1,{len(lines)} @@\n{body}"
+    return diff
+
+
+# ---- touched units, tests, callees -------------------------------------------------------
+
+
+def _touched_units(
+    changes: list[_Change], records: dict[str, FileRecord]
+) -> list[tuple[str, Unit]]:
+    primary: list[tuple[str, Unit]] = []
+    fallback: list[tuple[str, Unit]] = []
+    for change in changes:
+        rec = records.get(change.path)
+        if rec is None:
+            continue
+        chosen: dict[int, Unit] = {}
+        for line in sorted(change.lines):
+            unit = _best_unit(rec.units, [line])
+            if unit is not None:
+                chosen[id(unit)] = unit
+        for point in sorted(change.deletion_points):
+            unit = _best_unit(rec.units, [point - 1, point])
+            if unit is not None:
+                chosen[id(unit)] = unit
+        for unit in sorted(chosen.values(), key=lambda u: (u.start_line, u.name)):
+            in_test = unit.in_test_region and not is_test_file(rec.path, rec.language)
+            (fallback if in_test else primary).append((change.path, unit))
+    return primary or fallback
+
+
+def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
+    best: Unit | None = None
+    for unit in units:
+        if all(unit.contains(line) for line in lines) and (
+            best is None or _KIND_RANK.get(unit.kind, 3) < _KIND_RANK.get(best.kind, 3)
+        ):
+            best = unit
+    return best
+
+
+def _test_records(
+    index: RepoIndex,
+    files: list[str],
+    families: set[str],
+    changed: set[str],
+    warnings: list[str],
+) -> list[FileRecord]:
+    out: list[FileRecord] = []
+    for rel in files:
+        language = language_for_path(rel)
+        if language is None:
+            continue
+        family = FAMILY[language]
+        if family not in families:
+            continue
+        if family != "rust" and not is_test_file(rel, language):
+            continue
+        markers = _TEST_MARKERS.get(family)
+        if markers and rel not in changed:
+            try:
+                data = (index.repo / rel).read_bytes()
+            except OSError:
+                continue
+            if not any(m in data for m in markers):
+                continue
+        rec = index.record(rel)
+        if isinstance(rec, str):
+            if "language not supported" not in rec:
+                warnings.append(rec)
+            continue
+        out.append(rec)
+    return out
+
+
+def _callees(
+    index: RepoIndex,
+    files: list[str],
+    records: dict[str, FileRecord],
+    touched: list[tuple[str, Unit]],
+) -> list[CalleeSignature]:
+    called: list[str] = []
+    own = {u.simple_name for _, u in touched}
+    for path, unit in touched:
+        if unit.kind != "function":
+            continue
+        rec = records[path]
+        lines = rec.text.splitlines()[unit.start_line - 1 : unit.end_line]
+        body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
+        for m in _CALL.finditer(body):
+            name = m.group(1)
+            if name not in own and name not in called:
+                called.append(name)
+    if not called:
+        return []
+    dirs = {str(PurePosixPath(p).parent) for p in records}
+    families = {FAMILY[r.language] for r in records.values()}
+    pool: list[FileRecord] = list(records.values())
+    for rel in files:
+        language = language_for_path(rel)
+        if (
+            rel in records
+            or language is None
+            or FAMILY[language] not in families
+            or str(PurePosixPath(rel).parent) not in dirs
+            or is_test_file(rel, language)
+        ):
+            continue
+        found = index.record(rel)
+        if isinstance(found, FileRecord):
+            pool.append(found)
+    defs: dict[str, tuple[str, Unit]] = {}
+    for rec in pool:
+        for unit in rec.units:
+            if unit.kind == "function" and not unit.in_test_region and unit.signature:
+                defs.setdefault(unit.simple_name, (rec.path, unit))
+    out: list[CalleeSignature] = []
+    for name in called:
+        if name in defs:
+            path, unit = defs[name]
+            out.append(
+                CalleeSignature(
+                    path=path, name=unit.name, signature=unit.signature, line=unit.start_line
+                )
+            )
+        if len(out) >= MAX_CALLEES:
+            break
+    return out
+
+
+def _block(
+    rec: FileRecord, start: int, end: int, name: str, note: str, signature: str = ""
+) -> Block:
+    lines = rec.text.splitlines()[start - 1 : end]
+    return Block(rec.path, name, start, end, lines, note=note, signature=signature)

@@ -1,0 +1,117 @@
+"""Edits apply to exact unit ranges of a snapshot, or are rejected with a reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from flow_doubles import example_replies, example_repo
+
+from tandem.edits import apply_edits, take_snapshot, write_files
+from tandem.handoff import DraftReply, Edit, Scope
+
+SOURCE = '''"""Module."""
+
+
+def first():
+    return 1
+
+
+def second():
+    return 2
+'''
+SCOPE = Scope(units=["m.py::first"], files=["m.py", "tests/test_m.py"], out_of_scope=[])
+
+
+def _snapshot(tmp_path: Path, text: str = SOURCE):  # type: ignore[no-untyped-def]
+    (tmp_path / "m.py").write_text(text)
+    return take_snapshot(tmp_path, ["m.py", "tests/test_m.py", "new.py"])
+
+
+def _edit(kind: str, target: str, code: str) -> Edit:
+    return Edit.model_validate({"kind": kind, "target": target, "code": code, "reason": "r"})
+
+
+def test_replace_unit_changes_exactly_that_unit(tmp_path: Path) -> None:
+    edit = _edit("replace_unit", "m.py::first", "def first():\n    return 10\n")
+    result = apply_edits(_snapshot(tmp_path), [edit], SCOPE)
+    assert not result.rejected
+    assert result.files["m.py"] == SOURCE.replace("return 1\n", "return 10\n")
+    assert "-    return 1\n+    return 10\n" in result.diff
+
+
+def test_unknown_unit_is_rejected_with_the_units_that_exist(tmp_path: Path) -> None:
+    scope = Scope(units=[], files=["m.py"], out_of_scope=[])
+    result = apply_edits(_snapshot(tmp_path), [_edit("replace_unit", "m.py::third", "x")], scope)
+    assert result.rejected[0].reason == "m.py has no unit third (units: first, second)"
+    assert result.files == {}
+
+
+def test_unit_outside_the_plan_is_refused_as_scope_drift(tmp_path: Path) -> None:
+    edit = _edit("replace_unit", "m.py::second", "def second():\n    return 3\n")
+    result = apply_edits(_snapshot(tmp_path), [edit], SCOPE)
+    assert result.scope_drift and result.scope_drift[0].edit == edit
+    assert "not among the plan's units" in result.rejected[0].reason
+
+
+def test_file_outside_the_plan_is_refused_as_scope_drift(tmp_path: Path) -> None:
+    result = apply_edits(_snapshot(tmp_path), [_edit("new_file", "other.py", "x = 1\n")], SCOPE)
+    assert result.scope_drift
+    assert "other.py is not among the plan's files" in result.rejected[0].reason
+
+
+def test_new_file_over_an_existing_file_is_rejected(tmp_path: Path) -> None:
+    scope = Scope(units=[], files=["m.py"], out_of_scope=[])
+    result = apply_edits(_snapshot(tmp_path), [_edit("new_file", "m.py", "x = 1\n")], scope)
+    assert "already exists" in result.rejected[0].reason
+
+
+def test_two_edits_of_one_unit_are_rejected_as_overlapping(tmp_path: Path) -> None:
+    edits = [_edit("replace_unit", "m.py::first", "def first():\n    return n\n")] * 2
+    result = apply_edits(_snapshot(tmp_path), edits, SCOPE)
+    assert len(result.applied) == 1
+    assert result.rejected[0].reason == "overlaps an earlier edit of m.py::first"
+
+
+def test_insert_after_a_unit_keeps_pep8_spacing(tmp_path: Path) -> None:
+    edit = _edit("insert_unit", "m.py::first", "def between():\n    return 1.5\n")
+    result = apply_edits(_snapshot(tmp_path), [edit], SCOPE)
+    assert (
+        "    return 1\n\n\ndef between():\n    return 1.5\n\n\ndef second" in result.files["m.py"]
+    )
+
+
+def test_add_test_creates_a_missing_test_file(tmp_path: Path) -> None:
+    edit = _edit("add_test", "tests/test_m.py", "def test_first():\n    assert True\n")
+    result = apply_edits(_snapshot(tmp_path), [edit], SCOPE)
+    assert result.files["tests/test_m.py"] == "def test_first():\n    assert True\n"
+    assert "--- /dev/null" in result.diff
+
+
+def test_paths_escaping_the_repository_are_rejected(tmp_path: Path) -> None:
+    result = apply_edits(_snapshot(tmp_path), [_edit("new_file", "../evil.py", "x")], None)
+    assert "not a repository path" in result.rejected[0].reason
+
+
+def test_example_second_draft_applies_and_the_example_tests_pass(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    draft = DraftReply.model_validate(example_replies()["draft"][1])
+    scope = Scope(
+        units=["app/handlers.py::get_projects", "app/queries.py::list_projects"],
+        files=["tests/test_handlers.py"],
+        out_of_scope=[],
+    )
+    snapshot = take_snapshot(repo, ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"])
+    result = apply_edits(snapshot, draft.edits, scope)
+    assert [r.reason for r in result.rejected] == []
+    write_files(repo, result.files)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "5 passed" in run.stdout

@@ -1,0 +1,122 @@
+"""The flow's CLI on the example project, offline: estimate, plan → draft, run, review."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from flow_doubles import FAKE_REPLIES, REQUEST, example_repo
+
+from tandem.cli import main
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = example_repo(tmp_path)
+    (repo / "tandem.toml").write_text('[ledger]\npath = ".tandem/ledger.sqlite"\n')
+    return repo
+
+
+SOURCE = ["--file", "app/handlers.py", "--lines", "10-14"]
+
+
+def test_estimate_prints_routes_costs_and_the_baseline_without_sending(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    code = main(["estimate", "--repo", str(repo), *SOURCE, "--request", REQUEST, "--json"])
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [s["step"] for s in document["steps"]] == ["plan", "draft", "review"]
+    assert document["steps"][0]["route"] == "cheap" and document["steps"][0]["input_tokens"] > 0
+    assert document["baseline"]["steps"][0]["alias"] == "strong"
+    assert document["review_if_not_trivial"]["alias"] == "cheap"
+    assert not (repo / ".tandem" / "tasks").exists()
+
+
+def test_run_json_with_fake_replies_applies_the_reviewed_edits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    args = ["run", "--repo", str(repo), *SOURCE, "--request", REQUEST]
+    args += ["--fake-replies", str(FAKE_REPLIES), "--yes", "--apply", "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert "FAKE provider" in captured.err
+    assert document["fake_provider"] is True
+    assert [(s["step"], s["provider"], s["outcome"]) for s in document["steps"]] == [
+        ("plan", "fake", "ok"), ("draft", "fake", "ok"), ("review", "fake", "ok"),
+        ("draft", "fake", "ok"), ("review", "fake", "ok"),
+    ]  # fmt: skip
+    assert all(e["applies"] for e in document["edits"])
+    assert document["findings"][0]["severity"] == "minor"
+    assert document["written"] == ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"]
+    assert (repo / ".tandem" / "ledger.sqlite").is_file()
+
+
+def test_plan_then_draft_uses_the_edited_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    fake = ["--fake-replies", str(FAKE_REPLIES)]
+    args = ["plan", "--repo", str(repo), *SOURCE, "--request", REQUEST, *fake, "--json"]
+    assert main(args) == 0
+    planned = json.loads(capsys.readouterr().out)
+    task_id = planned["task_id"]
+    document = Path(planned["plan_md"])
+    document.write_text(document.read_text().replace("## Risks\n\n", "## Risks\n\n- my note\n"))
+    # The replies file is read afresh by each command, so the draft queue starts at draft 1.
+    assert main(["draft", task_id, "--repo", str(repo), *fake, "--json"]) == 0
+    drafted = json.loads(capsys.readouterr().out)
+    assert drafted["steps"][-1]["step"] == "draft"
+    plan = json.loads((repo / ".tandem" / "tasks" / task_id / "plan.json").read_text())
+    assert plan["approved"] and plan["edited_by_user"] and "my note" in plan["reply"]["risks"]
+
+
+def test_run_without_yes_stops_at_the_plan_and_resume_finishes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    fake = ["--fake-replies", str(FAKE_REPLIES)]
+    assert main(["run", "--repo", str(repo), *SOURCE, "--request", REQUEST, *fake, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["status"] == "planned"
+    resumed = ["run", "--repo", str(repo), "--resume", first["task_id"], "--yes", "--json"]
+    replies = json.loads(FAKE_REPLIES.read_text())
+    remaining = tmp_path / "rest.json"
+    remaining.write_text(json.dumps({"draft": replies["draft"], "review": replies["review"]}))
+    assert main([*resumed, "--fake-replies", str(remaining)]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["status"] == "done" and len(second["steps"]) == 5
+
+
+def test_review_of_the_working_tree_returns_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=repo, check=True)
+    handlers = repo / "app" / "handlers.py"
+    handlers.write_text(handlers.read_text().replace("active projects.", "projects."))
+    replies = json.loads(FAKE_REPLIES.read_text())
+    only_review = tmp_path / "review.json"
+    only_review.write_text(json.dumps({"review": [replies["review"][0]]}))
+    args = ["review", "--repo", str(repo), "--working-tree", "--json"]
+    assert main([*args, "--fake-replies", str(only_review)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [s["step"] for s in document["steps"]] == ["review"]
+    assert document["findings"][0]["severity"] == "blocking"
+
+
+def test_bad_input_is_a_message_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    assert main(["run", "--repo", str(repo), *SOURCE]) == 2
+    assert "--request TEXT is required" in capsys.readouterr().err
+    assert main(["draft", "no-such-task", "--repo", str(repo)]) == 2
+    assert "no task no-such-task" in capsys.readouterr().err

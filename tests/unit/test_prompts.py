@@ -1,0 +1,71 @@
+"""Prompts: loaded from prompts/, versioned by content hash, fully rendered."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from flow_doubles import REQUEST, example_anchor, example_replies, example_repo, example_slice
+
+from tandem.edits import take_snapshot
+from tandem.handoff import Draft, DraftReply, PlanReply, Task
+from tandem.prompts import PromptError, load_prompt, prompts_dir, render
+from tandem.stepinputs import draft_values, plan_values, review_values
+
+
+def test_prompt_version_is_the_short_sha256_of_the_file() -> None:
+    for name in ("plan", "draft", "review"):
+        content = (prompts_dir() / f"{name}.md").read_bytes()
+        assert load_prompt(name).version == hashlib.sha256(content).hexdigest()[:12]
+
+
+def test_changing_a_prompt_changes_its_version(tmp_path: Path) -> None:
+    original = (prompts_dir() / "plan.md").read_text()
+    (tmp_path / "plan.md").write_text(original + "\nBe brief.\n")
+    assert load_prompt("plan", tmp_path).version != load_prompt("plan").version
+
+
+def test_an_unfilled_placeholder_is_an_error() -> None:
+    with pytest.raises(PromptError, match="no value for"):
+        render(load_prompt("plan"), {"request": "x"})
+
+
+def _task(repo: Path) -> Task:
+    return Task(task_id="t1", request=REQUEST, anchor=example_anchor(), task_type="feature",
+                risk_tier="medium", risk_reasons=["SQL statement at app/queries.py:9"],
+                repo=str(repo))  # fmt: skip
+
+
+def test_plan_prompt_carries_request_risk_units_and_slice(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    prompt = render(load_prompt("plan"), plan_values(_task(repo), example_slice(repo)))
+    assert REQUEST in prompt.user
+    assert "SQL statement at app/queries.py:9" in prompt.user
+    assert "app/queries.py::list_projects (function, lines 6-13)" in prompt.user
+    assert "{{" not in prompt.system + prompt.user
+
+
+def test_draft_prompt_shows_scoped_units_not_whole_files(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    plan = PlanReply.model_validate(example_replies()["plan"][0])
+    files = ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"]
+    values = draft_values(plan, take_snapshot(repo, files), example_slice(repo))
+    prompt = render(load_prompt("draft"), values)
+    assert "def list_projects(" in prompt.user
+    assert "def get_project(" not in prompt.user  # an unscoped unit of a scoped file
+    assert "existing units: make_db" in prompt.user  # the test file: header and names only
+
+
+def test_reviewer_sees_diff_plan_and_tests_never_whole_files(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    plan = PlanReply.model_validate(example_replies()["plan"][0])
+    draft = Draft(reply=DraftReply(edits=[], notes=["n"]), diff="--- a/x\n+++ b/x\n+new\n")
+    files = ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"]
+    values = review_values(plan, draft, example_slice(repo), take_snapshot(repo, files))
+    prompt = render(load_prompt("review"), values)
+    assert "+new" in prompt.user and plan.summary in prompt.user
+    assert "def test_get_projects_returns_only_active_projects" in prompt.user
+    assert "def get_project(" not in prompt.user
+    assert "def make_db" not in prompt.user
+    assert "findings, not replacement code" in prompt.system
