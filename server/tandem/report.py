@@ -49,6 +49,7 @@ class Report:
     since: datetime | None
     task_id: str | None
     tables: tuple[Table, ...]
+    trial_id: str | None = None
 
     def table(self, name: str) -> Table:
         return next(table for table in self.tables if table.name == name)
@@ -436,12 +437,14 @@ def build_report(
     *,
     since: datetime | None = None,
     task_id: str | None = None,
+    trial_id: str | None = None,
     now: datetime | None = None,
 ) -> Report:
     return Report(
         generated_at=now or datetime.now(UTC),
         since=since,
         task_id=task_id,
+        trial_id=trial_id,
         tables=(
             task_table(rows, notes),
             step_table(rows),
@@ -477,6 +480,8 @@ def report_heading(report: Report) -> str:
     scope = f"since {report.since:%Y-%m-%d %H:%M} UTC" if report.since else "all time"
     if report.task_id:
         scope += f", task {report.task_id}"
+    if report.trial_id:
+        scope = f"trial {report.trial_id}"
     return f"Tandem report ({scope})"
 
 
@@ -523,6 +528,7 @@ def render_json(report: Report) -> str:
         "generated_at": report.generated_at.isoformat(),
         "since": report.since.isoformat() if report.since else None,
         "task": report.task_id,
+        "trial": report.trial_id,
         "tables": {
             table.name: [
                 {key: _json_cell(value) for key, value in record.items()}

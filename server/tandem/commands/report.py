@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except LedgerError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return 1
-    report = build_report(rows, notes, runs, since=since, task_id=args.task)
+    report = build_report(rows, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
     if args.html is not None:
         from tandem.report_html import render_html
 

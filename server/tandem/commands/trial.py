@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         generated_at=full.generated_at,
         since=None,
         task_id=None,
+        trial_id=result.trial_id,
         tables=(full.table("modes"), task_table(steps, {}), full.table("estimates")),
     )
     print(f"trial {result.trial_id}: {len(result.runs)} runs", file=sys.stderr)
