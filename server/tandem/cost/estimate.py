@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,15 +73,22 @@ def has_exact_tokenizer(model: ModelSettings) -> bool:
     return model.provider in ("openai", "fake")
 
 
+@lru_cache(maxsize=128)
+def _count(text: str, encoding: EncodingName) -> int:
+    # A task estimate counts the same prompt for several models (the split and the baseline):
+    # counting is the costly part, hashing the text is cheap.
+    return count_tokens(text, encoding)
+
+
 def count_prompt_tokens(
     model: ModelSettings, *, system: str, user: str, output_schema: dict[str, Any] | None
 ) -> int:
     """Offline count of the prompt (with chat framing) under the model's encoding."""
     encoding = encoding_for(model)
-    counted = count_tokens(system, encoding) + count_tokens(user, encoding)
+    counted = _count(system, encoding) + _count(user, encoding)
     if output_schema is not None:
         schema = json.dumps(output_schema, separators=(",", ":"), sort_keys=True)
-        counted += count_tokens(schema, encoding)
+        counted += _count(schema, encoding)
     messages = 2 if system else 1
     return counted + messages * MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS
 
