@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from tandem.config import LedgerSettings
 from tandem.values import StepEstimate, StepName, StepRecord, Usage
 
 logger = logging.getLogger("tandem.ledger")
@@ -662,6 +663,17 @@ def open_ledger(target: Path | str, *, busy_timeout_ms: int = 5000) -> Ledger:
 
         return PostgresLedger(text)
     return Ledger(Path(target), busy_timeout_ms=busy_timeout_ms)
+
+
+def configured_ledger(settings: LedgerSettings, workspace: Path) -> Path | str:
+    """Where the settings say the ledger is: ``ledger.url``, else ``ledger.path`` (relative to
+    the workspace), else ``<workspace>/.tandem/ledger.sqlite``."""
+    if settings.url:
+        return settings.url
+    if settings.path:
+        path = Path(settings.path).expanduser()
+        return path if path.is_absolute() else workspace / path
+    return workspace / ".tandem" / "ledger.sqlite"
 
 
 def ledger_target(url: str | None, path: Path) -> Path | str:

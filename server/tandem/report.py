@@ -129,6 +129,14 @@ def _seconds(rows: Iterable[LedgerRow]) -> float:
     return round(sum(r.record.latency_ms for r in rows) / 1000, 1)
 
 
+def _elapsed(rows: Sequence[LedgerRow]) -> float:
+    """Wall time from the first step's start to the last step's end (includes the human's
+    pause between plan and draft, which is part of what the task cost)."""
+    start = min(r.record.started_at for r in rows)
+    end = max(r.record.started_at + timedelta(milliseconds=r.record.latency_ms) for r in rows)
+    return round((end - start).total_seconds(), 1)
+
+
 def _task_outcome(rows: Sequence[LedgerRow]) -> str:
     outcomes = {r.record.outcome for r in rows}
     for worst in ("over_budget", "failed", "cancelled"):
@@ -172,6 +180,7 @@ def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
             "cost_usd",
             "unpriced_calls",
             "model_seconds",
+            "elapsed_seconds",
             "calls",
             "retries",
             "findings",
@@ -192,6 +201,7 @@ def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
                 None if _unpriced(steps) == len(steps) else _sum_cost(steps),
                 _unpriced(steps),
                 _seconds(steps),
+                _elapsed(steps),
                 len(steps),
                 _retries(steps),
                 _findings_text(_findings(steps)),

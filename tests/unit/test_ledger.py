@@ -410,3 +410,20 @@ def test_read_only_location_for_a_new_ledger_is_reported(tmp_path: Path) -> None
     blocker.write_text("x")
     with pytest.raises(LedgerReadOnly, match="writable"):
         Ledger(blocker / "sub" / "ledger.sqlite")
+
+
+def test_configured_ledger_prefers_url_then_path_then_default(tmp_path: Path) -> None:
+    from tandem.config import LedgerSettings
+    from tandem.ledger import configured_ledger
+
+    url = "postgresql://team@db/tandem"
+    assert configured_ledger(LedgerSettings(url=url, path="x.sqlite"), tmp_path) == url
+    assert configured_ledger(LedgerSettings(path="x.sqlite"), tmp_path) == tmp_path / "x.sqlite"
+    assert configured_ledger(LedgerSettings(), tmp_path) == tmp_path / ".tandem/ledger.sqlite"
+
+
+def test_ledger_url_setting_must_be_postgres() -> None:
+    from tandem.config import load_settings
+
+    loaded = load_settings(overrides=[("t", {"ledger": {"url": "mysql://x"}})])
+    assert [p.key_path for p in loaded.problems] == ["ledger.url"]

@@ -257,3 +257,8 @@ def test_cli_ledger_note_rejects_negative_minutes(ledger: Ledger) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["ledger", "note", "s2", "--cleanup-minutes", "-5", "--ledger", str(ledger.path)])
     assert exit_info.value.code == 2
+
+
+def test_elapsed_time_spans_first_start_to_last_end(ledger: Ledger) -> None:
+    tasks = {row["task"]: row for row in report_of(ledger).table("tasks").records()}
+    assert tasks["s1"]["elapsed_seconds"] == 1.2  # four steps started together, 1.234 s each
