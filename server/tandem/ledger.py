@@ -373,7 +373,9 @@ class Ledger:
             return self._open_read_only(busy_timeout_ms, error)
         try:
             self._use_wal(db, busy_timeout_ms)
-            db.execute("PRAGMA synchronous = NORMAL")
+            # FULL: every recorded step is on disk when record_step returns (a step costs money;
+            # a few ms of fsync is nothing next to a model call).
+            db.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as error:
             db.close()
             raise _translate(error, self.path) from error

@@ -141,6 +141,8 @@ def test_new_ledger_is_in_wal_mode_with_every_migration(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "ledger.sqlite"
     with Ledger(path) as ledger:
         assert ledger.schema_version() == len(MIGRATIONS)
+        # FULL (2): a recorded step is on disk before record_step returns.
+        assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     versions = [row[0] for row in db.execute("SELECT version FROM schema_version ORDER BY 1")]
