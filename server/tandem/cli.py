@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.draft_cmd",
     "tandem.commands.review_cmd",
     "tandem.commands.run_cmd",
+    "tandem.commands.trial",
 )
 
 

@@ -227,6 +227,18 @@ class LedgerSettings(_Section):
         default=None,
         description="SQLite file; default is .tandem/ledger.sqlite under the workspace.",
     )
+    url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of a shared team ledger (wins over path; needs the "
+        "'postgres' extra). Keep the password in PGPASSWORD or ~/.pgpass, not here.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _is_postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
 
 
 class Settings(_Section):

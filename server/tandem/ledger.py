@@ -19,12 +19,14 @@ import logging
 import sqlite3
 import statistics
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
 from tandem.values import StepEstimate, StepName, StepRecord, Usage
 
@@ -92,14 +94,20 @@ def _translate(error: sqlite3.Error, path: Path) -> LedgerError:
     return LedgerError(f"ledger {path}: {text}")
 
 
+class Executor(Protocol):
+    """What a migration needs: sqlite3.Connection and the PostgreSQL adapter both fit."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+
 # --- migrations: append only -------------------------------------------------------------------
 
 
-def _m1_steps_and_notes(db: sqlite3.Connection) -> None:
+def _m1_steps_and_notes(db: Executor, pk: str) -> None:
     db.execute(
-        """
+        f"""
         CREATE TABLE steps (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {pk},
             recorded_at TEXT NOT NULL,
             started_at TEXT NOT NULL,
             task_id TEXT NOT NULL,
@@ -111,21 +119,21 @@ def _m1_steps_and_notes(db: sqlite3.Connection) -> None:
             alias TEXT NOT NULL,
             prompt_version TEXT NOT NULL,
             risk_tier TEXT NOT NULL,
-            input_tokens INTEGER NOT NULL,
-            cache_read_tokens INTEGER NOT NULL,
-            cache_write_tokens INTEGER NOT NULL,
-            output_tokens INTEGER NOT NULL,
-            reasoning_tokens INTEGER NOT NULL,
+            input_tokens BIGINT NOT NULL,
+            cache_read_tokens BIGINT NOT NULL,
+            cache_write_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            reasoning_tokens BIGINT NOT NULL,
             cost_usd TEXT,
-            latency_ms INTEGER NOT NULL,
+            latency_ms BIGINT NOT NULL,
             attempts INTEGER NOT NULL,
             outcome TEXT NOT NULL,
             error TEXT,
             estimate_json TEXT,
-            est_input_tokens INTEGER,
-            est_input_counted INTEGER,
-            est_output_typical INTEGER,
-            est_output_max INTEGER,
+            est_input_tokens BIGINT,
+            est_input_counted BIGINT,
+            est_output_typical BIGINT,
+            est_output_max BIGINT,
             est_usd_typical TEXT,
             est_usd_max TEXT,
             findings_json TEXT NOT NULL,
@@ -140,9 +148,9 @@ def _m1_steps_and_notes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX steps_started ON steps (started_at)")
     db.execute("CREATE INDEX steps_trial ON steps (trial_id)")
     db.execute(
-        """
+        f"""
         CREATE TABLE task_notes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {pk},
             recorded_at TEXT NOT NULL,
             task_id TEXT NOT NULL,
             cleanup_minutes REAL,
@@ -153,11 +161,11 @@ def _m1_steps_and_notes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX task_notes_task ON task_notes (task_id)")
 
 
-def _m2_trial_runs(db: sqlite3.Connection) -> None:
+def _m2_trial_runs(db: Executor, pk: str) -> None:
     db.execute(
-        """
+        f"""
         CREATE TABLE trial_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {pk},
             recorded_at TEXT NOT NULL,
             trial_id TEXT NOT NULL,
             task_id TEXT NOT NULL,
@@ -166,7 +174,7 @@ def _m2_trial_runs(db: sqlite3.Connection) -> None:
             outcome TEXT NOT NULL,
             test_command TEXT,
             test_passed INTEGER,
-            duration_ms INTEGER NOT NULL,
+            duration_ms BIGINT NOT NULL,
             detail TEXT
         )
         """
@@ -174,11 +182,12 @@ def _m2_trial_runs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX trial_runs_trial ON trial_runs (trial_id)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[Callable[[Executor, str], None], ...] = (
     _m1_steps_and_notes,
     _m2_trial_runs,
 )
-"""Append only: the schema version is the number of migrations applied."""
+"""Append only: the schema version is the number of migrations applied. Each gets the
+connection and the dialect's auto-increment primary key clause (SQLite or PostgreSQL)."""
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -282,7 +291,7 @@ def _step_values(record: StepRecord) -> tuple[object, ...]:
     )
 
 
-def _row_to_record(row: sqlite3.Row) -> LedgerRow:
+def _row_to_record(row: Any) -> LedgerRow:
     estimate_json = row["estimate_json"]
     accepted = row["draft_accepted"]
     record = StepRecord(
@@ -362,7 +371,7 @@ class Ledger:
                 raise translated from error
             return self._open_read_only(busy_timeout_ms, error)
         try:
-            self._use_wal(db)
+            self._use_wal(db, busy_timeout_ms)
             db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as error:
             db.close()
@@ -402,20 +411,31 @@ class Ledger:
         self.read_only_reason = str(cause)
         return db
 
-    def _use_wal(self, db: sqlite3.Connection) -> None:
-        try:
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        except sqlite3.Error as error:
-            if not isinstance(_translate(error, self.path), LedgerReadOnly):
-                raise
-            # A read-only ledger can still be read (reports); writes will say why they fail.
-            logger.warning("ledger %s is read-only: %s", self.path, error)
+    def _use_wal(self, db: sqlite3.Connection, busy_timeout_ms: int) -> None:
+        if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return  # WAL is persistent: set once by whoever created the file
+        # Switching needs an exclusive lock and SQLite does not always wait for it with the busy
+        # handler (two processes creating the ledger at once), so wait here.
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.Error as error:
+                translated = _translate(error, self.path)
+                if isinstance(translated, LedgerLocked) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                if not isinstance(translated, LedgerReadOnly):
+                    raise
+                # A read-only ledger can still be read (reports); writes say why they fail.
+                logger.warning("ledger %s is read-only: %s", self.path, error)
+                return
+            if str(mode).lower() != "wal":
+                logger.warning("ledger %s: journal mode is %s, not WAL", self.path, mode)
             return
-        if str(mode).lower() != "wal":
-            logger.warning("ledger %s: journal mode is %s, not WAL", self.path, mode)
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Executor]:
         """One short write transaction; SQLite errors become typed ledger errors."""
         if self.read_only_reason is not None:
             raise LedgerReadOnly(
@@ -439,16 +459,23 @@ class Ledger:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._lock:
             try:
                 return list(self._db.execute(sql, params).fetchall())
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from error
 
+    primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._read("SELECT name FROM sqlite_master WHERE name = ?", (name,)))
+
+    def _lock_for_migration(self, db: Executor) -> None:
+        """Serialise concurrent migrations (SQLite: BEGIN IMMEDIATE already does)."""
+
     def schema_version(self) -> int:
-        rows = self._read("SELECT name FROM sqlite_master WHERE name = 'schema_version'")
-        if not rows:
+        if not self._has_table("schema_version"):
             return 0
         return int(self._read("SELECT max(version) FROM schema_version")[0][0] or 0)
 
@@ -456,6 +483,7 @@ class Ledger:
         if self.schema_version() == len(MIGRATIONS):
             return  # nothing to write: a read-only ledger at the current version still reads
         with self._write() as db:
+            self._lock_for_migration(db)
             db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -467,7 +495,7 @@ class Ledger:
                     f"knows ({len(MIGRATIONS)}); upgrade Tandem to use it"
                 )
             for version in range(current + 1, len(MIGRATIONS) + 1):
-                MIGRATIONS[version - 1](db)
+                MIGRATIONS[version - 1](db, self.primary_key)
                 db.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                     (version, _now_text()),
@@ -623,9 +651,22 @@ class Ledger:
         return [_row_to_record(row) for row in rows]
 
 
-def open_ledger(path: Path, *, busy_timeout_ms: int = 5000) -> Ledger:
-    """Open (creating if missing) the ledger at ``path``; raises :class:`LedgerError`."""
-    return Ledger(path, busy_timeout_ms=busy_timeout_ms)
+def open_ledger(target: Path | str, *, busy_timeout_ms: int = 5000) -> Ledger:
+    """Open the ledger at a file path (created if missing) or a ``postgresql://`` URL.
+
+    Raises :class:`LedgerError` with a message that says what to fix.
+    """
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from tandem.ledger_postgres import PostgresLedger
+
+        return PostgresLedger(text)
+    return Ledger(Path(target), busy_timeout_ms=busy_timeout_ms)
+
+
+def ledger_target(url: str | None, path: Path) -> Path | str:
+    """Where the settings point: the shared database when ``ledger.url`` is set, else the file."""
+    return url if url else path
 
 
 class GuardedRecorder:
@@ -636,8 +677,8 @@ class GuardedRecorder:
     and why, and a warning is logged once per distinct problem.
     """
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
-        self.path = path
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = path  # a file, or a postgresql:// URL
         self.problem: str | None = None
         self.unrecorded: list[StepRecord] = []
         self._busy_timeout_ms = busy_timeout_ms
@@ -652,7 +693,7 @@ class GuardedRecorder:
         """The open ledger, trying again to open it if an earlier attempt failed."""
         if self._ledger is None:
             try:
-                self._ledger = Ledger(self.path, busy_timeout_ms=self._busy_timeout_ms)
+                self._ledger = open_ledger(self.path, busy_timeout_ms=self._busy_timeout_ms)
             except LedgerError as error:
                 self._fail(error)
         return self._ledger

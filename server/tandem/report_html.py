@@ -33,7 +33,7 @@ def _axes(max_value: float, label: str) -> list[str]:
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - 10}" y2="{HEIGHT - PAD}" '
         'stroke="#333"/>',
         f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#333"/>',
-        f'<text x="4" y="16" font-size="11">{escape(label)}</text>',
+        f'<text x="{PAD + 6}" y="12" font-size="11">{escape(label)}</text>',
     ]
     for fraction in (0.5, 1.0):
         y = HEIGHT - PAD - fraction * (HEIGHT - PAD - 20)
@@ -114,9 +114,14 @@ def estimate_chart(rows: Sequence[LedgerRow]) -> str:
         'stroke="#999" stroke-dasharray="4 3"/>'
     )
     body.append(
-        f'<text x="{WIDTH - 12}" y="{HEIGHT - PAD + 28}" font-size="11" text-anchor="end">'
+        f'<text x="{WIDTH - 12}" y="{HEIGHT - PAD + 30}" font-size="11" text-anchor="end">'
         "estimated USD</text>"
     )
+    for fraction in (0.5, 1.0):
+        body.append(
+            f'<text x="{PAD + fraction * span_x:.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
+            f'text-anchor="middle">{top * fraction:.4g}</text>'
+        )
     for estimated, actual, step in points:
         x = PAD + estimated / top * span_x
         y = HEIGHT - PAD - actual / top * span_y

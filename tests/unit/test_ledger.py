@@ -151,7 +151,7 @@ def test_an_old_ledger_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) ->
     path = tmp_path / "l.sqlite"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    MIGRATIONS[0](db)
+    MIGRATIONS[0](db, Ledger.primary_key)
     db.execute("INSERT INTO schema_version VALUES (1, 'then')")
     db.commit()
     db.close()

@@ -16,34 +16,35 @@ if TYPE_CHECKING:
 def add_ledger_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ledger",
-        type=Path,
-        metavar="FILE",
-        help="ledger file (default: ledger.path, else <workspace>/.tandem/ledger.sqlite)",
+        metavar="FILE|URL",
+        help="ledger file or postgresql:// URL (default: ledger.url, else ledger.path, else "
+        "<workspace>/.tandem/ledger.sqlite)",
     )
 
 
-def resolve_ledger_path(args: argparse.Namespace) -> Path | None:
-    """The ledger file from ``--ledger`` or the settings; None (messages printed) if unusable."""
+def resolve_ledger_path(args: argparse.Namespace) -> Path | str | None:
+    """The ledger from ``--ledger`` or the settings; None (messages printed) if unusable."""
     if args.ledger is not None:
-        path: Path = args.ledger
-        return path
+        given: str = args.ledger
+        return given if given.startswith(("postgresql://", "postgres://")) else Path(given)
     loaded = load_cli_settings(args)
     if loaded is None:
         return None
     from tandem.doctor import ledger_path
+    from tandem.ledger import ledger_target
 
-    return ledger_path(loaded, args.workspace)
+    return ledger_target(loaded.settings.ledger.url, ledger_path(loaded, args.workspace))
 
 
-def open_cli_ledger(path: Path, *, must_exist: bool) -> Ledger | None:
+def open_cli_ledger(target: Path | str, *, must_exist: bool) -> Ledger | None:
     """Open the ledger or print why not (to stderr) and return None."""
-    from tandem.ledger import Ledger, LedgerError
+    from tandem.ledger import LedgerError, open_ledger
 
-    if must_exist and not path.exists():
-        print(f"tandem: no ledger at {path} yet: nothing has been recorded", file=sys.stderr)
+    if must_exist and isinstance(target, Path) and not target.exists():
+        print(f"tandem: no ledger at {target} yet: nothing has been recorded", file=sys.stderr)
         return None
     try:
-        return Ledger(path)
+        return open_ledger(target)
     except LedgerError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return None

@@ -1,0 +1,154 @@
+"""The runner ``tandem trial`` uses: one run of a task file through the real flow.
+
+For each run: settings with ``routes.single_model`` set for the ``strong``/``cheap`` baselines
+(unset for ``split``), a slice of the anchor, the task created and run with the plan approved
+(``--yes``), the draft's edits written into the run's copy of the repository, and every step
+recorded (stamped with the trial id and mode) in the ledger. Models are built by the provider
+registry; a ``fake`` model replays the task file's ``fake_replies`` (the offline demo), and its
+records say ``provider = fake``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from tandem.config import ModelSettings, Settings
+from tandem.slicing.result import FileRangeAnchor, Slice, TouchedUnit
+from tandem.trial import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
+
+logger = logging.getLogger("tandem.trial")
+_WARNED: list[bool] = []  # warn once per process about the missing slicer
+
+
+def settings_for_mode(settings: Settings, mode: Mode) -> Settings:
+    """The split's own routes, or every step on one alias for a baseline."""
+    if mode != "split" and mode not in settings.models:
+        raise TrialInputError(
+            f"mode {mode!r} needs a model alias named {mode!r} in the settings' models"
+        )
+    single = None if mode == "split" else mode
+    routes = settings.routes.model_copy(update={"single_model": single})
+    return settings.model_copy(update={"routes": routes})
+
+
+def anchor_for(task: TaskFile, repo: Path) -> FileRangeAnchor:
+    """The task's anchor as a line range: the given line, or the named symbol's unit."""
+    if task.line is not None:
+        return FileRangeAnchor(path=task.file, start_line=task.line, end_line=task.line)
+    from tandem.codeunits import find_units, language_for
+
+    language = language_for(task.file)
+    text = (repo / task.file).read_text(encoding="utf-8", errors="replace")
+    if language is not None:
+        for unit in find_units(text, language):
+            if unit.name == task.symbol:
+                return FileRangeAnchor(
+                    path=task.file, start_line=unit.start_line, end_line=unit.end_line
+                )
+    raise TrialInputError(f"symbol {task.symbol!r} not found in {task.file}")
+
+
+def _unit_slice(repo: Path, anchor: FileRangeAnchor) -> Slice:
+    """The anchored unit alone, used only when the full slicer is not in this build."""
+    from tandem.codeunits import find_units, language_for
+    from tandem.cost.tokens import count_tokens
+
+    text = (repo / anchor.path).read_text(encoding="utf-8", errors="replace")
+    language = language_for(anchor.path)
+    touched: list[TouchedUnit] = []
+    if language is not None:
+        for unit in find_units(text, language):
+            if unit.start_line <= anchor.end_line and anchor.start_line <= unit.end_line:
+                touched.append(
+                    TouchedUnit(
+                        path=anchor.path,
+                        name=unit.name,
+                        kind=unit.kind,
+                        start_line=unit.start_line,
+                        end_line=unit.end_line,
+                        language=language,
+                    )
+                )
+    lines = text.splitlines()
+    parts = [
+        f"# {u.path}::{u.name}\n" + "\n".join(lines[u.start_line - 1 : u.end_line]) for u in touched
+    ]
+    rendered = "\n\n".join(parts)
+    return Slice(
+        touched=touched,
+        text=rendered,
+        tokens=count_tokens(rendered),
+        whole_file_tokens=count_tokens(text),
+        warnings=["related tests not included: the full slicer is not in this build"],
+    )
+
+
+def slice_for(repo: Path, anchor: FileRangeAnchor, settings: Settings) -> Slice:
+    """The real slicer when this build has it, else the anchored unit alone."""
+    try:
+        slicer = importlib.import_module("tandem.slicing.slicer")
+    except ModuleNotFoundError:
+        if not _WARNED:
+            logger.warning("full slicer not available; trial slices hold the anchored unit only")
+            _WARNED.append(True)
+        return _unit_slice(repo, anchor)
+    context: Slice = slicer.slice_repository(repo, anchor, settings)
+    return context
+
+
+def flow_runner(settings: Settings, *, environ: dict[str, str], fake_replies: Any = None) -> Runner:
+    """Runs one :class:`RunRequest` through the real plan → draft → review flow."""
+
+    async def run(request: RunRequest) -> RunOutcome:
+        from tandem.flow import (
+            ApplyError,
+            FlowEnv,
+            apply_task_edits,
+            create_task,
+            run_flow,
+        )
+        from tandem.providers.registry import build_provider
+        from tandem.taskstore import TaskStore
+
+        mode_settings = settings_for_mode(settings, request.mode)
+        replies = fake_replies
+        if replies is None and request.task.fake_replies is not None:
+            replies = request.task_dir / request.task.fake_replies
+
+        def providers(alias: str, model: ModelSettings) -> Any:
+            return build_provider(alias, model, environ, fake_replies=replies)
+
+        env = FlowEnv(
+            settings=mode_settings,
+            repo=request.workdir,
+            store=TaskStore(request.workdir),
+            recorder=request.recorder,
+            providers=providers,
+            history=request.history,
+        )
+        anchor = anchor_for(request.task, request.workdir)
+        context = slice_for(request.workdir, anchor, mode_settings)
+        create_task(
+            env,
+            request.task.request,
+            anchor,
+            context,
+            task_type=request.task.task_type,
+            task_id=request.task_id,
+        )
+        result = await run_flow(env, request.task_id, approve=True)
+        message = result.message
+        # Apply what a user running the flow with --apply would get: the last draft, unless the
+        # flow failed or stopped (budget, cancellation).
+        if result.draft is not None and result.status not in ("failed", "stopped"):
+            try:
+                written = apply_task_edits(env, request.task_id)
+                message += f"; applied edits to {len(written)} file(s)"
+            except ApplyError as error:
+                message += f"; edits not applied: {error.message}"
+        return RunOutcome(request.task_id, result.status, message)
+
+    return run

@@ -1,0 +1,170 @@
+"""The shared PostgreSQL ledger, against a real server this test starts (skipped without one).
+
+The server runs from the machine's ``initdb``/``pg_ctl`` in a temporary directory, listening on
+loopback only. PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_ledger import make_record
+
+from tandem.ledger import MIGRATIONS, GuardedRecorder, LedgerError, open_ledger
+from tandem.values import Usage
+
+psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg 3) is not installed")
+
+
+def _binaries() -> tuple[str, str] | None:
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return initdb, pg_ctl
+    for root in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (root / "initdb").exists() and (root / "pg_ctl").exists():
+            return str(root / "initdb"), str(root / "pg_ctl")
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    binaries = _binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
+    initdb, pg_ctl = binaries
+    run_as: dict[str, Any] = {}
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        run_as = {"user": user.pw_uid, "group": user.pw_gid}
+    workdir = Path(tempfile.mkdtemp(prefix="tandem-pg-"))
+    data = workdir / "data"
+    if run_as:
+        os.chown(workdir, run_as["user"], run_as["group"])
+    port = _free_port()
+    env = {**os.environ, "LC_ALL": "C"}
+    subprocess.run(
+        [initdb, "-D", str(data), "-U", "tandem", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=workdir,
+        **run_as,
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={workdir}"
+    subprocess.run(
+        [pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=workdir,
+        **run_as,
+    )
+    try:
+        yield f"postgresql://tandem@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+            env=env,
+            cwd=workdir,
+            **run_as,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def url(postgres_url: str) -> str:
+    """A clean database for each test."""
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        for table in ("steps", "task_notes", "trial_runs", "schema_version"):
+            admin.execute(f"DROP TABLE IF EXISTS {table}")
+    return postgres_url
+
+
+def test_postgres_ledger_stores_usage_and_dollars_exactly(url: str) -> None:
+    usage = Usage(
+        input_tokens=11,
+        cache_read_tokens=22,
+        cache_write_tokens=33,
+        output_tokens=44,
+        reasoning_tokens=5,
+    )
+    with open_ledger(url) as ledger:
+        assert ledger.schema_version() == len(MIGRATIONS)
+        ledger.record_step(
+            make_record(
+                usage=usage,
+                cost=Decimal("0.000123456789"),
+                findings={"major": 2},
+                draft_accepted=False,
+            )
+        )
+        (row,) = ledger.steps()
+        assert row.record == make_record(
+            usage=usage, cost=Decimal("0.000123456789"), findings={"major": 2}, draft_accepted=False
+        )
+        assert ledger.task_spend("t1") == (110, Decimal("0.000123456789"))
+        ledger.note_task("t1", cleanup_minutes=4)
+        assert ledger.task_notes()["t1"].cleanup_minutes == 4
+
+
+def test_postgres_history_feeds_estimates(url: str) -> None:
+    with open_ledger(url) as ledger:
+        for output in (10, 30, 20):
+            ledger.record_step(make_record(usage=Usage(input_tokens=1, output_tokens=output)))
+        assert ledger.typical_output_tokens("draft", "anthropic", "claude-sonnet-4-6") == 20
+
+
+def test_two_writers_and_concurrent_migration_lose_nothing(url: str) -> None:
+    errors: list[BaseException] = []
+
+    def write(task: str) -> None:
+        try:
+            with open_ledger(url) as ledger:  # both may migrate at once
+                for _ in range(50):
+                    ledger.record_step(make_record(task))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_ledger(url) as ledger:
+        assert len(ledger.steps()) == 150
+        assert ledger.schema_version() == len(MIGRATIONS)
+
+
+def test_unreachable_server_is_a_clear_error_and_guarded_recorder_carries_on() -> None:
+    dead = f"postgresql://tandem:secret@127.0.0.1:{_free_port()}/postgres"
+    with pytest.raises(LedgerError, match="cannot reach the ledger database") as info:
+        open_ledger(dead)
+    assert "secret" not in str(info.value)
+    recorder = GuardedRecorder(dead)
+    recorder.record_step(make_record(cost=Decimal("0.25")))
+    assert recorder.problem is not None and "not being recorded" in recorder.problem
+    assert recorder.task_spend("t1") == (150, Decimal("0.25"))
