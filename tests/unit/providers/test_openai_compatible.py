@@ -145,3 +145,50 @@ async def test_connection_refused_asks_whether_the_local_server_runs() -> None:
     )
     assert failure.attempts == 1
     assert sleeps.delays == []
+
+
+async def test_openai_organisation_variables_are_not_sent_to_other_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-private")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-private")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://elsewhere.example/v1")
+    wire = Wire([respond(200, chat_body())])
+    provider = make("openai-compatible", wire, Sleeps(), model="m", api_key_env=None)
+    await provider.complete(request_for())
+    sent = wire.requests[0]
+    assert str(sent.url) == f"{LOCAL}/chat/completions"
+    assert "openai-organization" not in sent.headers
+    assert "openai-project" not in sent.headers
+
+
+async def test_a_server_that_never_answers_times_out_after_bounded_retries() -> None:
+    import asyncio
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(65536):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sleeps = Sleeps()
+    provider = make(
+        "openai-compatible",
+        None,
+        sleeps,
+        model="m",
+        api_key_env=None,
+        base_url=f"http://127.0.0.1:{port}/v1",
+        timeout_seconds=0.2,
+    )
+    try:
+        with pytest.raises(ProviderFailure) as caught:
+            await provider.complete(request_for())
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert caught.value.kind == "timeout"
+    assert caught.value.attempts == 4
+    assert "did not answer within 0.2 s" in caught.value.message
+    assert len(sleeps.delays) == 3
