@@ -25,6 +25,7 @@ LOCAL_DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatib
 class OpenAICompatibleProvider(SdkProvider):
     name = "openai-compatible"
     default_base_url = LOCAL_DEFAULT_BASE_URL
+    any_server = True
 
     def _missing_key(self) -> ProviderFailure | None:
         if self._key_env is None:

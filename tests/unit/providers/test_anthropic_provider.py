@@ -238,6 +238,7 @@ async def test_unknown_model_is_not_found_and_names_the_setting() -> None:
     assert caught.value.kind == "not_found"
     assert "'claude-sonnet-9'" in caught.value.message
     assert "models.strong.model" in caught.value.message
+    assert "path" not in caught.value.message  # the default endpoint's path is right
 
 
 async def test_413_suggests_a_smaller_context_budget() -> None:

@@ -120,7 +120,7 @@ async def test_404_at_a_local_server_mentions_model_and_base_url_path() -> None:
     with pytest.raises(ProviderFailure) as caught:
         await provider.complete(request_for())
     assert caught.value.kind == "not_found"
-    assert "base_url path" in caught.value.message
+    assert "and the path of models.strong.base_url" in caught.value.message
 
 
 def _closed_port() -> int:
