@@ -348,3 +348,14 @@ async def test_sdk_environment_variables_are_not_consulted(monkeypatch: pytest.M
     await make("anthropic", wire, Sleeps()).complete(request_for())
     assert str(wire.requests[0].url).startswith("https://api.anthropic.com/")
     assert wire.requests[0].headers["authorization"] == f"Bearer {TEST_KEY}"
+
+
+async def test_unreachable_remote_endpoint_points_at_network_and_base_url() -> None:
+    wire = Wire([httpx2.ConnectError("[Errno -3] Temporary failure in name resolution")])
+    with pytest.raises(ProviderFailure) as caught:
+        await make("anthropic", wire, Sleeps()).complete(request_for())
+    assert caught.value.kind == "connection"
+    assert caught.value.message == (
+        "could not connect to https://api.anthropic.com: check the network and "
+        "models.strong.base_url (https://api.anthropic.com)"
+    )
