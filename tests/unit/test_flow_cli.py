@@ -72,6 +72,7 @@ def test_plan_then_draft_uses_the_edited_plan(
     drafted = json.loads(capsys.readouterr().out)
     assert drafted["steps"][-1]["step"] == "draft"
     plan = json.loads((repo / ".tandem" / "tasks" / task_id / "plan.json").read_text())
+    assert planned["plan"]["reply"]["summary"]
     assert plan["approved"] and plan["edited_by_user"] and "my note" in plan["reply"]["risks"]
 
 
