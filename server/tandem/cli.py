@@ -21,13 +21,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.demo",
     "tandem.commands.report",
     "tandem.commands.ledger_cmd",
-    "tandem.commands.trial",
     "tandem.commands.slice_cmd",
     "tandem.commands.estimate",
     "tandem.commands.plan_cmd",
     "tandem.commands.draft_cmd",
     "tandem.commands.review_cmd",
     "tandem.commands.run_cmd",
+    "tandem.commands.trial",
 )
 
 

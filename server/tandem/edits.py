@@ -10,6 +10,7 @@ quietly widen the change.
 from __future__ import annotations
 
 import difflib
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -126,6 +127,19 @@ def _code_lines(code: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+def _indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _fit_indent(code: str, indent: str) -> str:
+    """Indent ``code`` to ``indent`` when it came back flush left (a common model slip for
+    methods): dedent it, then indent every non-blank line. Code already indented is kept."""
+    first = next((line for line in code.splitlines() if line.strip()), "")
+    if not indent or _indent_of(first) == indent:
+        return code
+    return textwrap.indent(textwrap.dedent(code), indent)
+
+
 def _separator(path: str, code: str, *, nested: bool) -> list[str]:
     """Blank lines before an inserted unit: PEP 8's two at Python top level, else one."""
     top_level = not code[:1].isspace()
@@ -158,7 +172,9 @@ def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | 
         if unit is None:
             known = ", ".join(u.name for u in file.units) or "none"
             return f"{path} has no unit {name} (units: {known})"
-        return _Operation(unit.start_line - 1, unit.end_line, _code_lines(edit.code), order, edit)
+        original = lines[unit.start_line - 1]
+        code = _fit_indent(edit.code, _indent_of(original))
+        return _Operation(unit.start_line - 1, unit.end_line, _code_lines(code), order, edit)
     # insert_unit / add_test: after a unit, or at the end of the file.
     if name is not None:
         unit = file.unit(name)
@@ -166,10 +182,12 @@ def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | 
             return f"{path} has no unit {name} to insert after"
         position = unit.end_line
         nested = "." in name
+        code = _fit_indent(edit.code, _indent_of(lines[unit.start_line - 1]))
     else:
         position = len(lines)
         nested = False
-    new = _separator(path, edit.code, nested=nested) + _code_lines(edit.code)
+        code = edit.code
+    new = _separator(path, code, nested=nested) + _code_lines(code)
     if position == len(lines) and lines and not lines[-1].endswith("\n"):
         new = ["\n", *new]
     return _Operation(position, position, new, order, edit)

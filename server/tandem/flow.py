@@ -552,13 +552,15 @@ def rescope_risk(env: FlowEnv, task: Task, plan: PlanReply, snapshot: Snapshot) 
     """Raise the task's risk to that of the plan's scope (the plan may reach past the slice,
     e.g. into a query layer with SQL); the draft and review are routed by the result."""
     ranges: dict[str, list[tuple[int, int]]] = {}
+    names: dict[str, list[str]] = {}
     for target in plan.scope.units:
         path, name = split_unit_id(target)
         unit = snapshot.get(path).unit(name) if name else None
         if unit is not None:
             ranges.setdefault(path, []).append((unit.start_line, unit.end_line))
+            names.setdefault(path, []).append(unit.name)
     files = [
-        TouchedFile(path, snapshot.get(path).text, tuple(spans), ())
+        TouchedFile(path, snapshot.get(path).text, tuple(spans), tuple(names[path]))
         for path, spans in sorted(ranges.items())
     ]
     files += [
@@ -569,7 +571,8 @@ def rescope_risk(env: FlowEnv, task: Task, plan: PlanReply, snapshot: Snapshot) 
     risk = assess_risk(files, env.settings.risk, has_related_tests=True)
     if TIER_ORDER.index(risk.tier) <= TIER_ORDER.index(task.risk_tier):
         return task
-    reasons = [*task.risk_reasons, *(f"plan scope: {m}" for m in risk.messages)]
+    raising = [reason.message for reason in risk.reasons if reason.tier != "low"]
+    reasons = [*task.risk_reasons, *(f"plan scope: {m}" for m in raising)]
     raised = task.model_copy(update={"risk_tier": risk.tier, "risk_reasons": reasons})
     env.store.save_task(raised)
     return raised

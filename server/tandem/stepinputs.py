@@ -58,7 +58,7 @@ def scope_paths(plan: PlanReply) -> set[str]:
 def _file_header(file: FileSnapshot) -> str:
     text = file.text or ""
     first = min((unit.start_line for unit in file.units), default=HEADER_LINES + 1)
-    return _lines(text, 1, min(first - 1, HEADER_LINES))
+    return _lines(text, 1, min(first - 1, HEADER_LINES)).rstrip() + "\n"
 
 
 def scoped_code(plan: PlanReply, snapshot: Snapshot) -> str:
@@ -104,6 +104,23 @@ def previous_round(draft: Draft, review: Review) -> str:
     )
 
 
+def draft_context(plan: PlanReply, context: Slice, snapshot: Snapshot) -> str:
+    """What the drafter needs beyond the scoped units, without repeating them: the related
+    tests and the signatures of called functions outside the scope."""
+    scoped = set(plan.scope.units)
+    signatures = [
+        f"{unit_id(c.path, c.name)}: {c.signature}"
+        for c in context.callees
+        if unit_id(c.path, c.name) not in scoped
+    ]
+    parts = ["Related tests:\n" + related_tests_code(context, snapshot)]
+    if signatures:
+        parts.append(
+            "Signatures of called functions (do not change them):\n" + _bullets(signatures)
+        )
+    return "\n\n".join(parts)
+
+
 def draft_values(
     plan: PlanReply,
     snapshot: Snapshot,
@@ -113,7 +130,7 @@ def draft_values(
     return {
         "plan": plan_markdown(plan),
         "units": scoped_code(plan, snapshot),
-        "context": context.text or "(no further context)",
+        "context": draft_context(plan, context, snapshot),
         "previous": previous_round(*previous) if previous else "",
     }
 

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from flow_doubles import example_replies, example_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tandem.edits import apply_edits, take_snapshot, write_files
+from tandem.edits import apply_edits, files_snapshot, snapshot_text, take_snapshot, write_files
 from tandem.handoff import DraftReply, Edit, Scope
 
 SOURCE = '''"""Module."""
@@ -115,3 +117,32 @@ def test_example_second_draft_applies_and_the_example_tests_pass(tmp_path: Path)
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "5 passed" in run.stdout
+
+
+CLASS_SOURCE = (
+    "class Repo:\n    def get(self):\n        return 1\n\n    def put(self):\n        pass\n"
+)
+
+
+def test_a_method_returned_flush_left_is_indented_to_its_place(tmp_path: Path) -> None:
+    scope = Scope(units=["m.py::Repo.get"], files=["m.py"], out_of_scope=[])
+    edit = _edit("replace_unit", "m.py::Repo.get", "def get(self):\n    return 2\n")
+    result = apply_edits(_snapshot(tmp_path, CLASS_SOURCE), [edit], scope)
+    assert result.files["m.py"] == CLASS_SOURCE.replace(
+        "    def get(self):\n        return 1", "    def get(self):\n        return 2"
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    bodies=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=6, unique=True),
+    pick=st.integers(min_value=0, max_value=5),
+)
+def test_replacing_a_unit_with_its_own_text_is_a_no_op(bodies: list[int], pick: int) -> None:
+    text = "\n\n".join(f"def f{n}():\n    return {n}\n" for n in bodies)
+    snapshot = files_snapshot({"m.py": snapshot_text("m.py", text)})
+    unit = snapshot.get("m.py").units[pick % len(bodies)]
+    own = "".join(text.splitlines(keepends=True)[unit.start_line - 1 : unit.end_line])
+    result = apply_edits(snapshot, [_edit("replace_unit", f"m.py::{unit.name}", own)], None)
+    assert result.files["m.py"] == text
+    assert result.diff == ""

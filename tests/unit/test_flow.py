@@ -303,3 +303,27 @@ async def test_run_json_has_the_documented_shape(tmp_path: Path) -> None:
     }  # fmt: skip
     assert Decimal(document["steps"][0]["cost_usd"]) == Decimal("0.006")  # 1000 in, 200 out
     assert document["fake_provider"] is True
+
+
+def test_a_task_folder_from_another_schema_version_is_refused(tmp_path: Path) -> None:
+    from tandem.taskstore import TaskStoreError
+
+    env, _, _, _ = _env(tmp_path, _replies())
+    task_id = _task(env)
+    path = env.store.task_dir(task_id) / "task.json"
+    path.write_text(path.read_text().replace('"schema_version": 1', '"schema_version": 99'))
+    with pytest.raises(TaskStoreError, match="handoff schema version 99"):
+        env.store.load_task(task_id)
+
+
+async def test_every_provider_call_is_recorded_with_its_estimate_and_prompt_version(
+    tmp_path: Path,
+) -> None:
+    env, recorder, provider, messages = _env(tmp_path, _replies())
+    await run_flow(env, _task(env), approve=True)
+    assert len(recorder.records) == len(provider.requests) == 5
+    for record, request in zip(recorder.records, provider.requests, strict=True):
+        assert record.step == request.step
+        assert record.estimate is not None and record.estimate.input_tokens > 0
+        assert len(record.prompt_version) == 12
+    assert any(m.startswith("review (round 1) on strong") for m in messages)

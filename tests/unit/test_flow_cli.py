@@ -72,6 +72,7 @@ def test_plan_then_draft_uses_the_edited_plan(
     drafted = json.loads(capsys.readouterr().out)
     assert drafted["steps"][-1]["step"] == "draft"
     plan = json.loads((repo / ".tandem" / "tasks" / task_id / "plan.json").read_text())
+    assert planned["plan"]["reply"]["summary"]
     assert plan["approved"] and plan["edited_by_user"] and "my note" in plan["reply"]["risks"]
 
 
@@ -120,3 +121,14 @@ def test_bad_input_is_a_message_and_exit_2(
     assert "--request TEXT is required" in capsys.readouterr().err
     assert main(["draft", "no-such-task", "--repo", str(repo)]) == 2
     assert "no task no-such-task" in capsys.readouterr().err
+
+
+def test_demo_runs_the_split_offline_and_the_example_tests_pass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "FAKE provider replaying fake_replies.json" in out
+    assert "review 2: ok via FAKE fake as strong" in out
+    assert "risk of the plan's scope: medium" in out
+    assert "example tests after the edits: 5 passed" in out

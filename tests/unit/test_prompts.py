@@ -69,3 +69,13 @@ def test_reviewer_sees_diff_plan_and_tests_never_whole_files(tmp_path: Path) -> 
     assert "def get_project(" not in prompt.user
     assert "def make_db" not in prompt.user
     assert "findings, not replacement code" in prompt.system
+
+
+def test_draft_prompt_does_not_repeat_the_scoped_units(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    plan = PlanReply.model_validate(example_replies()["plan"][0])
+    files = ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"]
+    values = draft_values(plan, take_snapshot(repo, files), example_slice(repo))
+    prompt = render(load_prompt("draft"), values)
+    assert prompt.user.count("def get_projects(") == 1
+    assert "def test_get_projects_returns_only_active_projects" in prompt.user

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         result = result_of(session.env.store, task.task_id)
         document = session.env.store.plan_document(task.task_id)
         if args.json:
-            print_json({**run_json(result), "plan": result.plan, "plan_md": str(document)})
+            plan = result.plan.model_dump(mode="json") if result.plan else None
+            print_json({**run_json(result), "plan": plan, "plan_md": str(document)})
         else:
             print(document.read_text(encoding="utf-8"))
             print(

@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             print_result(result)
             for path in written:
                 print(f"wrote {path}")
+            if result.status in ("failed", "stopped"):
+                print(f"resume: tandem run --resume {task.task_id} --yes --repo {args.repo}")
             if result.status == "planned":
                 document = session.env.store.plan_document(task.task_id)
                 print(f"review {document}, then: tandem run --resume {task.task_id} --yes")

@@ -37,6 +37,7 @@ class CallContext:
     base_url: str
     api_key: str | None  # only to mask an echo of it; never printed
     timeout_s: float
+    custom_base_url: bool = False  # a 404 may then mean a wrong path, not only a wrong model
 
     def setting(self, name: str) -> str:
         return f"models.{self.alias}.{name}" if self.alias else name
@@ -148,7 +149,7 @@ def _status(
             "not_found",
             f"model {ctx.model!r} was not found at {ctx.base_url} (HTTP 404: {said}); check "
             f"{ctx.setting('model')}"
-            + ("" if "api." in ctx.base_url else " and the base_url path"),
+            + (f" and the path of {ctx.setting('base_url')}" if ctx.custom_base_url else ""),
         )
     lowered = f"{said} {_error_code(body)}".lower()
     if status == 413 or (status == 400 and any(m in lowered for m in _TOO_LONG_MARKERS)):

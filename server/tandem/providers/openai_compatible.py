@@ -25,6 +25,7 @@ LOCAL_DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatib
 class OpenAICompatibleProvider(SdkProvider):
     name = "openai-compatible"
     default_base_url = LOCAL_DEFAULT_BASE_URL
+    any_server = True
 
     def _missing_key(self) -> ProviderFailure | None:
         if self._key_env is None:
@@ -34,12 +35,19 @@ class OpenAICompatibleProvider(SdkProvider):
     def _make_client(self, api_key: str) -> tuple[Any, SdkErrors]:
         import openai
 
+        # the SDK would add OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment: those belong
+        # to OpenAI, not to a local server or someone else's gateway (Omit removes a header)
+        no_openai_ids: dict[str, Any] = {
+            "OpenAI-Organization": openai.Omit(),
+            "OpenAI-Project": openai.Omit(),
+        }
         client = openai.AsyncOpenAI(
             api_key=api_key or PLACEHOLDER_KEY,
             base_url=self.base_url,
             timeout=self._timeout_s,
             max_retries=0,  # every retry goes through tandem.providers.retry, visibly
             http_client=self._http_client,
+            default_headers=no_openai_ids,
         )
         return client, openai_errors()
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from tandem.providers.base import ModelReply, ModelRequest, ProgressReport, ProviderFailure
 from tandem.providers.errors import CallContext, SdkErrors, classify
-from tandem.providers.retry import Clock, Retrier, RetryPolicy, Sleep, report
+from tandem.providers.retry import Clock, Retrier, RetryPolicy, Sleep, Transient, report
 from tandem.values import Usage
 
 
@@ -79,6 +79,7 @@ class SdkProvider(ABC):
     name: str
     is_fake: bool = False
     default_base_url: str
+    any_server: bool = False  # True when the endpoint is commonly someone else's server
 
     def __init__(
         self,
@@ -120,6 +121,7 @@ class SdkProvider(ABC):
             base_url=self.base_url,
             api_key=self._api_key,
             timeout_s=self._timeout_s,
+            custom_base_url=self.any_server or self.base_url != self.default_base_url.rstrip("/"),
         )
 
     @abstractmethod
@@ -169,7 +171,7 @@ class SdkProvider(ABC):
         spent = Usage()
         repaired = False
 
-        def classifier(exc: Exception) -> Any:
+        def classifier(exc: Exception) -> Transient | ProviderFailure:
             return classify(exc, errors, ctx, self._clock)
 
         while True:

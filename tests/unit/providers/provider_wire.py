@@ -245,6 +245,7 @@ def make(
     base_url: str | None = None,
     environ: dict[str, str] | None = None,
     policy: RetryPolicy = POLICY,
+    timeout_seconds: float = 30,
 ) -> Provider:
     settings = ModelSettings.model_validate(
         {
@@ -252,7 +253,7 @@ def make(
             "model": model,
             "api_key_env": api_key_env,
             "base_url": base_url,
-            "timeout_seconds": 30,
+            "timeout_seconds": timeout_seconds,
         }
     )
     return build_provider(

@@ -238,6 +238,7 @@ async def test_unknown_model_is_not_found_and_names_the_setting() -> None:
     assert caught.value.kind == "not_found"
     assert "'claude-sonnet-9'" in caught.value.message
     assert "models.strong.model" in caught.value.message
+    assert "path" not in caught.value.message  # the default endpoint's path is right
 
 
 async def test_413_suggests_a_smaller_context_budget() -> None:
@@ -309,3 +310,52 @@ async def test_cancelling_the_task_cancels_the_http_request() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert handler_cancelled.is_set()
+
+
+async def test_request_schema_is_the_one_messages_parse_sends() -> None:
+    import anthropic
+
+    ours = Wire([respond(200, anthropic_message())])
+    await make("anthropic", ours, Sleeps()).complete(request_for())
+    theirs = Wire([respond(200, anthropic_message())])
+    client = anthropic.AsyncAnthropic(api_key=TEST_KEY, max_retries=0, http_client=theirs.client())
+    await client.messages.parse(
+        model="claude-sonnet-4-6",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "x"}],
+        output_format=Verdict,
+    )
+    assert ours.body(0)["output_config"] == theirs.body(0)["output_config"]
+
+
+async def test_a_stopped_local_anthropic_compatible_endpoint_is_a_connection_failure() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    with pytest.raises(ProviderFailure) as caught:
+        await make("anthropic", None, Sleeps(), base_url=base_url).complete(request_for())
+    assert caught.value.kind == "connection"
+    assert f"is the local server at {base_url} running?" in caught.value.message
+
+
+async def test_sdk_environment_variables_are_not_consulted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://elsewhere.example")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-the-process-environment")
+    wire = Wire([respond(200, anthropic_message())])
+    await make("anthropic", wire, Sleeps()).complete(request_for())
+    assert str(wire.requests[0].url).startswith("https://api.anthropic.com/")
+    assert wire.requests[0].headers["authorization"] == f"Bearer {TEST_KEY}"
+
+
+async def test_unreachable_remote_endpoint_points_at_network_and_base_url() -> None:
+    wire = Wire([httpx2.ConnectError("[Errno -3] Temporary failure in name resolution")])
+    with pytest.raises(ProviderFailure) as caught:
+        await make("anthropic", wire, Sleeps()).complete(request_for())
+    assert caught.value.kind == "connection"
+    assert caught.value.message == (
+        "could not connect to https://api.anthropic.com: check the network and "
+        "models.strong.base_url (https://api.anthropic.com)"
+    )

@@ -108,3 +108,22 @@ async def test_final_failures_are_raised_without_retrying() -> None:
         await retrier.call(flaky, lambda exc: final, None)
     assert caught.value is final
     assert flaky.calls == 1
+
+
+async def test_cancelling_during_a_wait_stops_without_another_attempt() -> None:
+    import asyncio
+
+    waiting = asyncio.Event()
+
+    async def endless_sleep(seconds: float) -> None:
+        waiting.set()
+        await asyncio.Event().wait()
+
+    flaky = Flaky(99)
+    retrier = Retrier(RetryPolicy(), "anthropic", "m", sleep=endless_sleep)
+    task = asyncio.create_task(retrier.call(flaky, lambda exc: transient(2), None))
+    await waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert flaky.calls == 1
