@@ -79,7 +79,11 @@ class RepoFiles:
 
 
 def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
-    """Every supported-language file not excluded; symlinked folders are not followed."""
+    """Every supported-language file not excluded; symlinked folders are not followed.
+
+    ``excluded`` lists excluded files of any language and excluded folders (with a trailing
+    slash, their content unlisted), at most ``max_excluded`` entries.
+    """
     out = RepoFiles()
     root = str(repo)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -99,14 +103,14 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             kept.append(d)
         dirnames[:] = kept
         for name in filenames:
-            if language_for_path(name) is None:
-                continue
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if exclusions.excluded(rel):
+                # Listed whatever the language: the slice says which secrets it left out.
                 if len(out.excluded) < max_excluded:
                     out.excluded.append(rel)
                 continue
-            out.files.append(rel)
+            if language_for_path(name) is not None:
+                out.files.append(rel)
     out.files.sort()
     out.excluded.sort()
     return out

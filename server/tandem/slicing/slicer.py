@@ -39,6 +39,7 @@ _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "java": (b"@Test", b"@ParameterizedTest", b"@RepeatedTest", b"@TestFactory", b"TestCase"),
 }
 _KIND_RANK = {"function": 0, "class": 1, "statement": 2}
+_EXCLUDED_NOTE = "excluded (settings globs, .gitignore or .tandemignore); not read"
 
 
 class SliceError(Exception):
@@ -71,16 +72,15 @@ def slice_repository(
         raise SliceError(f"the token budget must be positive (got {budget})")
     exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
-    excluded: set[str] = set()
-    changes = _changes_from_anchor(repo, anchor, warnings)
+    # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
+    walk = walk_repository(repo, exclusions)
+    excluded: set[str] = set(walk.excluded)
+    changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
     index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
     for change in changes:
-        if exclusions.excluded(change.path):
-            excluded.add(change.path)
-            continue
         if language_for_path(change.path) is None:
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
@@ -107,13 +107,11 @@ def slice_repository(
         records[change.path] = rec
 
     touched = _touched_units(kept, records)
-    if not changes:
+    if not changes and not any(w.endswith(_EXCLUDED_NOTE) for w in warnings):
         warnings.append("nothing changed: the diff is empty, so nothing is touched")
     elif not touched and records:
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
-    walk = walk_repository(repo, exclusions)
-    excluded.update(walk.excluded)
     families = {FAMILY[r.language] for r in records.values()}
     test_records = _test_records(index, walk.files, families, set(records), warnings)
     for path, rec in records.items():
@@ -200,13 +198,30 @@ def _relative(repo: Path, path: str) -> str:
     return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
 
 
-def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> list[_Change]:
+def _changes_from_anchor(
+    repo: Path,
+    anchor: Anchor,
+    warnings: list[str],
+    exclusions: Exclusions,
+    excluded: set[str],
+) -> list[_Change]:
+    """The changed files of ``anchor``; excluded files are listed in ``excluded``, never read."""
+
+    def is_excluded(rel: str) -> bool:
+        if exclusions.excluded(rel):
+            excluded.add(rel)
+            warnings.append(f"{rel}: {_EXCLUDED_NOTE}")
+            return True
+        return False
+
     if isinstance(anchor, FileRangeAnchor):
         rel = _relative(repo, anchor.path)
         if anchor.end_line < anchor.start_line:
             raise SliceError(
                 f"bad line range {anchor.start_line}-{anchor.end_line}: the end is before the start"
             )
+        if is_excluded(rel):
+            return []
         if anchor.text is None and not (repo / rel).is_file():
             raise SliceError(f"file not found in the repository: {rel}")
         return [
@@ -216,7 +231,9 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
                 override=anchor.text,
             )
         ]
-    diff_text = anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base)
+    diff_text = (
+        anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base, exclusions)
+    )
     try:
         file_diffs = parse_diff(diff_text)
     except DiffError as exc:
@@ -229,6 +246,8 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
+        if is_excluded(_relative(repo, fd.new_path)):
+            continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
@@ -276,7 +295,7 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise SliceError(f"git failed: {exc}") from exc
 
 
-def _git_diff(repo: Path, base: str) -> str:
+def _git_diff(repo: Path, base: str, exclusions: Exclusions) -> str:
     inside = _git(repo, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise SliceError(
@@ -296,8 +315,8 @@ def _git_diff(repo: Path, base: str) -> str:
     diff = result.stdout
     untracked = _git(repo, "ls-files", "--others", "--exclude-standard")
     for rel in untracked.stdout.splitlines():
-        if not rel or language_for_path(rel) is None:
-            continue
+        if not rel or language_for_path(rel) is None or exclusions.excluded(rel):
+            continue  # an excluded untracked file is never read
         try:
             text = (repo / rel).read_bytes().decode("utf-8", "replace")
         except OSError:
