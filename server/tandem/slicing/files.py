@@ -21,6 +21,18 @@ MINIFIED_LINE_CHARS = 5000  # a line this long means generated or minified code
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as tree-sitter numbers them: split at "\\n" only.
+
+    ``str.splitlines`` also splits at form feeds, "\\x1c" and "\\u2028", which would shift every
+    later line number against the parse tree's rows. A "\\r" before the newline is dropped.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 @dataclass(frozen=True)
 class SourceText:
     """A file's content as bytes (what tree-sitter parses) and as text."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import read_source, walk_repository
+from tandem.slicing.files import read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -89,7 +89,7 @@ def slice_repository(
             if isinstance(src, str):
                 warnings.append(src)
             else:
-                lines = src.text.splitlines()
+                lines = source_lines(src.text)
                 plain.append(Block(change.path, "(whole file)", 1, max(1, len(lines)), lines))
             continue
         kept.append(change)
@@ -265,7 +265,7 @@ def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
         )
     if language_for_path(rel) is not None and fd.hunks:
         try:
-            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+            lines = source_lines(path.read_bytes().decode("utf-8", "replace"))
         except OSError as exc:
             raise SliceError(f"cannot read {rel}: {exc.strerror}") from exc
         try:
@@ -321,7 +321,7 @@ def _git_diff(repo: Path, base: str, exclusions: Exclusions) -> str:
             text = (repo / rel).read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
-        lines = text.splitlines()
+        lines = source_lines(text)
         body = "".join(f"+{line}\n" for line in lines)
         diff += f"--- /dev/null\n+++ b/{rel}\n@@ -0,0 +1,{len(lines)} @@\n{body}"
     return diff
@@ -410,7 +410,7 @@ def _callees(
         if unit.kind != "function":
             continue
         rec = records[path]
-        lines = rec.text.splitlines()[unit.start_line - 1 : unit.end_line]
+        lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
@@ -456,5 +456,5 @@ def _callees(
 def _block(
     rec: FileRecord, start: int, end: int, name: str, note: str, signature: str = ""
 ) -> Block:
-    lines = rec.text.splitlines()[start - 1 : end]
+    lines = rec.lines()[start - 1 : end]
     return Block(rec.path, name, start, end, lines, note=note, signature=signature)

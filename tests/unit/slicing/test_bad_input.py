@@ -173,3 +173,22 @@ def test_a_missing_repository_and_a_non_positive_budget_are_clear_errors(tmp_pat
         slice_repository(tmp_path / "missing", anchor, Settings())
     with pytest.raises(SliceError, match="budget must be positive"):
         slice_repository(tmp_path, anchor, Settings(), budget_tokens=0)
+
+
+def test_form_feeds_and_unicode_line_separators_do_not_shift_line_numbers(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {"odd.py": "\x0c\nNOTE = 'a\u2028b'\n\x0c\ndef target():\n    return 'here'\n"}
+    )
+    result = slice_lines(repo, "odd.py", 5)
+    assert [(t.name, t.start_line, t.end_line) for t in result.touched] == [("target", 4, 5)]
+    assert "4 | def target():\n5 |     return 'here'" in result.text
+
+
+def test_windows_line_endings_slice_like_unix_ones(make_repo: RepoBuilder) -> None:
+    repo = make_repo({"crlf.py": b"def a():\r\n    return 1\r\n\r\ndef b():\r\n    return 2\r\n"})
+    diff = "--- a/crlf.py\r\n+++ b/crlf.py\r\n@@ -5 +5 @@\r\n-    return 3\r\n+    return 2\r\n"
+    result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [t.name for t in result.touched] == ["b"]
+    assert "5 |     return 2\n" in result.text
