@@ -19,14 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.slicing.files import SourceText, read_source, source_lines
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.units import FileUnits, Unit, extract_units, parse, units_from_tree
+from tandem.slicing.units import (
+    FileUnits,
+    Unit,
+    extract_units,
+    is_test_file,
+    parse,
+    units_from_tree,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
 log = logging.getLogger("tandem.slicing")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
 IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -36,6 +43,19 @@ def blob_id(data: bytes) -> str:
     h = hashlib.sha1(f"blob {len(data)}\0".encode())
     h.update(data)
     return h.hexdigest()
+
+
+def cache_key(blob: str, rel: str, language: LanguageName) -> str:
+    """The cache key of a file version: its blob id, language and whether it may hold tests.
+
+    Units depend on the path only through those two, so identical content at another path
+    (an empty ``__init__.py``, a copied file, a rename) is a cache hit.
+    """
+    return f"{blob}:{language}:{'t' if is_test_file(rel, language) else 's'}"
+
+
+def _cache_key(rec: FileRecord) -> str:
+    return cache_key(rec.blob, rec.path, rec.language)
 
 
 def identifiers(data: bytes) -> frozenset[str]:
@@ -114,10 +134,13 @@ class RepoIndex:
         """Write the cache (only blobs still present are kept) if anything new was parsed."""
         if not self.persist or not self._dirty:
             return
-        live = {r.blob for r in self._records.values() if isinstance(r, FileRecord)}
-        blobs = {b: v for b, v in self._cache.items() if b in live or len(self._cache) < 20000}
+        live = {_cache_key(r) for r in self._records.values() if isinstance(r, FileRecord)}
+        blobs = {k: v for k, v in self._cache.items() if k in live or len(self._cache) < 20000}
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.cache_path.parent / ".gitignore"
+            if not ignore.exists():  # the cache is never committed, whatever the repo ignores
+                ignore.write_text("# Tandem's slicing cache; never committed.\n*\n")
             tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(
                 json.dumps({"version": CACHE_VERSION, "blobs": blobs}, separators=(",", ":")),
@@ -149,8 +172,9 @@ class RepoIndex:
 
     def _from_source(self, rel: str, language: LanguageName, src: SourceText) -> FileRecord:
         blob = blob_id(src.data)
-        cached = self._cache.get(blob)
-        if cached is not None and cached.get("language") == language and cached.get("path") == rel:
+        key = cache_key(blob, rel, language)
+        cached = self._cache.get(key)
+        if cached is not None:
             self.stats["hits"] += 1
             units = [Unit(*u) for u in cached["units"]]
             idents = [frozenset(s.split()) for s in cached["idents"]]
@@ -160,9 +184,7 @@ class RepoIndex:
         self.stats["parsed"] += 1
         fu = extract_units(rel, src.data, language)
         idents = unit_idents(src.data, fu.units)
-        self._cache[blob] = {
-            "path": rel,
-            "language": language,
+        self._cache[key] = {
             "errors": fu.has_errors,
             "units": [
                 [
