@@ -102,6 +102,32 @@ def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """What parsing a file version yields, shared by every record of that version."""
+
+    units: list[Unit]
+    idents: list[frozenset[str]]
+    has_errors: bool
+
+
+# Parsed file versions of this process, by cache key: a server slicing again and again pays
+# neither for reading the cache file nor for rebuilding units and identifier sets.
+_PARSED: dict[str, _Parsed] = {}
+_PARSED_LIMIT = 50_000
+
+
+def _remember(key: str, parsed: _Parsed) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+
+
+def forget_parsed() -> None:
+    """Drop this process's parsed file versions (tests use it to exercise the cache file)."""
+    _PARSED.clear()
+
+
 class RepoIndex:
     """Lazily parsed, content-addressed file records for one repository."""
 
@@ -110,17 +136,17 @@ class RepoIndex:
         self.max_file_bytes = max_file_bytes
         self.persist = persist
         self._cache: dict[str, dict[str, Any]] = {}
+        self._loaded = not persist  # the cache file is read on the first memory miss
         self._dirty = False
         self._records: dict[str, FileRecord | str] = {}
         self.stats = {"hits": 0, "parsed": 0}
-        if persist:
-            self._load()
 
     @property
     def cache_path(self) -> Path:
         return self.repo / ".tandem" / "cache" / CACHE_FILE
 
     def _load(self) -> None:
+        self._loaded = True
         try:
             raw = json.loads(self.cache_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -173,13 +199,29 @@ class RepoIndex:
     def _from_source(self, rel: str, language: LanguageName, src: SourceText) -> FileRecord:
         blob = blob_id(src.data)
         key = cache_key(blob, rel, language)
-        cached = self._cache.get(key)
-        if cached is not None:
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            if not self._loaded:
+                self._load()
+            cached = self._cache.get(key)
+            if cached is not None:
+                parsed = _Parsed(
+                    [Unit(*u) for u in cached["units"]],
+                    [frozenset(s.split()) for s in cached["idents"]],
+                    bool(cached["errors"]),
+                )
+                _remember(key, parsed)
+        if parsed is not None:
             self.stats["hits"] += 1
-            units = [Unit(*u) for u in cached["units"]]
-            idents = [frozenset(s.split()) for s in cached["idents"]]
             return FileRecord(
-                rel, blob, language, units, idents, bool(cached["errors"]), src.text, src.warning
+                rel,
+                blob,
+                language,
+                parsed.units,
+                parsed.idents,
+                parsed.has_errors,
+                src.text,
+                src.warning,
             )
         self.stats["parsed"] += 1
         fu = extract_units(rel, src.data, language)
@@ -202,6 +244,7 @@ class RepoIndex:
             "idents": [" ".join(sorted(s)) for s in idents],
         }
         self._dirty = True
+        _remember(key, _Parsed(fu.units, idents, fu.has_errors))
         return FileRecord(
             rel, blob, language, fu.units, idents, fu.has_errors, src.text, src.warning
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tandem.slicing.index import FileRecord
@@ -104,8 +105,13 @@ MIN_SCORE = 1.2
 RELATIVE_CUT = 0.3
 
 
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORDS.findall(name))
+
+
 def words(name: str) -> list[str]:
-    return [w.lower() for w in _WORDS.findall(name)]
+    return list(_words(name))
 
 
 @dataclass
@@ -125,9 +131,10 @@ class Candidate:
     reason: str
 
 
+@lru_cache(maxsize=65536)
 def _stem_key(path: str) -> str:
     """The module a file is about, with test affixes removed: ``test_core.py`` → ``core``."""
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
     stem = name.split(".")[0]
     for pre in ("test_",):
         if stem.startswith(pre):
@@ -141,6 +148,7 @@ def _stem_key(path: str) -> str:
     return stem.lower()
 
 
+@lru_cache(maxsize=65536)
 def _paired(test_path: str, src_path: str) -> bool:
     if test_path == src_path:
         return False
@@ -209,7 +217,7 @@ def rank_tests(
             hop.setdefault(unit.simple_name, hit)
 
     src_families = {FAMILY[rec.language] for rec in records if rec.path in change.files}
-    change_dirs = {str(PurePosixPath(p).parent) for p in change.files}
+    change_dirs = {_folder(p) for p in change.files}
     out: list[Candidate] = []
     for rec, unit, idents in tests:
         score = 0.0
@@ -251,7 +259,7 @@ def rank_tests(
             score += W_PAIR
             src = next(f for f in change.files if _paired(rec.path, f))
             reasons.append((W_PAIR, f"test file pairs with {src}"))
-        elif str(PurePosixPath(rec.path).parent) in change_dirs and "go" in src_families:
+        elif _folder(rec.path) in change_dirs and "go" in src_families:
             score += W_SAME_DIR
             reasons.append((W_SAME_DIR, "same package"))
         if score < MIN_SCORE or not reasons:
@@ -264,6 +272,11 @@ def rank_tests(
         floor = out[0].score * RELATIVE_CUT
         out = [c for c in out if c.score >= floor]
     return out[:limit]
+
+
+@lru_cache(maxsize=65536)
+def _folder(path: str) -> str:
+    return str(PurePosixPath(path).parent)
 
 
 def _usable(name: str) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import read_source, source_lines, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -113,7 +113,7 @@ def slice_repository(
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
     families = {FAMILY[r.language] for r in records.values()}
-    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    test_records = _test_records(index, walk, families, set(records), warnings)
     for path, rec in records.items():
         if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
             test_records.append(rec)
@@ -123,7 +123,7 @@ def slice_repository(
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
     ranked = rank_tests(info, test_records, settings.context.max_related_tests)
-    callees = _callees(index, walk.files, records, touched)
+    callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
         _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
@@ -366,16 +366,14 @@ def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
 
 def _test_records(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     families: set[str],
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
     out: list[FileRecord] = []
-    for rel in files:
-        language = language_for_path(rel)
-        if language is None:
-            continue
+    for rel in walk.files:
+        language = walk.languages[rel]
         family = FAMILY[language]
         if family not in families:
             continue
@@ -400,7 +398,7 @@ def _test_records(
 
 def _callees(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
 ) -> list[CalleeSignature]:
@@ -418,16 +416,15 @@ def _callees(
                 called.append(name)
     if not called:
         return []
-    dirs = {str(PurePosixPath(p).parent) for p in records}
+    dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
     pool: list[FileRecord] = list(records.values())
-    for rel in files:
-        language = language_for_path(rel)
+    for rel in walk.files:
+        language = walk.languages[rel]
         if (
             rel in records
-            or language is None
             or FAMILY[language] not in families
-            or str(PurePosixPath(rel).parent) not in dirs
+            or rel.rpartition("/")[0] not in dirs
             or is_test_file(rel, language)
         ):
             continue

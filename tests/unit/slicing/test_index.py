@@ -15,7 +15,15 @@ from slice_repos import git_commit_all as commit
 
 from tandem.config import Settings
 from tandem.slicing import slice_repository
-from tandem.slicing.index import CACHE_FILE, Document, FileRecord, RepoIndex, TextEdit, blob_id
+from tandem.slicing.index import (
+    CACHE_FILE,
+    Document,
+    FileRecord,
+    RepoIndex,
+    TextEdit,
+    blob_id,
+    forget_parsed,
+)
 from tandem.slicing.languages import language_for_path
 from tandem.slicing.result import FileRangeAnchor
 from tandem.slicing.units import extract_units
@@ -42,6 +50,7 @@ def test_the_index_is_persisted_under_tandem_cache_and_reused(make_repo: RepoBui
     first.save()
     assert (repo / ".tandem" / "cache" / CACHE_FILE).is_file()
     assert first.stats == {"hits": 0, "parsed": 2}
+    forget_parsed()  # a new process: only the cache file remains
     second = RepoIndex(repo, MAX)
     again = second.record("pkg/shapes.py")
     assert second.stats == {"hits": 1, "parsed": 0}
@@ -59,6 +68,7 @@ def test_a_changed_file_is_reparsed_alone_and_mtimes_do_not_matter(
     for rel in paths:
         index.record(rel)
     index.save()
+    forget_parsed()
     os.utime(repo / "tests" / "test_shapes.py", (1, 1))  # touched, same content
     shapes = repo / "pkg" / "shapes.py"
     shapes.write_text(shapes.read_text() + "\n\ndef added():\n    return 1\n")
@@ -67,6 +77,19 @@ def test_a_changed_file_is_reparsed_alone_and_mtimes_do_not_matter(
     assert again.stats == {"hits": 2, "parsed": 1}
     assert isinstance(records[0], FileRecord)
     assert "added" in {u.name for u in records[0].units}
+
+
+def test_a_process_reuses_parsed_versions_without_reading_the_cache_file(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    first = RepoIndex(repo, MAX)
+    first.record("pkg/shapes.py")
+    first.save()
+    (repo / ".tandem" / "cache" / CACHE_FILE).write_text("{not json")
+    second = RepoIndex(repo, MAX)
+    assert isinstance(second.record("pkg/shapes.py"), FileRecord)
+    assert second.stats == {"hits": 1, "parsed": 0}
 
 
 def test_identical_content_at_another_path_is_a_cache_hit(make_repo: RepoBuilder) -> None:
