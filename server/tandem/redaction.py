@@ -465,6 +465,27 @@ def redact(text: str) -> RedactionResult:
     return Redactor().redact(text)
 
 
+@dataclass(frozen=True)
+class RedactedPrompt:
+    """A prompt's system and user text as they may leave, and what was replaced in them."""
+
+    system: str
+    user: str
+    findings: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        return sum(self.findings.values())
+
+
+def redact_prompt(system: str, user: str) -> RedactedPrompt:
+    """Redact both parts of one request with one numbering (a value keeps its placeholder)."""
+    redactor = Redactor()
+    redacted_system = redactor.redact(system).text
+    redacted_user = redactor.redact(user).text
+    return RedactedPrompt(redacted_system, redacted_user, dict(sorted(redactor.findings.items())))
+
+
 def find_placeholders(text: str) -> list[str]:
     """Redaction placeholders in ``text``, including ones a model mangled slightly."""
     return [match.group(0) for match in _PLACEHOLDER_LOOSE.finditer(text)]
