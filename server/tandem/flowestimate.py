@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,13 @@ def _prompts(task: Task, context: Slice, repo: Path) -> Prompts:
 _OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "review": ReviewReply}
 
 
+@cache
+def _output_schema(step: StepName) -> dict[str, Any]:
+    """The reply schema counted into each estimate; generating it costs more than counting it."""
+    schema: dict[str, Any] = _OUTPUT[step].model_json_schema()
+    return schema
+
+
 def _estimates(
     routes: dict[StepName, Route],
     settings: Settings,
@@ -119,7 +127,7 @@ def _estimates(
             model,
             system=system,
             user=user,
-            output_schema=_OUTPUT[step].model_json_schema(),
+            output_schema=_output_schema(step),
             history=history,
         )
         extra = 0
