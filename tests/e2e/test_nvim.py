@@ -168,3 +168,170 @@ def test_missing_tandem_is_reported_clearly_everywhere(nvim: str, workspace: Pat
     ), messages
     assert any("the server is not running" in m and ":checkhealth tandem" in m for m in messages)
     assert f"ERROR Tandem not found: `{missing}` does not exist" in seen["health"]
+
+
+# The screenshot: Neovim in a pseudo-terminal, its screen emulated by pyte, drawn with Pillow.
+
+SCREEN_COLUMNS, SCREEN_LINES = 132, 36
+CELL_W, CELL_H, FONT_SIZE = 9, 18, 15
+DEFAULT_FG, DEFAULT_BG = "e0e2ea", "14161b"  # Neovim 0.10's default colour scheme
+ANSI_COLOURS = {
+    "black": "000000",
+    "red": "cd3131",
+    "green": "0dbc79",
+    "brown": "e5e510",
+    "blue": "2472c8",
+    "magenta": "bc3fbc",
+    "cyan": "11a8cd",
+    "white": "e5e5e5",
+    "brightblack": "666666",
+    "brightred": "f14c4c",
+    "brightgreen": "23d18b",
+    "brightbrown": "f5f543",
+    "brightblue": "3b8eea",
+    "brightmagenta": "d670d6",
+    "brightcyan": "29b8db",
+    "brightwhite": "ffffff",
+}
+MONO_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+
+
+def _rgb(colour: str, default: str) -> str:
+    if colour == "default":
+        colour = default
+    colour = ANSI_COLOURS.get(colour, colour)
+    return "#" + colour if re.fullmatch(r"[0-9a-fA-F]{6}", colour) else "#" + default
+
+
+def run_in_terminal(server_args: list[str], cwd: Path, env: dict[str, str], ready: Path) -> Any:
+    """Runs ``server_args`` (a headless Neovim) with a real terminal UI attached on a pty
+    (``nvim --remote-ui``) until ``ready`` exists and the screen settles; returns pyte's screen.
+
+    The UI is a separate client because the wrapper from install_nvim.sh cannot re-launch
+    itself, which Neovim's built-in TUI does to start its embedded server.
+    """
+    import fcntl
+    import pty
+    import select
+    import struct
+    import tempfile
+    import termios
+    import time
+
+    import pyte
+
+    socket_dir = Path(tempfile.mkdtemp(prefix="tandem-nvim-"))  # short: unix socket paths
+    socket = socket_dir / "nvim.sock"
+    server = subprocess.Popen(
+        [server_args[0], "--headless", "--listen", str(socket), *server_args[1:]],
+        cwd=cwd,
+        env={**env, "TANDEM_TEST_WAIT_UI": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    screen = pyte.Screen(SCREEN_COLUMNS, SCREEN_LINES)
+    stream = pyte.ByteStream(screen)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SCREEN_LINES, SCREEN_COLUMNS, 0, 0))
+    deadline = time.monotonic() + NVIM_TIMEOUT_S
+    while not socket.exists() and time.monotonic() < deadline and server.poll() is None:
+        time.sleep(0.05)
+    ui = subprocess.Popen(
+        [server_args[0], "--remote-ui", "--server", str(socket)],
+        cwd=cwd,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    settled_since: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([master], [], [], 0.1)
+            if readable:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                stream.feed(data)
+                settled_since = None
+            elif ready.exists():
+                settled_since = settled_since or time.monotonic()
+                if time.monotonic() - settled_since > 1.0:
+                    return screen
+            if ui.poll() is not None or server.poll() is not None:
+                break
+        raise AssertionError("nvim did not reach the ready state:\n" + "\n".join(screen.display))
+    finally:
+        for proc in (ui, server):
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        os.close(master)
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def render_screen(screen: Any, path: Path) -> None:
+    """Draws pyte's cells (colours, bold, reverse video) into a PNG."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = (
+        ImageFont.truetype(str(MONO_FONT), FONT_SIZE)
+        if MONO_FONT.is_file()
+        else ImageFont.load_default(FONT_SIZE)
+    )
+    bold = (
+        ImageFont.truetype(str(MONO_FONT.with_name("DejaVuSansMono-Bold.ttf")), FONT_SIZE)
+        if MONO_FONT.with_name("DejaVuSansMono-Bold.ttf").is_file()
+        else font
+    )
+    image = Image.new("RGB", (SCREEN_COLUMNS * CELL_W, SCREEN_LINES * CELL_H), "#" + DEFAULT_BG)
+    draw = ImageDraw.Draw(image)
+    cells = [
+        (x, y, screen.buffer[y][x]) for y in range(screen.lines) for x in range(screen.columns)
+    ]
+    colours = {}
+    for x, y, char in cells:
+        fg, bg = _rgb(char.fg, DEFAULT_FG), _rgb(char.bg, DEFAULT_BG)
+        colours[x, y] = (bg, fg) if char.reverse else (fg, bg)
+        left, top = x * CELL_W, y * CELL_H
+        draw.rectangle([left, top, left + CELL_W - 1, top + CELL_H - 1], fill=colours[x, y][1])
+    # Text after every background, so descenders (underscores) are not painted over.
+    for x, y, char in cells:
+        if char.data.strip():
+            draw.text(
+                (x * CELL_W, y * CELL_H + 1),
+                char.data,
+                fill=colours[x, y][0],
+                font=bold if char.bold else font,
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, optimize=True)
+
+
+SCREENSHOT = REPO / "docs" / "img" / "nvim.png"
+
+
+def test_screenshot_of_neovim_for_the_readme(nvim: str, workspace: Path, tmp_path: Path) -> None:
+    """The README's picture, taken from a real Neovim on a terminal; written to docs/img/nvim.png
+    only with TANDEM_UPDATE_SCREENSHOTS=1, so ordinary runs leave the checkout untouched."""
+    scenario = "startup"
+    ready = tmp_path / "ready"
+    out = tmp_path / f"{scenario}.json"
+    env = nvim_env(out, scenario, TANDEM_TEST_READY=str(ready), TERM="xterm-256color")
+    env["COLORTERM"] = "truecolor"
+    args = [nvim, "-u", str(MINIMAL_INIT), "app/handlers.py", "-c", f"luafile {DRIVER}"]
+    screen = run_in_terminal(args, workspace, env, ready)
+    text = "\n".join(screen.display)
+    assert "def get_projects" in text
+    png = tmp_path / "nvim.png"
+    render_screen(screen, png)
+    assert png.stat().st_size > 10_000
+    if os.environ.get("TANDEM_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(png, SCREENSHOT)

@@ -12,9 +12,23 @@ local tandem = require("tandem")
 
 local out = { notifications = {}, prompts = {}, events = {} }
 
--- Record what the user would see (headless, an error-level message would abort the command).
-vim.notify = function(message, level)
+-- $TANDEM_TEST_WAIT_UI: wait for a UI to attach (nvim --remote-ui) so the layout has its size.
+if vim.env.TANDEM_TEST_WAIT_UI then
+  vim.wait(20000, function()
+    return #vim.api.nvim_list_uis() > 0
+  end, 50)
+end
+
+-- Record what the user would see; show it too when a UI is attached (scheduled: an
+-- error-level message inside a command would abort the command).
+local real_notify = vim.notify
+vim.notify = function(message, level, opts)
   table.insert(out.notifications, { message = message, level = level })
+  if #vim.api.nvim_list_uis() > 0 then
+    vim.schedule(function()
+      real_notify(message, level, opts)
+    end)
+  end
 end
 
 -- The user "types" the change request when asked.
