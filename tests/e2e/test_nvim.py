@@ -157,6 +157,26 @@ def test_checkhealth_reports_neovim_the_server_version_doctor_and_the_client(
     assert f"running: tandem {__version__}, root {workspace}" in health
 
 
+def test_bad_options_name_the_option_and_roots_follow_the_markers(
+    nvim: str, workspace: Path
+) -> None:
+    (workspace / "service" / "app").mkdir(parents=True)
+    (workspace / "service" / "tandem.toml").write_text("")
+    (workspace / "service" / "pyproject.toml").write_text("")
+    (workspace / "lib" / "pkg").mkdir(parents=True)
+    (workspace / "lib" / "pyproject.toml").write_text("")
+    seen = run_scenario(nvim, workspace, "options")
+    assert "option `cmd` must be a table, got string" in seen["errors"][0]
+    assert "`cmd` must be a non-empty list of strings" in seen["errors"][1]
+    assert "option `plan_window` must be" in seen["errors"][2]
+    assert seen["roots"] == {
+        "app/handlers.py": str(workspace),
+        "service/app/main.py": str(workspace / "service"),
+        "lib/pkg/mod.py": str(workspace / "lib"),
+        ".tandem/tasks/t1/plan.md": str(workspace),
+    }
+
+
 def test_missing_tandem_is_reported_clearly_everywhere(nvim: str, workspace: Path) -> None:
     missing = str(workspace / "no-venv" / "bin" / "tandem")
     seen = run_scenario(nvim, workspace, "missing", cmd=[missing, "serve"])

@@ -122,6 +122,27 @@ function scenarios.missing()
   out.health = health_text()
 end
 
+function scenarios.options()
+  -- Bad options fail setup() with a message naming the option.
+  out.errors = {}
+  for _, bad in ipairs({ { cmd = "tandem serve" }, { cmd = {} }, { plan_window = "tab" } }) do
+    local ok, err = pcall(tandem.setup, bad)
+    table.insert(out.errors, ok and "accepted" or tostring(err))
+  end
+  tandem.setup({ cmd = vim.json.decode(vim.env.TANDEM_TEST_CMD) })
+  -- Root detection: tandem.toml beats pyproject.toml beats .git; plans belong above .tandem/.
+  out.roots = {}
+  for _, file in ipairs({
+    "app/handlers.py",
+    "service/app/main.py",
+    "lib/pkg/mod.py",
+    ".tandem/tasks/t1/plan.md",
+  }) do
+    vim.cmd("edit " .. file)
+    out.roots[file] = tandem.root_dir(vim.api.nvim_get_current_buf())
+  end
+end
+
 function scenarios.flow()
   local code_buf = vim.api.nvim_get_current_buf()
   local client = wait_for_client()

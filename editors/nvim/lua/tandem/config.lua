@@ -40,14 +40,23 @@ function M.apply(opts)
       merged[key] = vim.deepcopy(opts[key])
     end
   end
-  vim.validate({
-    cmd = { merged.cmd, "table" },
-    filetypes = { merged.filetypes, "table" },
-    root_markers = { merged.root_markers, "table" },
-    settings = { merged.settings, "table" },
-    cmd_env = { merged.cmd_env, "table", true },
-    plan_window = { merged.plan_window, "string" },
-  })
+  for _, spec in ipairs({
+    { "cmd", "table" },
+    { "filetypes", "table" },
+    { "root_markers", "table" },
+    { "settings", "table" },
+    { "cmd_env", "table", true },
+    { "plan_window", "string" },
+  }) do
+    local name, expected, optional = spec[1], spec[2], spec[3]
+    local value = merged[name]
+    if not (type(value) == expected or (optional and value == nil)) then
+      error(string.format("tandem: option `%s` must be a %s, got %s", name, expected, type(value)))
+    end
+  end
+  if not vim.list_contains({ "vsplit", "split", "current" }, merged.plan_window) then
+    error("tandem: option `plan_window` must be \"vsplit\", \"split\" or \"current\"")
+  end
   if #merged.cmd == 0 or type(merged.cmd[1]) ~= "string" then
     error("tandem: `cmd` must be a non-empty list of strings, e.g. { 'tandem', 'serve' }")
   end

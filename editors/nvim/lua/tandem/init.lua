@@ -210,22 +210,20 @@ end
 
 -- Arguments from the editor state ---------------------------------------------------------
 
---- An LSP range for the user command's line range, or an empty range at the cursor.
+--- An LSP range: whole lines for a user-command range (end at the start of the next line, so
+--- no character offsets are needed), else an empty range at the cursor in the client's encoding.
 ---@param opts table|nil user-command opts (range, line1, line2)
 ---@return table
 local function lsp_range(opts)
   if opts and opts.range and opts.range > 0 then
-    local last = vim.api.nvim_buf_get_lines(0, opts.line2 - 1, opts.line2, false)[1] or ""
     return {
       start = { line = opts.line1 - 1, character = 0 },
-      ["end"] = { line = opts.line2 - 1, character = vim.str_utfindex(last) },
+      ["end"] = { line = opts.line2, character = 0 },
     }
   end
-  local cursor = vim.api.nvim_win_get_cursor(0)
-  local line = vim.api.nvim_get_current_line()
-  local character = vim.str_utfindex(line, math.min(cursor[2], #line))
-  local position = { line = cursor[1] - 1, character = character }
-  return { start = position, ["end"] = position }
+  local client = M.get_client(0)
+  local encoding = client and client.offset_encoding or "utf-16"
+  return vim.lsp.util.make_range_params(0, encoding).range
 end
 
 local function has_range(opts)
@@ -396,19 +394,26 @@ function M.setup(opts)
   end
   if has_011 then
     register_011()
-    return
+  end
+  local function on_buffer(bufnr)
+    if not has_011 then
+      M.start(bufnr)
+    elseif M.should_attach(bufnr) then
+      -- vim.lsp.enable skips a missing executable silently; say why nothing starts.
+      check_executable()
+    end
   end
   local group = vim.api.nvim_create_augroup("tandem", { clear = true })
   vim.api.nvim_create_autocmd({ "FileType", "BufReadPost" }, {
     group = group,
     callback = function(args)
-      M.start(args.buf)
+      on_buffer(args.buf)
     end,
   })
   -- Buffers already open when setup() runs (lazy loading) attach too.
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) then
-      M.start(bufnr)
+      on_buffer(bufnr)
     end
   end
 end
