@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,13 @@ def _prompts(task: Task, context: Slice, repo: Path) -> dict[StepName, tuple[str
 _OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "review": ReviewReply}
 
 
+@cache
+def _output_schema(step: StepName) -> dict[str, Any]:
+    """The reply schema counted into each estimate; generating it costs more than counting it."""
+    schema: dict[str, Any] = _OUTPUT[step].model_json_schema()
+    return schema
+
+
 def _estimates(
     routes: dict[StepName, Route],
     settings: Settings,
@@ -98,7 +106,7 @@ def _estimates(
             model,
             system=system,
             user=user,
-            output_schema=_OUTPUT[step].model_json_schema(),
+            output_schema=_output_schema(step),
             history=history,
         )
         extra = 0

@@ -148,13 +148,12 @@ def open_session(
     """The flow environment: settings, task store, ledger, providers, progress on stderr."""
     import os
 
-    from tandem.doctor import ledger_path
     from tandem.flow import FlowEnv
-    from tandem.ledger import GuardedRecorder
+    from tandem.ledger import GuardedRecorder, configured_ledger
     from tandem.providers.base import Provider
     from tandem.taskstore import TaskStore
 
-    recorder = GuardedRecorder(ledger_path(loaded, args.workspace))
+    recorder = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     fake_file: Path | None = getattr(args, "fake_replies", None)
     shared: Provider | None = None
     if fake_file is not None:
