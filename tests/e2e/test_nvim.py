@@ -91,6 +91,36 @@ def workspace(tmp_path: Path) -> Path:
     return repo
 
 
+FAKE_SETTINGS = """\
+# Every model alias is the FAKE provider replaying the example's hand-written replies.
+[models.strong]
+provider = "fake"
+model = "fake-model"
+fake_replies = "fake_replies.json"
+
+[models.cheap]
+provider = "fake"
+model = "fake-model"
+fake_replies = "fake_replies.json"
+"""
+REQUEST = "add an optional archived filter to GET /projects"
+FAKE_REPLIES = json.loads((EXAMPLE / "fake_replies.json").read_text())
+
+requires_flow_commands = pytest.mark.skipif(
+    not (REPO / "server" / "tandem" / "lsp" / "flow_commands.py").is_file(),
+    reason="the server's tandem.plan/draft/review commands (issue 6) are not merged yet",
+)
+
+
+@pytest.fixture
+def fake_workspace(workspace: Path) -> Path:
+    """The example configured with the fake provider (committed, so HEAD is the original)."""
+    (workspace / "tandem.toml").write_text(FAKE_SETTINGS)
+    _git(workspace, "add", "tandem.toml")
+    _git(workspace, "commit", "-q", "-m", "fake provider")
+    return workspace
+
+
 def nvim_env(
     out: Path, scenario: str, cmd: list[str] | None = None, **extra: str
 ) -> dict[str, str]:
@@ -100,6 +130,7 @@ def nvim_env(
         "TANDEM_TEST_ENV": json.dumps({"PYTHONPATH": str(REPO / "server")}),
         "TANDEM_TEST_SCENARIO": scenario,
         "TANDEM_TEST_OUT": str(out),
+        "TANDEM_TEST_REQUEST": REQUEST,
         "XDG_CONFIG_HOME": str(out.parent / "xdg-config"),
         "XDG_DATA_HOME": str(out.parent / "xdg-data"),
         "XDG_STATE_HOME": str(out.parent / "xdg-state"),
@@ -188,6 +219,68 @@ def test_missing_tandem_is_reported_clearly_everywhere(nvim: str, workspace: Pat
     ), messages
     assert any("the server is not running" in m and ":checkhealth tandem" in m for m in messages)
     assert f"ERROR Tandem not found: `{missing}` does not exist" in seen["health"]
+
+
+def replaced_unit(text: str, name: str, code: str) -> str:
+    """``text`` with the top-level function ``name`` replaced by ``code``."""
+    start = text.index(f"def {name}(")
+    end = text.index("\n\n\n", start) + 1
+    return text[:start] + code + text[end:]
+
+
+@requires_flow_commands
+def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
+    seen = run_scenario(nvim, fake_workspace, "flow")
+    assert seen["prompts"] == ["Tandem: what should change? "]
+
+    plan = seen["plan"]["result"]
+    plan_path = Path(plan["plan_uri"].removeprefix("file://"))
+    assert plan_path.parent.parent == fake_workspace / ".tandem" / "tasks"
+    assert plan_path.name == "plan.md" and plan_path.parent.name == plan["task_id"]
+    assert seen["plan_text"].startswith("# Plan")
+    assert FAKE_REPLIES["plan"][0]["summary"] in seen["plan_text"]
+    assert seen["plan_buffer_attached"] is True  # the server drafts from the buffer
+    assert seen["code_visible_beside_plan"] is True
+
+    assert seen["draft"]["result"]["applied"] is True
+    drafted = {edit["target"]: edit["code"] for edit in FAKE_REPLIES["draft"][0]["edits"]}
+    original = (EXAMPLE / "app" / "handlers.py").read_text()
+    expected = replaced_unit(original, "get_projects", drafted["app/handlers.py::get_projects"])
+    assert seen["after_draft"] == expected.rstrip("\n")
+    buffers = seen["drafted_buffers"]
+    queries = buffers[str(fake_workspace / "app" / "queries.py")]
+    assert drafted["app/queries.py::list_projects"].rstrip("\n") in queries
+    tests = buffers[str(fake_workspace / "tests" / "test_handlers.py")]
+    assert "def test_get_projects_archived_true_returns_only_archived_projects" in tests
+
+    review = seen["review"]["result"]
+    findings = FAKE_REPLIES["review"][0]["findings"]
+    assert review["verdict"] == FAKE_REPLIES["review"][0]["verdict"]
+    assert review["findings"] == len(findings)
+    severity = {"blocking": 1, "major": 2, "minor": 3, "nit": 4}  # vim.diagnostic.severity
+    expected_diagnostics = set()
+    for finding in findings:
+        path, _, line = finding["location"].partition(":")
+        lnum = int(line) - 1 if line else 0
+        expected_diagnostics.add(
+            (str(fake_workspace / path), lnum, severity[finding["severity"]], finding["category"])
+        )
+    got = {(d["file"], d["lnum"], d["severity"], d["code"]) for d in seen["diagnostics"]}
+    assert got == expected_diagnostics
+    messages = " ".join(d["message"] for d in seen["diagnostics"])
+    assert all(finding["message"] in messages for finding in findings)
+
+
+@requires_flow_commands
+def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspace: Path) -> None:
+    seen = run_scenario(nvim, fake_workspace, "code_action")
+    assert seen["prompts"] == ["Tandem: what should change? "] * 2
+    assert seen["events_after_cancel"] == 0  # <Esc>: nothing was sent
+    messages = [note["message"] for note in seen["notifications"]]
+    assert "Tandem: cancelled: no change request given" in messages
+    assert seen["plan"]["result"]["task_id"]
+    task = fake_workspace / ".tandem" / "tasks" / seen["plan"]["result"]["task_id"]
+    assert REQUEST in "".join(p.read_text() for p in task.iterdir() if p.is_file())
 
 
 # The screenshot: Neovim in a pseudo-terminal, its screen emulated by pyte, drawn with Pillow.
@@ -338,18 +431,23 @@ def render_screen(screen: Any, path: Path) -> None:
 SCREENSHOT = REPO / "docs" / "img" / "nvim.png"
 
 
-def test_screenshot_of_neovim_for_the_readme(nvim: str, workspace: Path, tmp_path: Path) -> None:
+@requires_flow_commands
+def test_screenshot_of_neovim_for_the_readme(
+    nvim: str, fake_workspace: Path, tmp_path: Path
+) -> None:
     """The README's picture, taken from a real Neovim on a terminal; written to docs/img/nvim.png
     only with TANDEM_UPDATE_SCREENSHOTS=1, so ordinary runs leave the checkout untouched."""
-    scenario = "startup"
+    scenario = "flow"
     ready = tmp_path / "ready"
     out = tmp_path / f"{scenario}.json"
     env = nvim_env(out, scenario, TANDEM_TEST_READY=str(ready), TERM="xterm-256color")
     env["COLORTERM"] = "truecolor"
     args = [nvim, "-u", str(MINIMAL_INIT), "app/handlers.py", "-c", f"luafile {DRIVER}"]
-    screen = run_in_terminal(args, workspace, env, ready)
+    screen = run_in_terminal(args, fake_workspace, env, ready)
     text = "\n".join(screen.display)
-    assert "def get_projects" in text
+    assert 'archived = params.get("archived")' in text  # the draft, applied
+    assert "# Plan" in text  # the plan beside it
+    assert "Any value other than `true`" in text  # the review finding
     png = tmp_path / "nvim.png"
     render_screen(screen, png)
     assert png.stat().st_size > 10_000

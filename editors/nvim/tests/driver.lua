@@ -31,10 +31,16 @@ vim.notify = function(message, level, opts)
   end
 end
 
--- The user "types" the change request when asked.
+-- The user "types" the change request when asked; a scenario may queue other answers first
+-- (false = the user pressed <Esc>).
+local answers = {}
 vim.ui.input = function(opts, on_confirm)
   table.insert(out.prompts, opts.prompt)
-  on_confirm(vim.env.TANDEM_TEST_REQUEST)
+  local answer = table.remove(answers, 1)
+  if answer == nil then
+    answer = vim.env.TANDEM_TEST_REQUEST
+  end
+  on_confirm(answer or nil)
 end
 
 vim.api.nvim_create_autocmd("User", {
@@ -143,6 +149,29 @@ function scenarios.options()
   end
 end
 
+function scenarios.code_action()
+  -- "Plan this change…" from the server's code actions: the plugin's client-side tandem.plan
+  -- asks for the request (first <Esc>: nothing is sent), then forwards it.
+  wait_for_client()
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  local function plan_action()
+    vim.lsp.buf.code_action({
+      apply = true,
+      filter = function(action)
+        return action.title:match("^Plan this change") ~= nil
+      end,
+    })
+  end
+  answers = { false }
+  plan_action()
+  wait_for("the cancelled prompt", 20000, function()
+    return #out.prompts == 1
+  end)
+  vim.wait(300)
+  out.events_after_cancel = #out.events
+  out.plan = run_command("tandem.plan", 60000, plan_action)
+end
+
 function scenarios.flow()
   local code_buf = vim.api.nvim_get_current_buf()
   local client = wait_for_client()
@@ -163,6 +192,7 @@ function scenarios.flow()
     return #vim.fn.win_findbuf(plan_buf) > 0
   end)
   out.plan_text = buffer_text(plan_buf)
+  out.code_visible_beside_plan = #vim.fn.win_findbuf(code_buf) > 0
   out.plan_buffer_attached = vim.lsp.buf_is_attached(plan_buf, client.id)
 
   -- Draft: the server applies the edit to the open buffer.
@@ -171,6 +201,14 @@ function scenarios.flow()
   end)
   out.draft = draft
   out.after_draft = buffer_text(code_buf)
+  -- Every file the draft touched, as its buffer reads now (applyEdit loads the buffers).
+  out.drafted_buffers = {}
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    if vim.api.nvim_buf_is_loaded(bufnr) and name:match("%.py$") then
+      out.drafted_buffers[vim.fs.normalize(name)] = buffer_text(bufnr)
+    end
+  end
   if draft.error then
     return
   end
@@ -204,8 +242,16 @@ function scenarios.flow()
     return #tandem_diagnostics() >= expected
   end)
   out.diagnostics = tandem_diagnostics()
-  -- Leave the code and the plan side by side for the screenshot.
-  vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)
+  if vim.env.TANDEM_TEST_READY then
+    -- For the screenshot: the code beside the plan, the first finding opened.
+    vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)
+    vim.wo.number = true
+    local first = vim.diagnostic.get(code_buf)[1]
+    if first then
+      vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
+      vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+    end
+  end
 end
 
 local function finish()
