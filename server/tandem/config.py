@@ -63,6 +63,18 @@ class ModelSettings(_Section):
         default=4096, ge=64, le=200_000, description="Longest reply a step may ask for."
     )
     timeout_seconds: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout.")
+    fake_replies: str | None = Field(
+        default=None,
+        description="provider fake only: JSON file of canned replies (relative to the "
+        "workspace); for tests and the offline demo.",
+    )
+    fake_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=600,
+        description="provider fake only, TEST-ONLY: wait this long before each reply (to "
+        "exercise cancellation).",
+    )
 
     @field_validator("api_key_env")
     @classmethod
