@@ -93,8 +93,11 @@ class Exclusions:
         if is_dir:
             path += "/"
         checks = self._checks
-        if checks is None or len(checks) != 1 + len(self.nested):
-            checks = self._checks = [(spec, _Prefilter(spec)) for spec in (self.spec, *self.nested)]
+        if checks is None:
+            checks = self._checks = [(self.spec, _Prefilter(self.spec))]
+        while len(checks) < 1 + len(self.nested):  # nested .gitignore files met since
+            spec = self.nested[len(checks) - 1]
+            checks.append((spec, _Prefilter(spec)))
         return any(quick.may_match(path) and spec.match_file(path) for spec, quick in checks)
 
 
