@@ -216,6 +216,9 @@ class TandemProtocol(LanguageServerProtocol):
 
     def _handle_response_data(self, data: dict[str, Any]) -> None:
         """A reply from the client to one of our requests (applyEdit, showDocument, progress)."""
+        if "id" not in data:
+            self.reply_error(None, JsonRpcInvalidRequest("Invalid request: no method and no id"))
+            return
         msg_id = _message_id(data.get("id"))
         if msg_id is None or data.get("jsonrpc") != self.VERSION:
             log.warning("dropped a message with neither a method nor a valid id")
