@@ -66,9 +66,12 @@ class ClientLogHandler(logging.Handler):
 
 
 def default_features() -> list[Feature]:
-    from tandem.lsp import lifecycle
+    from tandem.lsp import flow_commands, lifecycle
 
-    return [lifecycle.register]
+    return [
+        lifecycle.register,
+        flow_commands.register,  # keep last: it chains its didChange after any other feature's
+    ]
 
 
 def create_server(features: Iterable[Feature] | None = None) -> TandemServer:
