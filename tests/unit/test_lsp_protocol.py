@@ -215,3 +215,11 @@ def test_a_malformed_reply_from_the_client_fails_the_waiting_request(wire: Wire)
     request = next(m for m in wire.received if m.get("method") == types.WORKSPACE_APPLY_EDIT)
     wire.send({"jsonrpc": "2.0", "id": request["id"], "result": [5]})
     assert isinstance(future.exception(timeout=1), JsonRpcException)
+
+
+@pytest.mark.parametrize("params", [{"id": {"a": 1}}, {"id": [1]}, {"id": None}, {}, [], 5])
+def test_a_cancel_request_with_a_bad_id_is_ignored(wire: Wire, params: Any) -> None:
+    before = len(wire.received)
+    wire.notify("$/cancelRequest", params)
+    assert len(wire.received) == before
+    assert wire.request(2, "tandem/ping")["result"] == {"ok": True}

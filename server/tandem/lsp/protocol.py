@@ -160,6 +160,11 @@ class TandemProtocol(LanguageServerProtocol):
             return
         if not self._lifecycle_allows(method, reply_to, is_request=has_id):
             return
+        params = data.get("params")
+        cancelled = params.get("id") if isinstance(params, dict) else None
+        if method == types.CANCEL_REQUEST and not _valid_id(cancelled):
+            log.warning("ignored $/cancelRequest without a valid id")  # pygls would raise
+            return
         if "params" not in data and method not in types.METHOD_TO_TYPES:
             data = {**data, "params": None}
         try:
