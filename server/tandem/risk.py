@@ -10,16 +10,16 @@ tests the change (if ``risk.untested_raises_tier``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from tandem.codeunits import language_for, parse, walk
+from tandem.codeunits import language_for, parse
 from tandem.config import RiskSettings
 from tandem.values import RiskTier
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
 TIER_ORDER: tuple[RiskTier, ...] = ("low", "medium", "high")
 MANY_FILES = 3
@@ -53,6 +53,8 @@ class TouchedFile:
     text: str | None
     ranges: tuple[tuple[int, int], ...]
     units: tuple[str, ...] = field(default=())
+    tree: Tree | None = field(default=None, compare=False)
+    """The parsed ``text`` when the caller already has it (an open editor buffer)."""
 
     @property
     def lines(self) -> int:
@@ -113,6 +115,23 @@ def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
+def _overlaps(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
+    start, end = node.start_point.row + 1, node.end_point.row + 1
+    return any(start <= high and end >= low for low, high in ranges)
+
+
+def _nodes_near(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
+    """The nodes whose lines overlap ``ranges``: subtrees wholly outside are never entered, so
+    a small change in a large file costs what the change costs, not what the file costs."""
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if not _overlaps(current, ranges):
+            continue
+        yield current
+        stack.extend(reversed(current.children))
+
+
 def _inside(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
     start, end = node.start_point.row + 1, node.end_point.row + 1
     return any(start >= low and end <= high for low, high in ranges)
@@ -159,7 +178,8 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in walk(parse(file.text, language)):
+    root = file.tree.root_node if file.tree is not None else parse(file.text, language)
+    for node in _nodes_near(root, file.ranges):
         if not _inside(node, file.ranges):
             continue
         line = node.start_point.row + 1

@@ -11,8 +11,11 @@ from pygls.lsp.server import LanguageServer
 
 from tandem import __version__
 from tandem.settings_state import SettingsState
+from tandem.workspaces import Workspaces
 
 Feature = Callable[["TandemServer"], None]
+Hook = Callable[["TandemServer"], None]
+DocumentListener = Callable[["TandemServer", str], None]
 
 
 class TandemServer(LanguageServer):
@@ -21,6 +24,12 @@ class TandemServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("tandem", __version__)
         self.settings_state = SettingsState()
+        self.workspaces = Workspaces(self.settings_state)
+        """Per workspace folder: settings, live slicing index, ledger view (``for_uri``)."""
+        self.initialized_hooks: list[Hook] = []
+        """Run after ``initialized`` (one handler per LSP method: features add hooks here)."""
+        self.document_listeners: list[DocumentListener] = []
+        """Called with the URI after the workspace feature took a didOpen/didChange/didSave."""
 
 
 class ClientLogHandler(logging.Handler):
@@ -52,9 +61,9 @@ class ClientLogHandler(logging.Handler):
 
 
 def default_features() -> list[Feature]:
-    from tandem.lsp import lifecycle
+    from tandem.lsp import lifecycle, preview, workspace
 
-    return [lifecycle.register]
+    return [lifecycle.register, workspace.register, preview.register]
 
 
 def create_server(features: Iterable[Feature] | None = None) -> TandemServer:
