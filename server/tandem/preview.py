@@ -70,22 +70,22 @@ def default_request(context: Slice) -> str:
 
 
 def assess(index: LiveIndex, context: Slice, settings: Settings) -> tuple[Risk, int]:
-    """Risk and lines touched, read from the buffers as edited (and their parsed trees)."""
+    """Risk and lines touched, read from the buffers as edited."""
     by_path: dict[str, list[tuple[int, int, str]]] = {}
     for unit in context.touched:
         by_path.setdefault(unit.path, []).append((unit.start_line, unit.end_line, unit.name))
     files = []
     for path, units in sorted(by_path.items()):
+        ranges = tuple((start, end) for start, end, _ in units)
         document = index.open.get(path)
-        files.append(
-            TouchedFile(
-                path,
-                index.text_of(path),
-                tuple((start, end) for start, end, _ in units),
-                tuple(name for _, _, name in units),
-                tree=document.tree if document is not None else None,
-            )
+        # Content signals are read inside the touched ranges only: for a buffer, the items
+        # around them are parsed (with the file's line numbers), not the whole file.
+        text = (
+            document.region_text(min(r[0] for r in ranges), max(r[1] for r in ranges))
+            if document is not None
+            else index.text_of(path)
         )
+        files.append(TouchedFile(path, text, ranges, tuple(name for _, _, name in units)))
     risk = assess_risk(files, settings.risk, has_related_tests=bool(context.tests))
     return risk, sum(file.lines for file in files)
 

@@ -19,7 +19,7 @@ from tandem.config import RiskSettings
 from tandem.values import RiskTier
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Tree
+    from tree_sitter import Node
 
 TIER_ORDER: tuple[RiskTier, ...] = ("low", "medium", "high")
 MANY_FILES = 3
@@ -53,8 +53,6 @@ class TouchedFile:
     text: str | None
     ranges: tuple[tuple[int, int], ...]
     units: tuple[str, ...] = field(default=())
-    tree: Tree | None = field(default=None, compare=False)
-    """The parsed ``text`` when the caller already has it (an open editor buffer)."""
 
     @property
     def lines(self) -> int:
@@ -178,8 +176,7 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    root = file.tree.root_node if file.tree is not None else parse(file.text, language)
-    for node in _nodes_near(root, file.ranges):
+    for node in _nodes_near(parse(file.text, language), file.ranges):
         if not _inside(node, file.ranges):
             continue
         line = node.start_point.row + 1

@@ -94,7 +94,7 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
     finally:
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-    warm_up(folder)
+    await asyncio.to_thread(warm_up, folder)
 
 
 def warm_up(folder: Folder) -> None:

@@ -3,28 +3,29 @@
 The language server holds one ``LiveIndex`` per folder. It walks the folder once, parses the
 files a step at a time (``build_steps``, so the caller can report progress and keep answering
 requests between steps), and then follows changes: files changed or deleted on disk are forgotten
-and reread on next use, and open editor buffers win over the disk. A buffer is reparsed
-incrementally from its previous tree: the edit is found by comparing the old and new text, so
-any sequence of client edits (in any position encoding) is one cheap tree-sitter edit.
+and reread on next use, and open editor buffers win over the disk. A buffer is re-read around
+each edit only: the edit is found by comparing the old and new text (so any sequence of client
+edits, in any position encoding, is one edit), and only the top-level items around it are parsed
+again. A whole-file reparse of a large file, even an incremental one, costs tens of
+milliseconds; the items around an edit cost well under one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tandem.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, walk_repository
-from tandem.slicing.index import Document, FileRecord, RepoIndex, TextEdit, blob_id, identifiers
+from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
 from tandem.slicing.result import FileRangeAnchor, Slice
 from tandem.slicing.units import Unit, extract_units, is_test_file
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Tree
-
     from tandem.config import Settings
 
 TOKEN_CHUNK_LINES = 64
@@ -90,12 +91,65 @@ def edit_between(old: bytes, new: bytes) -> TextEdit | None:
     )
 
 
-_LEAD_TYPES = frozenset({"comment", "line_comment", "block_comment", "attribute_item", "decorator"})
+_NOT_AN_ITEM_START = frozenset(b" \t\r\n})]#@/*\"'`")
+"""A line starting with one of these continues something (indentation, closing brackets,
+comments, attributes, decorators, strings): no top-level item starts there."""
 
 
-def _settled(node: Node) -> bool:
-    """A top-level item after which the unit walk carries no state (no waiting comments)."""
-    return node.is_named and node.type not in _LEAD_TYPES and node.type != "ERROR"
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def _is_cut(data: bytes, line_start: int) -> bool:
+    """Whether a top-level item plausibly starts at ``line_start``: the line begins at column
+    0 with a word and the line before is blank. A wrong guess makes the region's parse fail or
+    a unit straddle it, and the caller then reads the whole file."""
+    if line_start == 0:
+        return True
+    if line_start >= len(data) or data[line_start] in _NOT_AN_ITEM_START:
+        return False
+    previous = _line_start(data, line_start - 1)
+    return not data[previous : line_start - 1].strip()
+
+
+def _next_line(data: bytes, line_start: int) -> int:
+    found = data.find(b"\n", line_start)
+    return len(data) if found == -1 else found + 1
+
+
+def _cut_at_or_before(data: bytes, line_start: int) -> int:
+    while line_start > 0 and not _is_cut(data, line_start):
+        line_start = _line_start(data, line_start - 1)
+    return line_start
+
+
+def _cut_at_or_after(data: bytes, line_start: int) -> int:
+    while line_start < len(data) and not _is_cut(data, line_start):
+        line_start = _next_line(data, line_start)
+    return line_start
+
+
+def region_around(data: bytes, start: int, end: int, margin: int = 1) -> tuple[int, int]:
+    """Byte offsets of the whole top-level items covering ``start``-``end``, with ``margin``
+    more items on each side (items are found with :func:`_is_cut`)."""
+    low = _cut_at_or_before(data, _line_start(data, min(start, len(data))))
+    for _ in range(margin):
+        if low == 0:
+            break
+        low = _cut_at_or_before(data, _line_start(data, low - 1))
+    high = _cut_at_or_after(data, _next_line(data, _line_start(data, min(end, len(data)))))
+    for _ in range(margin):
+        if high >= len(data):
+            break
+        high = _cut_at_or_after(data, _next_line(data, high))
+    return low, high
+
+
+def padded_region(data: bytes, start: int, end: int) -> bytes:
+    """The region around ``start``-``end`` preceded by as many newlines as lines before it, so
+    that it parses on its own with the file's own line numbers."""
+    low, high = region_around(data, start, end)
+    return b"\n" * data.count(b"\n", 0, low) + data[low:high]
 
 
 def _shift(unit: Unit, rows: int) -> Unit:
@@ -110,42 +164,26 @@ def units_after_edit(
     old_units: list[Unit],
     old_data: bytes,
     new_data: bytes,
-    tree: Tree,
     edit: TextEdit,
 ) -> list[Unit] | None:
-    """The units of ``new_data`` from those of ``old_data``, re-extracting only the top-level
-    items around ``edit`` (with a settled item on each side) and shifting the rest.
+    """The units of ``new_data`` from those of ``old_data``: the top-level items around
+    ``edit`` are parsed on their own, the units before them are kept and those after shifted.
 
-    None when the shortcut does not apply (syntax errors, JS/TS test files, whose tests are read
-    across the whole file, or an edit spanning half the file): then extract the whole file.
+    None when the shortcut does not apply (the region does not parse cleanly, a unit straddles
+    it, a JS/TS test file, whose tests are read across the whole file, or a region over half
+    the file): then extract the whole file.
     """
-    root = tree.root_node
-    if root.has_error or (FAMILY[language] == "js" and is_test_file(path, language)):
+    if FAMILY[language] == "js" and is_test_file(path, language):
         return None
-    children = root.children
-    if not children:
-        return []
-    count = len(children)
-    first = next((i for i, c in enumerate(children) if c.end_byte >= edit.start_byte), count - 1)
-    last = max((i for i, c in enumerate(children) if c.start_byte <= edit.new_end_byte), default=0)
-    last = max(first, last)
-    first = max(0, first - 1)
-    while first > 0 and not _settled(children[first - 1]):
-        first -= 1
-    last = min(count - 1, last + 1)
-    while last < count - 1 and not _settled(children[last]):
-        last += 1
-    start_byte = 0 if first == 0 else new_data.rfind(b"\n", 0, children[first].start_byte) + 1
-    end_byte = len(new_data) if last == count - 1 else children[last].end_byte
-    if (end_byte - start_byte) * 2 > len(new_data):
+    low, high = region_around(new_data, edit.start_byte, edit.new_end_byte)
+    if (high - low) * 2 > len(new_data):
         return None
-    snippet = new_data[start_byte:end_byte]
-    extracted = extract_units(path, snippet, language)
+    rows = new_data.count(b"\n", 0, low)
+    extracted = extract_units(path, b"\n" * rows + new_data[low:high], language)
     if extracted.has_errors:
         return None
-    row = new_data.count(b"\n", 0, start_byte)
-    first_line = row + 1
-    last_line = row + snippet.count(b"\n") + 1
+    first_line = rows + 1
+    last_line = new_data.count(b"\n", 0, high) + (0 if high and new_data[high - 1] == 10 else 1)
     delta = new_data.count(b"\n") - old_data.count(b"\n")
     old_last_line = last_line - delta
     before: list[Unit] = []
@@ -157,95 +195,74 @@ def units_after_edit(
             after.append(_shift(unit, delta))
         elif unit.start_line < first_line or unit.end_line > old_last_line:
             return None  # a unit straddles the re-read region: do not guess
-    middle = [_shift(unit, row) for unit in extracted.units]
-    return sorted(before + middle + after, key=lambda u: (u.start_line, u.end_line, u.name))
+    return before + extracted.units + after
 
 
 class OpenDocument:
-    """An editor buffer: its text, its tree (kept incrementally) and its index record."""
+    """An editor buffer: its text and its index record, re-read around each edit only."""
 
     def __init__(self, path: str, text: str, version: int | None) -> None:
         self.path = path
         self.version = version
         self.text = text
-        self._document: Document | None = None
+        self.language = language_for_path(path)
         self._record: FileRecord | None = None
-        self._pending = True
-        self._units: tuple[bytes, list[Unit]] | None = None  # the data they were read from
+        self._units: tuple[bytes, list[Unit], bool] | None = None  # data, units, has errors
 
     def update(self, text: str, version: int | None) -> None:
-        """Take the buffer's new text; the reparse waits until something needs the tree."""
+        """Take the buffer's new text; units are re-read when something asks for them."""
         if text != self.text:
             self.text = text
             self._record = None
-            self._pending = True
         self.version = version
 
-    @property
-    def tree(self) -> Tree | None:
-        document = self._sync()
-        return document.tree if document is not None else None
-
-    def _sync(self) -> Document | None:
-        if not self._pending:
-            return self._document
-        self._pending = False
-        if language_for_path(self.path) is None:
-            return None
-        if self._document is None:
-            self._document = Document(self.path, self.text)
-            return self._document
+    def region_text(self, start_line: int, end_line: int) -> str:
+        """The top-level items covering lines ``start_line``-``end_line`` (1-based), padded
+        with newlines so that they parse alone with the file's line numbers."""
         data = self.text.encode("utf-8")
-        edit = edit_between(self._document.data, data)
-        if edit is not None:
-            self._document.apply(self.text, edit)
-        return self._document
+        # Line starts from the lengths of the lines: C-speed, where a find() loop is not.
+        offsets = [0, *accumulate(len(line) + 1 for line in data.split(b"\n"))]
+        start = min(offsets[min(start_line - 1, len(offsets) - 1)], len(data))
+        end = min(offsets[min(end_line, len(offsets) - 1)], len(data))
+        return padded_region(data, start, max(start, end - 1)).decode("utf-8", "replace")
 
     def record(self, idents_cache: dict[bytes, frozenset[str]]) -> FileRecord | None:
         """The buffer as an index record (None for a language the slicer does not support)."""
         if self._record is not None:
             return self._record
-        document = self._sync()
-        if document is None:
+        if self.language is None:
             return None
-        units = self._current_units(document)
+        data = self.text.encode("utf-8")
+        units, has_errors = self._current_units(data, self.language)
         # Only test files' identifiers are read (to rank related tests); a large source file
         # being edited skips the scan.
-        scan = is_test_file(self.path, document.language) or any(u.is_test for u in units)
+        scan = is_test_file(self.path, self.language) or any(u.is_test for u in units)
         self._record = FileRecord(
             path=self.path,
-            blob=blob_id(document.data),
-            language=document.language,
+            blob=blob_id(data),
+            language=self.language,
             units=units,
-            idents=_unit_idents(document.data, units, idents_cache)
-            if scan
-            else [frozenset()] * len(units),
-            has_errors=document.tree.root_node.has_error,
+            idents=_unit_idents(data, units, idents_cache) if scan else [frozenset()] * len(units),
+            has_errors=has_errors,
             text=self.text,
         )
         return self._record
 
-    def _current_units(self, document: Document) -> list[Unit]:
+    def _current_units(self, data: bytes, language: LanguageName) -> tuple[list[Unit], bool]:
         units: list[Unit] | None = None
-        if self._units is not None:
-            old_data, old_units = self._units
-            edit = edit_between(old_data, document.data)
+        has_errors = False
+        if self._units is not None and not self._units[2]:
+            old_data, old_units, _ = self._units
+            edit = edit_between(old_data, data)
             if edit is None:
                 units = old_units
             else:
-                units = units_after_edit(
-                    self.path,
-                    document.language,
-                    old_units,
-                    old_data,
-                    document.data,
-                    document.tree,
-                    edit,
-                )
+                units = units_after_edit(self.path, language, old_units, old_data, data, edit)
         if units is None:
-            units = document.units().units
-        self._units = (document.data, units)
-        return units
+            extracted = extract_units(self.path, data, language)
+            units, has_errors = extracted.units, extracted.has_errors
+        self._units = (data, units, has_errors)
+        return units, has_errors
 
 
 def _unit_idents(
