@@ -62,8 +62,15 @@ def slice_repository(
     settings: Settings,
     *,
     budget_tokens: int | None = None,
+    index: RepoIndex | None = None,
+    files: RepoFiles | None = None,
+    exclusions: Exclusions | None = None,
 ) -> Slice:
-    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    """The touched units, related tests and callee signatures of ``anchor``, rendered.
+
+    A long-lived caller (the language server) passes its own ``index``, the ``files`` it has
+    already walked and the ``exclusions`` it loaded, so nothing is reread per request.
+    """
     repo = Path(repo)
     if not repo.is_dir():
         raise SliceError(f"repository folder not found: {repo}")
@@ -71,13 +78,15 @@ def slice_repository(
     budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
     if budget <= 0:
         raise SliceError(f"the token budget must be positive (got {budget})")
-    exclusions = Exclusions.load(repo, settings.exclusions)
+    if exclusions is None:
+        exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
     # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
-    walk = walk_repository(repo, exclusions)
+    walk = files if files is not None else walk_repository(repo, exclusions)
     excluded: set[str] = set(walk.excluded)
     changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    if index is None:
+        index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
@@ -147,13 +156,11 @@ def slice_repository(
     rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
     warnings.extend(rendered.warnings)
 
-    from tandem.cost.tokens import count_tokens
-
     involved = {path: rec.text for path, rec in records.items()}
     for c in ranked:
         involved.setdefault(c.path, test_by_path[c.path].text)
-    whole = sum(count_tokens(text) for text in involved.values())
-    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    whole = sum(index.whole_tokens(text) for text in involved.values())
+    whole += sum(index.whole_tokens("\n".join(b.lines)) for b in plain)
     index.save()
     return Slice(
         touched=[
