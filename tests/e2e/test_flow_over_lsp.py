@@ -253,7 +253,16 @@ async def test_plan_opens_the_plan_with_progress_and_records_the_step(session: S
 async def test_plan_draft_review_end_to_end_with_the_exact_edit(session: Session) -> None:
     planned = await plan(session)
     original = (session.project / HANDLER).read_text()
+    plan_file = session.project / ".tandem" / "tasks" / planned["task_id"] / "plan.md"
+    edited = plan_file.read_text().replace(
+        "- values are compared exactly",
+        "- only lower-case values are accepted; values are compared exactly",
+    )
+    session.open(str(plan_file.relative_to(session.project)), edited)  # unsaved edits
     drafted = await session.command("tandem.draft", {"task_id": planned["task_id"]})
+    approved = json.loads((plan_file.parent / "plan.json").read_text())
+    assert approved["approved"] is True and approved["edited_by_user"] is True
+    assert approved["reply"]["assumptions"][1].startswith("only lower-case values are accepted")
     assert drafted["applied"] is True and drafted["edits"] == 3
     sent = session.applied[-1]
     assert sent.label == "Tandem draft"
