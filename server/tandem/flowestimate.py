@@ -4,13 +4,16 @@ same task on the all-strong baseline.
 The plan prompt is rendered exactly as it would be sent. The draft and review prompts depend on
 replies that do not exist yet, so they are rendered with the plan the slice implies and an empty
 diff, and the missing parts are added as tokens: the plan's typical size (for draft and review)
-and the draft's typical size (the diff the reviewer would read).
+and the draft's typical size (the diff the reviewer would read). Each prompt is redacted first,
+as the flow would send it: the estimate counts the redacted text and says how many secrets were
+replaced in each step's prompt.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,8 @@ from tandem.cost.prices import price_usage
 from tandem.cost.tokens import count_tokens
 from tandem.edits import take_snapshot
 from tandem.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
-from tandem.prompts import load_prompt, render
+from tandem.prompts import RenderedPrompt, load_prompt, render
+from tandem.redaction import redact_prompt
 from tandem.risk import Risk
 from tandem.routing import baseline_routes, route_task
 from tandem.slicing.result import Anchor, Slice
@@ -40,6 +44,15 @@ class FlowEstimate:
     review_if_not_trivial: StepEstimate | None = None
     """When review is skipped as trivial: its cost should the draft grow past the threshold
     (the flow decides on the draft's real diff)."""
+    redactions: dict[StepName, dict[str, int]] | None = None
+    """Secrets that would be replaced in each step's prompt before sending, by kind."""
+
+    def redaction_count(self, step: StepName | None = None) -> int:
+        """Secrets replaced in one step's prompt, or in the largest (each prompt carries the
+        same code, so steps mostly see the same secrets)."""
+        found = self.redactions or {}
+        counts = {name: sum(kinds.values()) for name, kinds in found.items()}
+        return counts.get(step, 0) if step else max(counts.values(), default=0)
 
 
 def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> StepEstimate:
@@ -59,8 +72,12 @@ def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> Ste
     )
 
 
-def _prompts(task: Task, context: Slice, repo: Path) -> dict[StepName, tuple[str, str, int]]:
-    """(system, user, tokens of the stand-in plan to take off) for each step."""
+Prompts = dict[StepName, tuple[str, str, int, dict[str, int]]]
+
+
+def _prompts(task: Task, context: Slice, repo: Path) -> Prompts:
+    """(system, user, tokens of the stand-in plan to take off, redactions) for each step, with
+    the prompt text redacted as it would be sent."""
     from tandem.flow import plan_from_slice
 
     plan = plan_from_slice(task, context)
@@ -70,20 +87,32 @@ def _prompts(task: Task, context: Slice, repo: Path) -> dict[StepName, tuple[str
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
     review = render(load_prompt("review"), review_values(plan, empty, context, snapshot))
     stand_in = count_tokens(plan_markdown(plan))
-    return {
-        "plan": (rendered_plan.system, rendered_plan.user, 0),
-        "draft": (draft.system, draft.user, -stand_in),
-        "review": (review.system, review.user, -stand_in),
-    }
+    prompts: Prompts = {}
+    steps: tuple[tuple[StepName, RenderedPrompt, int], ...] = (
+        ("plan", rendered_plan, 0),
+        ("draft", draft, -stand_in),
+        ("review", review, -stand_in),
+    )
+    for step, rendered, offset in steps:
+        redacted = redact_prompt(rendered.system, rendered.user)
+        prompts[step] = (redacted.system, redacted.user, offset, redacted.findings)
+    return prompts
 
 
 _OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "review": ReviewReply}
 
 
+@cache
+def _output_schema(step: StepName) -> dict[str, Any]:
+    """The reply schema counted into each estimate; generating it costs more than counting it."""
+    schema: dict[str, Any] = _OUTPUT[step].model_json_schema()
+    return schema
+
+
 def _estimates(
     routes: dict[StepName, Route],
     settings: Settings,
-    prompts: dict[StepName, tuple[str, str, int]],
+    prompts: Prompts,
     history: EstimateHistory | None,
 ) -> list[StepEstimate]:
     estimates: dict[StepName, StepEstimate] = {}
@@ -91,14 +120,14 @@ def _estimates(
         if route.alias is None:
             continue
         model = settings.models[route.alias]
-        system, user, plan_offset = prompts[step]
+        system, user, plan_offset, _ = prompts[step]
         estimate = estimate_step(
             step,
             route.alias,
             model,
             system=system,
             user=user,
-            output_schema=_OUTPUT[step].model_json_schema(),
+            output_schema=_output_schema(step),
             history=history,
         )
         extra = 0
@@ -168,4 +197,5 @@ def estimate_flow(
         estimate=total,
         budget=budget,
         review_if_not_trivial=conditional,
+        redactions={step: prompt[3] for step, prompt in prompts.items()},
     )

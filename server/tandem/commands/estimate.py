@@ -67,6 +67,7 @@ def estimate_json(result: FlowEstimate) -> dict[str, Any]:
                 "step": name,
                 "route": route.alias or "skip",
                 "reason": route.reason,
+                "redactions": result.redaction_count(name),
                 **(_step_json(by_step[name]) if name in by_step else {}),
             }
             for name, route in result.routes.items()
@@ -88,6 +89,10 @@ def estimate_json(result: FlowEstimate) -> dict[str, Any]:
         ),
         "saving_usd_typical": total.saving_usd_typical,
         "budget": {"fits": result.budget.allowed, "message": result.budget.message},
+        "redactions": {
+            "count": result.redaction_count(),
+            "by_step": result.redactions or {},
+        },
     }
 
 
@@ -125,6 +130,14 @@ def print_estimate(result: FlowEstimate) -> None:
         print(f"saving: {_usd(total.saving_usd_typical)} ({total.saving_fraction:.0%})")
     if not result.budget.allowed:
         print(f"budget: {result.budget.message}")
+    if result.redaction_count():
+        kinds = sorted({kind for found in (result.redactions or {}).values() for kind in found})
+        print(
+            f"redacted before sending: {result.redaction_count()} secrets per prompt "
+            f"({', '.join(kinds)}); estimates count the placeholders"
+        )
+    else:
+        print("redacted before sending: nothing (no secrets found in the prompts)")
 
 
 def run(args: argparse.Namespace) -> int:

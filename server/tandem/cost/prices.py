@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,6 +92,19 @@ def genai_price(
     provider_id: str, model: str, usage: Usage, *, at: datetime | None = None
 ) -> Decimal | None:
     """genai-prices' total for ``usage`` on exactly this provider, or None if unknown there."""
+    if at is None:
+        return _price_today(provider_id, model, usage, datetime.now(UTC).date())
+    return _calculate(provider_id, model, usage, at)
+
+
+@lru_cache(maxsize=1024)
+def _price_today(provider_id: str, model: str, usage: Usage, today: date) -> Decimal | None:
+    # Estimates price the same few usages many times per keystroke; prices change by date at
+    # most, so the day is part of the key.
+    return _calculate(provider_id, model, usage, None)
+
+
+def _calculate(provider_id: str, model: str, usage: Usage, at: datetime | None) -> Decimal | None:
     import genai_prices
 
     try:
