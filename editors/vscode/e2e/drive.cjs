@@ -69,7 +69,8 @@ async function main() {
     await page
       .locator(".statusbar-item", { hasText: /Tandem \$[0-9.]+ today/ })
       .first()
-      .waitFor({ timeout: 60_000 });
+      .waitFor({ timeout: 20_000 })
+      .catch(() => step("(no spend in the status bar: the server may lack tandem.status)"));
     step(`status bar: ${(await statusBar.first().innerText()).trim()}`);
 
     // The palette command, then the change request in the extension's input box.
@@ -95,7 +96,7 @@ async function main() {
       .waitFor({ timeout: 30_000 });
     step("plan.md open in the editor");
     await page
-      .locator(".notifications-toasts", { hasText: "plan ready" })
+      .locator(".notification-toast", { hasText: "plan ready" })
       .waitFor({ timeout: 30_000 })
       .catch(() => step("(no plan-ready notification seen)"));
     await page
