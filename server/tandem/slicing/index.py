@@ -177,6 +177,16 @@ class RepoIndex:
         except OSError as exc:
             log.warning("could not write the slicing cache %s: %s", self.cache_path, exc)
 
+    def forget(self, rel: str) -> None:
+        """Drop what is known of ``rel`` (it changed or went away on disk); reread on next use."""
+        self._records.pop(rel, None)
+
+    def whole_tokens(self, text: str) -> int:
+        """Tokens of a whole file, the figure a slice is compared with."""
+        from tandem.cost.tokens import count_tokens
+
+        return count_tokens(text)
+
     def record(self, rel: str, override: str | None = None) -> FileRecord | str:
         """The record of ``rel`` (or a warning string when it is skipped)."""
         if override is None and rel in self._records:

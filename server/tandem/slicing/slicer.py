@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
 from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
@@ -62,8 +63,15 @@ def slice_repository(
     settings: Settings,
     *,
     budget_tokens: int | None = None,
+    index: RepoIndex | None = None,
+    files: RepoFiles | None = None,
+    exclusions: Exclusions | None = None,
 ) -> Slice:
-    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    """The touched units, related tests and callee signatures of ``anchor``, rendered.
+
+    A long-lived caller (the language server) passes its own ``index``, the ``files`` it has
+    already walked and the ``exclusions`` it loaded, so nothing is reread per request.
+    """
     repo = Path(repo)
     if not repo.is_dir():
         raise SliceError(f"repository folder not found: {repo}")
@@ -71,13 +79,15 @@ def slice_repository(
     budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
     if budget <= 0:
         raise SliceError(f"the token budget must be positive (got {budget})")
-    exclusions = Exclusions.load(repo, settings.exclusions)
+    if exclusions is None:
+        exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
     # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
-    walk = walk_repository(repo, exclusions)
+    walk = files if files is not None else walk_repository(repo, exclusions)
     excluded: set[str] = set(walk.excluded)
     changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    if index is None:
+        index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
@@ -125,7 +135,8 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
+    sources = RepoSources(index, walk.files, families)
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
     callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
@@ -148,13 +159,11 @@ def slice_repository(
     rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
     warnings.extend(rendered.warnings)
 
-    from tandem.cost.tokens import count_tokens
-
     involved = {path: rec.text for path, rec in records.items()}
     for c in ranked:
         involved.setdefault(c.path, test_by_path[c.path].text)
-    whole = sum(count_tokens(text) for text in involved.values())
-    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    whole = sum(index.whole_tokens(text) for text in involved.values())
+    whole += sum(index.whole_tokens("\n".join(b.lines)) for b in plain)
     index.save()
     return Slice(
         touched=[
