@@ -10,11 +10,11 @@ tests the change (if ``risk.untested_raises_tier``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from tandem.codeunits import language_for, parse, walk
+from tandem.codeunits import language_for, parse
 from tandem.config import RiskSettings
 from tandem.values import RiskTier
 
@@ -113,9 +113,30 @@ def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
+def _overlaps(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
+    start, end = node.start_point.row + 1, node.end_point.row + 1
+    return any(start <= high and end >= low for low, high in ranges)
+
+
 def _inside(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
     start, end = node.start_point.row + 1, node.end_point.row + 1
     return any(start >= low and end <= high for low, high in ranges)
+
+
+def _nodes_within(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
+    """Nodes lying wholly inside one of the 1-based line ranges, depth first.
+
+    Subtrees that miss every range are never entered: a small edit in a large file costs a walk
+    of the part around the edit, not of the whole tree.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not _overlaps(node, ranges):
+            continue
+        if _inside(node, ranges):
+            yield node
+        stack.extend(reversed(node.children))
 
 
 def _is_exported(node: Node, language: str) -> bool:
@@ -159,9 +180,7 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in walk(parse(file.text, language)):
-        if not _inside(node, file.ranges):
-            continue
+    for node in _nodes_within(parse(file.text, language), file.ranges):
         line = node.start_point.row + 1
         where = f"{file.path}:{line}"
         if node.type in _STRING_TYPES and _SQL.search(_text(node)):

@@ -117,9 +117,10 @@ class _Test:
     name_tokens: frozenset[str]
 
 
+@functools.lru_cache(maxsize=65_536)
 def _stem_key(path: str) -> str:
     """The module a file is about, with test affixes removed: ``test_core.py`` → ``core``."""
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
     stem = name.split(".")[0]
     for pre in ("test_",):
         if stem.startswith(pre):
@@ -136,6 +137,7 @@ def _stem_key(path: str) -> str:
 _INDEX_STEMS = ("index", "mod", "lib", "__init__", "init", "main")
 
 
+@functools.lru_cache(maxsize=65_536)
 def _paired(test_path: str, src_path: str) -> bool:
     if test_path == src_path:
         return False
