@@ -68,8 +68,9 @@ W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
 MIN_SCORE = 1.2
-RELATIVE_CUT = 0.25
+RELATIVE_CUT = 0.4
 LEAD = 5
+OTHER_FILE_SLOTS = 1
 MAX_SOURCE_NAMES = 40
 MAX_CALLERS_PER_NAME = 12
 
@@ -191,7 +192,7 @@ def rank_tests(
 
     df: dict[str, int] = {}
     for t in tests:
-        for tok in t.norms | t.tokens:
+        for tok in t.tokens:  # tokens include the normalised identifiers
             df[tok] = df.get(tok, 0) + 1
     n = len(tests)
     max_idf = math.log(n + 1) + 0.1
@@ -215,6 +216,11 @@ def rank_tests(
         if u.kind == "class" and _usable(simple):
             type_names.setdefault(simple, u.name)
     touched_norms = {norm(nm): nm for nm in touched_names if len(norm(nm)) >= 2}
+    touched_words = {
+        nm: ws
+        for nm in touched_names
+        if (ws := frozenset(words(nm))) and (len(ws) > 1 or len(nm) >= 5)
+    }
     type_norms = {norm(nm): nm for nm in type_names if norm(nm) not in touched_norms}
 
     change_tokens = _tokens_of(i for i in change.added_idents if _usable(i))
@@ -257,10 +263,9 @@ def rank_tests(
         direct.sort(key=lambda x: -x[0])
         for k, (w, qual) in enumerate(direct[:4]):
             reasons.append((W_DIRECT * w / (1 + k), f"calls {qual}"))
-        for nm, qual in touched_names.items():
-            ws = set(words(nm))
-            if ws and ws <= t.name_tokens and (len(ws) > 1 or len(nm) >= 5):
-                reasons.append((W_NAMED * spec(nm), f"named after {qual}"))
+        for nm, ws in touched_words.items():
+            if ws <= t.name_tokens:
+                reasons.append((W_NAMED * spec(nm), f"named after {touched_names[nm]}"))
                 break
         if not direct:
             hops = [(spec(h), h, tgt) for h, tgt in helper_hop.items() if h in t.norms]
@@ -322,6 +327,7 @@ def rank_tests(
         key=lambda x: (-x[1], -x[0], x[2].rec.path, x[2].unit.start_line),
     )
     merged = _merge(evidence, lexical_rank, limit)
+    merged = _diversify(merged, evidence, limit)
     out: list[Candidate] = []
     for score, _lex, t, reasons in merged:
         reasons.sort(key=lambda r: -r[0])
@@ -359,6 +365,29 @@ def _merge(evidence: list[_Scored], lexical: list[_Scored], limit: int) -> list[
         if not progressed:
             break
     return out[:limit]
+
+
+def _diversify(ranked: list[_Scored], evidence: list[_Scored], limit: int) -> list[_Scored]:
+    """Give the last slots to the best tests of files not yet shown, when there are any.
+
+    The tests a change needs are often split over two files (the module's own tests and an
+    integration test); ten entries from one file would hide the second.
+    """
+    if OTHER_FILE_SLOTS <= 0:
+        return ranked
+    shown = {item[2].rec.path for item in ranked}
+    others: list[_Scored] = []
+    for item in evidence:
+        path = item[2].rec.path
+        if path not in shown:
+            shown.add(path)
+            others.append(item)
+        if len(others) >= OTHER_FILE_SLOTS:
+            break
+    if not others:
+        return ranked
+    keep = max(LEAD, min(len(ranked), limit - len(others)))
+    return [*ranked[:keep], *others][:limit]
 
 
 def _source_callers(
