@@ -10,8 +10,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import read_source, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -39,6 +40,7 @@ _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "java": (b"@Test", b"@ParameterizedTest", b"@RepeatedTest", b"@TestFactory", b"TestCase"),
 }
 _KIND_RANK = {"function": 0, "class": 1, "statement": 2}
+_EXCLUDED_NOTE = "excluded (settings globs, .gitignore or .tandemignore); not read"
 
 
 class SliceError(Exception):
@@ -60,8 +62,15 @@ def slice_repository(
     settings: Settings,
     *,
     budget_tokens: int | None = None,
+    index: RepoIndex | None = None,
+    files: RepoFiles | None = None,
+    exclusions: Exclusions | None = None,
 ) -> Slice:
-    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    """The touched units, related tests and callee signatures of ``anchor``, rendered.
+
+    A long-lived caller (the language server) passes its own ``index``, the ``files`` it has
+    already walked and the ``exclusions`` it loaded, so nothing is reread per request.
+    """
     repo = Path(repo)
     if not repo.is_dir():
         raise SliceError(f"repository folder not found: {repo}")
@@ -69,18 +78,19 @@ def slice_repository(
     budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
     if budget <= 0:
         raise SliceError(f"the token budget must be positive (got {budget})")
-    exclusions = Exclusions.load(repo, settings.exclusions)
+    if exclusions is None:
+        exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
-    excluded: set[str] = set()
-    changes = _changes_from_anchor(repo, anchor, warnings)
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
+    walk = files if files is not None else walk_repository(repo, exclusions)
+    excluded: set[str] = set(walk.excluded)
+    changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
+    if index is None:
+        index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
     for change in changes:
-        if exclusions.excluded(change.path):
-            excluded.add(change.path)
-            continue
         if language_for_path(change.path) is None:
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
@@ -89,7 +99,7 @@ def slice_repository(
             if isinstance(src, str):
                 warnings.append(src)
             else:
-                lines = src.text.splitlines()
+                lines = source_lines(src.text)
                 plain.append(Block(change.path, "(whole file)", 1, max(1, len(lines)), lines))
             continue
         kept.append(change)
@@ -107,15 +117,13 @@ def slice_repository(
         records[change.path] = rec
 
     touched = _touched_units(kept, records)
-    if not changes:
+    if not changes and not any(w.endswith(_EXCLUDED_NOTE) for w in warnings):
         warnings.append("nothing changed: the diff is empty, so nothing is touched")
     elif not touched and records:
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
-    walk = walk_repository(repo, exclusions)
-    excluded.update(walk.excluded)
     families = {FAMILY[r.language] for r in records.values()}
-    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    test_records = _test_records(index, walk, families, set(records), warnings)
     for path, rec in records.items():
         if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
             test_records.append(rec)
@@ -124,8 +132,9 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
-    callees = _callees(index, walk.files, records, touched)
+    sources = RepoSources(index, walk.files, families)
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
+    callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
         _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
@@ -147,13 +156,11 @@ def slice_repository(
     rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
     warnings.extend(rendered.warnings)
 
-    from tandem.cost.tokens import count_tokens
-
     involved = {path: rec.text for path, rec in records.items()}
     for c in ranked:
         involved.setdefault(c.path, test_by_path[c.path].text)
-    whole = sum(count_tokens(text) for text in involved.values())
-    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    whole = sum(index.whole_tokens(text) for text in involved.values())
+    whole += sum(index.whole_tokens("\n".join(b.lines)) for b in plain)
     index.save()
     return Slice(
         touched=[
@@ -200,13 +207,30 @@ def _relative(repo: Path, path: str) -> str:
     return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
 
 
-def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> list[_Change]:
+def _changes_from_anchor(
+    repo: Path,
+    anchor: Anchor,
+    warnings: list[str],
+    exclusions: Exclusions,
+    excluded: set[str],
+) -> list[_Change]:
+    """The changed files of ``anchor``; excluded files are listed in ``excluded``, never read."""
+
+    def is_excluded(rel: str) -> bool:
+        if exclusions.excluded(rel):
+            excluded.add(rel)
+            warnings.append(f"{rel}: {_EXCLUDED_NOTE}")
+            return True
+        return False
+
     if isinstance(anchor, FileRangeAnchor):
         rel = _relative(repo, anchor.path)
         if anchor.end_line < anchor.start_line:
             raise SliceError(
                 f"bad line range {anchor.start_line}-{anchor.end_line}: the end is before the start"
             )
+        if is_excluded(rel):
+            return []
         if anchor.text is None and not (repo / rel).is_file():
             raise SliceError(f"file not found in the repository: {rel}")
         return [
@@ -216,7 +240,9 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
                 override=anchor.text,
             )
         ]
-    diff_text = anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base)
+    diff_text = (
+        anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base, exclusions)
+    )
     try:
         file_diffs = parse_diff(diff_text)
     except DiffError as exc:
@@ -229,6 +255,8 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
+        if is_excluded(_relative(repo, fd.new_path)):
+            continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
@@ -246,7 +274,7 @@ def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
         )
     if language_for_path(rel) is not None and fd.hunks:
         try:
-            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+            lines = source_lines(path.read_bytes().decode("utf-8", "replace"))
         except OSError as exc:
             raise SliceError(f"cannot read {rel}: {exc.strerror}") from exc
         try:
@@ -276,7 +304,7 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise SliceError(f"git failed: {exc}") from exc
 
 
-def _git_diff(repo: Path, base: str) -> str:
+def _git_diff(repo: Path, base: str, exclusions: Exclusions) -> str:
     inside = _git(repo, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise SliceError(
@@ -296,13 +324,13 @@ def _git_diff(repo: Path, base: str) -> str:
     diff = result.stdout
     untracked = _git(repo, "ls-files", "--others", "--exclude-standard")
     for rel in untracked.stdout.splitlines():
-        if not rel or language_for_path(rel) is None:
-            continue
+        if not rel or language_for_path(rel) is None or exclusions.excluded(rel):
+            continue  # an excluded untracked file is never read
         try:
             text = (repo / rel).read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
-        lines = text.splitlines()
+        lines = source_lines(text)
         body = "".join(f"+{line}\n" for line in lines)
         diff += f"--- /dev/null\n+++ b/{rel}\n@@ -0,0 +1,{len(lines)} @@\n{body}"
     return diff
@@ -347,16 +375,14 @@ def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
 
 def _test_records(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     families: set[str],
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
     out: list[FileRecord] = []
-    for rel in files:
-        language = language_for_path(rel)
-        if language is None:
-            continue
+    for rel in walk.files:
+        language = walk.languages[rel]
         family = FAMILY[language]
         if family not in families:
             continue
@@ -381,7 +407,7 @@ def _test_records(
 
 def _callees(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
 ) -> list[CalleeSignature]:
@@ -391,7 +417,7 @@ def _callees(
         if unit.kind != "function":
             continue
         rec = records[path]
-        lines = rec.text.splitlines()[unit.start_line - 1 : unit.end_line]
+        lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
@@ -399,16 +425,15 @@ def _callees(
                 called.append(name)
     if not called:
         return []
-    dirs = {str(PurePosixPath(p).parent) for p in records}
+    dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
     pool: list[FileRecord] = list(records.values())
-    for rel in files:
-        language = language_for_path(rel)
+    for rel in walk.files:
+        language = walk.languages[rel]
         if (
             rel in records
-            or language is None
             or FAMILY[language] not in families
-            or str(PurePosixPath(rel).parent) not in dirs
+            or rel.rpartition("/")[0] not in dirs
             or is_test_file(rel, language)
         ):
             continue
@@ -437,5 +462,5 @@ def _callees(
 def _block(
     rec: FileRecord, start: int, end: int, name: str, note: str, signature: str = ""
 ) -> Block:
-    lines = rec.text.splitlines()[start - 1 : end]
+    lines = rec.lines()[start - 1 : end]
     return Block(rec.path, name, start, end, lines, note=note, signature=signature)
