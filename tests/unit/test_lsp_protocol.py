@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from tandem.lsp import documents
 from tandem.lsp.server import TandemServer
 from tandem.lsp.transport import Frame, FrameDecoder
 
@@ -223,3 +226,52 @@ def test_a_cancel_request_with_a_bad_id_is_ignored(wire: Wire, params: Any) -> N
     wire.notify("$/cancelRequest", params)
     assert len(wire.received) == before
     assert wire.request(2, "tandem/ping")["result"] == {"ok": True}
+
+
+# --- documents that are not open ------------------------------------------------------------------
+
+
+def test_an_unopened_regular_file_is_read_with_invalid_utf8_replaced(
+    wire: Wire, tmp_path: Path
+) -> None:
+    file = tmp_path / "module.py"
+    file.write_bytes(b"x = '\xff'\n")
+    assert wire.server.workspace.get_text_document(file.as_uri()).source == "x = '\ufffd'\n"
+
+
+@pytest.mark.parametrize("make", ["device", "fifo", "directory", "missing", "nul"])
+def test_an_unopened_path_that_is_not_a_regular_file_raises_oserror_without_reading(
+    wire: Wire, tmp_path: Path, make: str
+) -> None:
+    uri = {
+        "device": "file:///dev/zero",
+        "directory": tmp_path.as_uri(),
+        "missing": (tmp_path / "gone.py").as_uri(),
+        "nul": tmp_path.as_uri() + "/bad%00name.py",
+    }.get(make)
+    if make == "fifo":
+        os.mkfifo(tmp_path / "pipe")
+        uri = (tmp_path / "pipe").as_uri()
+    assert uri is not None
+    with pytest.raises(OSError):
+        _ = wire.server.workspace.get_text_document(uri).source
+
+
+def test_an_unopened_file_over_the_limit_raises_oserror(
+    wire: Wire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "MAX_UNOPENED_BYTES", 10)
+    file = tmp_path / "big.py"
+    file.write_text("x" * 11)
+    with pytest.raises(OSError, match="larger than 10 bytes"):
+        _ = wire.server.workspace.get_text_document(file.as_uri()).source
+
+
+def test_an_unopened_non_file_document_is_empty_not_a_relative_path(wire: Wire) -> None:
+    assert wire.server.workspace.get_text_document("untitled:Untitled-1").source == ""
+
+
+def test_an_open_document_is_the_editors_text_even_for_a_device_path(wire: Wire) -> None:
+    item = {"uri": "file:///dev/zero", "languageId": "python", "version": 1, "text": "a = 1\n"}
+    wire.notify("textDocument/didOpen", {"textDocument": item})
+    assert wire.server.workspace.get_text_document("file:///dev/zero").source == "a = 1\n"

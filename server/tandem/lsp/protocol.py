@@ -12,6 +12,8 @@ What it gets wrong, and this class fixes:
   become U+FFFD on the way in;
 - requests before ``initialize``, a second ``initialize`` and requests after ``shutdown`` reach the
   handlers: here they get the errors the LSP specification names;
+- a document that is not open is read from whatever path its URI names, at any size: here only
+  a regular file within a limit is read (``tandem.lsp.documents``);
 - ``didChange`` for a document never opened raises a KeyError shown as an error popup: here it is
   logged and ignored;
 - a feature that calls ``sys.exit`` stops the whole server, and a result that cannot be serialised
@@ -50,6 +52,8 @@ from pygls.protocol.json_rpc import (
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
 )
+
+from tandem.lsp.documents import bound
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +295,14 @@ class TandemProtocol(LanguageServerProtocol):
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         super()._execute_handler(msg_id, _isolated(handler), callback, args, kwargs)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        bound(self._workspace)
+        return result
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
