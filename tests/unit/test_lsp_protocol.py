@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tandem.lsp import documents
-from tandem.lsp.server import TandemServer
+from tandem.lsp.server import ClientLogHandler, TandemServer, create_server
 from tandem.lsp.transport import Frame, FrameDecoder
 
 URI = "file:///tmp/hostile/example.py"
@@ -275,3 +276,27 @@ def test_an_open_document_is_the_editors_text_even_for_a_device_path(wire: Wire)
     item = {"uri": "file:///dev/zero", "languageId": "python", "version": 1, "text": "a = 1\n"}
     wire.notify("textDocument/didOpen", {"textDocument": item})
     assert wire.server.workspace.get_text_document("file:///dev/zero").source == "a = 1\n"
+
+
+def test_a_broken_channel_is_reported_once_and_never_written_again() -> None:
+    class BrokenPipe:
+        writes = 0
+
+        def write(self, data: bytes) -> None:
+            BrokenPipe.writes += 1
+            raise BrokenPipeError("client gone")
+
+        def close(self) -> None:
+            pass
+
+    server = create_server(features=[])
+    server.protocol.set_writer(BrokenPipe())
+    try:
+        server.protocol.handle_body(b"{not json")  # logs (forwarded to the client) and replies
+        server.protocol.handle_body(b"{not json")
+    finally:
+        tandem_logger = logging.getLogger("tandem")
+        for handler in list(tandem_logger.handlers):
+            if isinstance(handler, ClientLogHandler) and handler.server is server:
+                tandem_logger.removeHandler(handler)
+    assert server.protocol.channel_broken and BrokenPipe.writes == 1

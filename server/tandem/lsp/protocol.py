@@ -119,6 +119,7 @@ class TandemProtocol(LanguageServerProtocol):
     """pygls' language server protocol, hardened against whatever arrives on the wire."""
 
     initialize_received = False
+    channel_broken = False
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -255,7 +256,7 @@ class TandemProtocol(LanguageServerProtocol):
 
     def _send_data(self, data: Any) -> None:
         """As pygls, but a reply that cannot be serialised becomes an error reply, not silence."""
-        if not data:
+        if not data or self.channel_broken:
             return
         if self.writer is None:
             log.error("no channel to send on")
@@ -281,8 +282,10 @@ class TandemProtocol(LanguageServerProtocol):
             payload = header.encode("ascii") + payload
         try:
             self.writer.write(payload)  # the channels in tandem.lsp.transport write synchronously
-        except OSError as error:  # the client is gone; input EOF ends the loop
-            log.error("could not write to the client: %s", error)
+        except (OSError, ValueError) as error:  # the client is gone (or exit closed the channel)
+            # Set before logging: the log handler that forwards to the client sends through here.
+            self.channel_broken = True
+            log.error("could not write to the client, nothing more will be sent: %s", error)
 
     # --- handlers ------------------------------------------------------------------------------
 
