@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -300,3 +302,68 @@ def test_a_broken_channel_is_reported_once_and_never_written_again() -> None:
             if isinstance(handler, ClientLogHandler) and handler.server is server:
                 tandem_logger.removeHandler(handler)
     assert server.protocol.channel_broken and BrokenPipe.writes == 1
+
+
+# --- any request gets exactly one reply ----------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+# Every method lsprotocol knows (with a param shape to miss), ours, and made-up ones; not exit,
+# which ends the process by design.
+known_methods = sorted(m for m in types.METHOD_TO_TYPES if m != types.EXIT)
+methods = st.sampled_from([*known_methods, "tandem/ping"]) | st.text(max_size=12)
+shaped_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "textDocument": st.fixed_dictionaries(
+            {}, optional={"uri": json_values, "version": json_values}
+        ),
+        "position": st.fixed_dictionaries(
+            {}, optional={"line": json_values, "character": json_values}
+        ),
+        "capabilities": json_values,
+        "command": json_values,
+        "arguments": json_values,
+        "id": json_values,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.booleans(),
+    methods,
+    json_values | shaped_params,
+    st.integers(min_value=1000) | st.text(min_size=1).map(lambda s: "x" + s),
+)
+def test_any_request_gets_exactly_one_reply_and_the_server_keeps_answering(
+    initialize_first: bool, method: str, params: Any, msg_id: int | str
+) -> None:
+    wire = Wire()
+    if initialize_first:
+        wire.initialize()
+    wire.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    assert len([m for m in wire.received if "method" not in m and m.get("id") == msg_id]) == 1
+    answer = wire.request(999, "tandem/ping")
+    assert "result" in answer or error_code(answer) in (-32002, -32600)  # before init / shut down
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values | st.lists(json_values) | shaped_params.map(lambda p: {"jsonrpc": "2.0", **p}))
+def test_any_json_value_is_handled_without_raising(value: Any) -> None:
+    wire = Wire()
+    wire.initialize()
+    wire.server.protocol.handle_data(value)
+    assert wire.request(999, "tandem/ping")["result"] == {"ok": True}
+
+
+def test_a_notification_sent_with_an_id_gets_invalid_request_and_is_not_applied(wire: Wire) -> None:
+    item = {"uri": URI, "languageId": "python", "version": 1, "text": "x = 1\n"}
+    reply = wire.request(5, "textDocument/didOpen", {"textDocument": item})
+    assert error_code(reply) == -32600
+    assert URI not in wire.server.workspace.text_documents

@@ -85,6 +85,11 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
+def _has_id_field(message_type: type) -> bool:
+    """Whether an lsprotocol message class is a request (notifications have no id)."""
+    return any(field.name == "id" for field in getattr(message_type, "__attrs_attrs__", ()))
+
+
 def _message_id(value: Any) -> str | int | None:
     return value if _valid_id(value) else None
 
@@ -167,8 +172,15 @@ class TandemProtocol(LanguageServerProtocol):
             return
         params = data.get("params")
         cancelled = params.get("id") if isinstance(params, dict) else None
-        if method == types.CANCEL_REQUEST and not _valid_id(cancelled):
+        if method == types.CANCEL_REQUEST and not has_id and not _valid_id(cancelled):
             log.warning("ignored $/cancelRequest without a valid id")  # pygls would raise
+            return
+        message_type = self.get_message_type(method)
+        if has_id and message_type is not None and not _has_id_field(message_type):
+            # pygls would handle it as the notification and never reply.
+            self.reply_error(
+                msg_id, JsonRpcInvalidRequest(f"Invalid request: {method} is a notification")
+            )
             return
         if "params" not in data and method not in types.METHOD_TO_TYPES:
             data = {**data, "params": None}
