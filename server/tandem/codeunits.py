@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -109,6 +109,13 @@ def _name_of(node: Node) -> str | None:
 
 def find_units(text: str, language: str) -> list[CodeUnit]:
     """Every named definition in the file, outer ones first, with decorators in the range."""
+    return list(_units_of(text, language))
+
+
+@lru_cache(maxsize=256)
+def _units_of(text: str, language: str) -> tuple[CodeUnit, ...]:
+    # Snapshots and estimates ask for the same files' units again and again; the text is the key,
+    # so an edited file is parsed afresh.
     definitions = _DEFINITIONS.get(language, frozenset()) | {"impl_item"}
     units: list[CodeUnit] = []
 
@@ -138,7 +145,7 @@ def find_units(text: str, language: str) -> list[CodeUnit]:
             visit(child, prefix)
 
     visit(parse(text, language), "")
-    return units
+    return tuple(units)
 
 
 def walk(node: Node) -> Iterator[Node]:

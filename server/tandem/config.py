@@ -63,6 +63,18 @@ class ModelSettings(_Section):
         default=4096, ge=64, le=200_000, description="Longest reply a step may ask for."
     )
     timeout_seconds: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout.")
+    fake_replies: str | None = Field(
+        default=None,
+        description="provider fake only: JSON file of canned replies (relative to the "
+        "workspace); for tests and the offline demo.",
+    )
+    fake_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=600,
+        description="provider fake only, TEST-ONLY: wait this long before each reply (to "
+        "exercise cancellation).",
+    )
 
     @field_validator("api_key_env")
     @classmethod
@@ -193,19 +205,51 @@ class ContextSettings(_Section):
 
 
 def _default_exclusions() -> list[str]:
+    # Secrets first: environment files, private keys and certificates, credential files and
+    # secrets folders; then folders that are never source.
     return [
-        ".env",
-        ".env.*",
+        ".env*",
+        ".envrc",
         "*.pem",
         "*.key",
         "*.p12",
         "*.pfx",
         "*.crt",
-        "id_rsa*",
-        "id_ed25519*",
+        "*.cer",
+        "*.der",
+        "*.p8",
+        "*.jks",
         "*.keystore",
+        "*.gpg",
+        "*.asc",
+        "id_rsa*",
+        "id_dsa*",
+        "id_ecdsa*",
+        "id_ed25519*",
+        ".ssh/",
+        ".netrc",
+        "_netrc",
+        ".npmrc",
+        ".pypirc",
+        ".git-credentials",
+        ".htpasswd",
+        ".dockercfg",
+        ".docker/config.json",
+        ".aws/",
+        ".azure/",
+        ".kube/config",
+        ".gnupg/",
         "credentials*",
-        "**/secrets/**",
+        "*.tfvars",
+        "*.tfstate",
+        "*.tfstate.*",
+        "secrets/",
+        ".secrets/",
+        "*.secret",
+        "*.secrets",
+        "secrets.json",
+        "secrets.y*ml",
+        "secrets.toml",
         ".git/",
         ".tandem/",
         "node_modules/",

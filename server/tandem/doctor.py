@@ -45,6 +45,18 @@ def ledger_path(loaded: LoadedSettings, workspace: Path) -> Path:
     return workspace / ".tandem" / "ledger.sqlite"
 
 
+def _without_password(url: str) -> str:
+    """The URL as it may be shown: a password in it never reaches the screen."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _writable(path: Path) -> bool:
     directory = path.parent
     while not directory.exists():
@@ -98,6 +110,12 @@ def diagnose(loaded: LoadedSettings, workspace: Path, environ: dict[str, str]) -
                     "pip install " + module.replace("_", "-"),
                 )
             )
+    url = loaded.settings.ledger.url
+    if url:
+        report.checks.append(
+            Check("ledger", True, f"shared PostgreSQL ledger {_without_password(url)}")
+        )
+        return report
     path = ledger_path(loaded, workspace)
     if _writable(path):
         report.checks.append(Check("ledger", True, f"{path} is writable"))

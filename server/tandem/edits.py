@@ -4,7 +4,8 @@ An edit targets an exact unit range (from a tree-sitter pass over the snapshot, 
 slice names) or a file path. Nothing is patched by fuzzy matching: a unit that does not exist, a
 file that already exists for ``new_file``, or two edits that overlap are rejected. Edits outside
 the approved plan's scope are refused and reported as scope drift, so a cheap drafter cannot
-quietly widen the change.
+quietly widen the change. An edit whose code holds a redaction placeholder (``<<REDACTED:...>>``,
+put in the prompt where a secret was) is refused: writing it would replace the real secret.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from tandem.codeunits import CodeUnit, find_units, language_for
 from tandem.handoff import Edit, Scope, split_unit_id
+from tandem.redaction import find_placeholders
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,21 @@ def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | 
     return _Operation(position, position, new, order, edit)
 
 
+def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:
+    """Why an edit would write a redaction placeholder into the code, or None.
+
+    A placeholder already present in the file as it was (say, in a test of redaction itself) is
+    not one the model put there."""
+    found = [p for p in find_placeholders(edit.code) if p not in (file.text or "")]
+    if not found:
+        return None
+    return (
+        f"the edit contains {found[0]}, a placeholder Tandem put in the prompt where a secret "
+        "was; writing it would replace the real value. Make this change by hand, or keep the "
+        "secret out of the code (e.g. read it from the environment)"
+    )
+
+
 def _overlaps(first: _Operation, second: _Operation) -> bool:
     if first.start == first.end or second.start == second.end:
         return False  # inserts never overlap; they stack in draft order
@@ -211,6 +228,10 @@ def apply_edits(snapshot: Snapshot, edits: Sequence[Edit], scope: Scope | None) 
         refusal = scope_refusal(edit, scope) if scope is not None else None
         if refusal is not None:
             result.rejected.append(RejectedEdit(edit, f"scope drift: {refusal}", scope_drift=True))
+            continue
+        placeholder = placeholder_refusal(edit, snapshot.get(path))
+        if placeholder is not None:
+            result.rejected.append(RejectedEdit(edit, placeholder))
             continue
         operation = _plan_operation(edit, snapshot.get(path), order)
         if isinstance(operation, str):

@@ -1,6 +1,7 @@
 """Which repository files Tandem never reads: .gitignore, .tandemignore and configured globs.
 
-Patterns use gitignore semantics (pathspec's gitwildmatch). Nested ``.gitignore`` files apply to
+Patterns use git's own gitignore semantics (pathspec's ``GitIgnoreSpec``: the last matching
+pattern wins, ``!`` re-includes). Nested ``.gitignore`` files apply to
 their own folder: their patterns are re-rooted there. Paths are repository-relative, with forward
 slashes.
 """
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathspec import PathSpec
+    from pathspec import GitIgnoreSpec
 
     from tandem.config import ExclusionSettings
 
@@ -40,32 +41,36 @@ class Exclusions:
     nested ``.gitignore`` files are added by the repository walk as it meets them (one walk).
     """
 
-    spec: PathSpec[Any]
+    spec: GitIgnoreSpec
     sources: list[str] = field(default_factory=list)
     use_gitignore: bool = True
-    nested: list[PathSpec[Any]] = field(default_factory=list)
+    nested: list[GitIgnoreSpec] = field(default_factory=list)
 
     @classmethod
     def load(cls, repo: Path, settings: ExclusionSettings) -> Exclusions:
-        from pathspec import PathSpec
+        from pathspec import GitIgnoreSpec
 
-        lines: list[str] = list(settings.globs)
-        sources = ["settings.exclusions.globs"]
-        if settings.use_tandemignore and (repo / ".tandemignore").is_file():
-            lines += _read_lines(repo / ".tandemignore")
-            sources.append(".tandemignore")
+        # Later patterns win, so the settings come last: a ``!.env`` in a repository's
+        # .gitignore must not re-include a secret the settings exclude.
+        lines: list[str] = []
+        sources: list[str] = []
         if settings.use_gitignore and (repo / ".gitignore").is_file():
             lines += _read_lines(repo / ".gitignore")
             sources.append(".gitignore")
+        if settings.use_tandemignore and (repo / ".tandemignore").is_file():
+            lines += _read_lines(repo / ".tandemignore")
+            sources.append(".tandemignore")
+        lines += settings.globs
+        sources.append("settings.exclusions.globs")
         return cls(
-            spec=PathSpec.from_lines("gitwildmatch", lines),
+            spec=GitIgnoreSpec.from_lines(lines),
             sources=sources,
             use_gitignore=settings.use_gitignore,
         )
 
     def add_nested_gitignore(self, repo: Path, folder: str) -> None:
         """Apply ``<folder>/.gitignore`` (repository-relative folder) to paths under it."""
-        from pathspec import PathSpec
+        from pathspec import GitIgnoreSpec
 
         if not self.use_gitignore or not folder:
             return
@@ -75,7 +80,7 @@ class Exclusions:
             if (r := _reroot(raw, folder)) is not None
         ]
         if lines:
-            self.nested.append(PathSpec.from_lines("gitwildmatch", lines))
+            self.nested.append(GitIgnoreSpec.from_lines(lines))
             self.sources.append(f"{folder}/.gitignore")
 
     def excluded(self, relpath: str, *, is_dir: bool = False) -> bool:

@@ -6,15 +6,21 @@ rule, and :func:`run_flow` cannot take more than five steps). Every call, whethe
 fails, is cancelled or is refused by the budget, becomes a :class:`~tandem.values.StepRecord`
 with the estimate made before it. Each step's handoff is persisted by :class:`TaskStore` as soon
 as it exists, so a retry resumes from the last good step.
+
+Nothing leaves without the user's say-so: a step runs only when a face (CLI, editor) runs the
+flow on a user's action, its prompt is redacted first (:mod:`tandem.redaction`), and a step
+estimated above ``budgets.confirm_above_usd`` runs only if :attr:`FlowEnv.confirm` says yes (no
+``confirm`` means nobody can be asked: the step is not sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,6 +56,7 @@ from tandem.providers.base import (
     Provider,
     ProviderFailure,
 )
+from tandem.redaction import findings_text, redact_prompt
 from tandem.risk import TIER_ORDER, Risk, TouchedFile, assess_risk
 from tandem.routing import route_step
 from tandem.slicing.result import Anchor, Slice
@@ -69,6 +76,8 @@ from tandem.values import (
 logger = logging.getLogger("tandem.flow")
 
 ProviderFactory = Callable[[str, ModelSettings], Provider]
+Confirm = Callable[[str], bool | Awaitable[bool]]
+"""Asks the user a yes/no question (the message says what would be sent and its price)."""
 MAX_STEPS = 5
 """plan + draft + review + second draft + second review: the stop rule's ceiling."""
 
@@ -96,12 +105,22 @@ class FlowEnv:
     history: EstimateHistory | None = None
     progress: ProgressReport | None = None
     review_requested: bool = False
+    confirm: Confirm | None = None
+    """Asked before a step estimated above ``budgets.confirm_above_usd``; None: refuse it."""
     _provider_cache: dict[str, Provider] = field(default_factory=dict)
 
     def provider(self, alias: str) -> Provider:
         if alias not in self._provider_cache:
             self._provider_cache[alias] = self.providers(alias, self.settings.models[alias])
         return self._provider_cache[alias]
+
+    async def ask(self, question: str) -> bool:
+        if self.confirm is None:
+            return False
+        answer = self.confirm(question)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return bool(answer)
 
     async def say(self, message: str) -> None:
         logger.info("%s", message)
@@ -267,6 +286,7 @@ def _summary(record: StepRecord, route: Route, message: str, fake: bool) -> Step
         message=message,
         prompt_version=record.prompt_version,
         fake=fake,
+        redactions=record.redaction_count,
     )
 
 
@@ -286,12 +306,15 @@ async def call_step(
     *,
     findings_of: Callable[[R], dict[str, int]] | None = None,
 ) -> tuple[R, ModelReply]:
-    """Estimate, check the budget, call the provider, record the step (whatever happens)."""
+    """Redact, estimate, check the budget, call the provider, record the step (whatever
+    happens). Only the redacted prompt is estimated and sent."""
     assert route.alias is not None
     step: StepName = route.step
     alias = route.alias
     model = env.settings.models[alias]
     schema = output_type.model_json_schema()
+    redacted = redact_prompt(prompt.system, prompt.user)
+    prompt = dataclasses.replace(prompt, system=redacted.system, user=redacted.user)
     estimate = estimate_step(
         step,
         alias,
@@ -337,6 +360,7 @@ async def call_step(
             findings=findings or {},
             started_at=started,
             mode=_mode(env.settings),
+            redactions=redacted.findings,
         )
         env.recorder.record_step(entry)
         message = error or f"{step} {outcome}"
@@ -352,12 +376,28 @@ async def call_step(
         record("over_budget", cost=Decimal(0), error=budget.message, status="stopped")
         await env.say(budget.message)
         raise FlowError(budget.message, "over_budget")
+    provider = env.provider(alias)
+    declined = await _consent(env, estimate, provider.is_fake)
+    if declined is not None:
+        _note_step(
+            env,
+            task.task_id,
+            StepSummary(
+                step=step, round=round_, alias=alias, outcome="cancelled", message=declined
+            ),
+        )
+        await env.say(declined)
+        raise FlowError(declined, "cancelled")
     cost_note = f", up to ${estimate.usd_max:.4f}" if estimate.usd_max is not None else ""
     await env.say(
         f"{step} (round {round_}) on {alias} ({model.provider}:{model.model}): "
         f"~{estimate.input_tokens} input tokens{cost_note}"
     )
-    provider = env.provider(alias)
+    if redacted.count:
+        await env.say(
+            f"{step}: secrets replaced by placeholders before sending: "
+            f"{findings_text(redacted.findings)}"
+        )
     request = ModelRequest(
         system=prompt.system,
         user=prompt.user,
@@ -407,6 +447,40 @@ async def call_step(
         fake=reply.is_fake,
     )
     return parsed, reply
+
+
+def needs_confirmation(estimate: StepEstimate, threshold: Decimal | None) -> bool:
+    """A step whose most it can cost is above the threshold, or unknown (an unpriced model)."""
+    if threshold is None:
+        return False
+    return estimate.usd_max is None or estimate.usd_max > threshold
+
+
+async def _consent(env: FlowEnv, estimate: StepEstimate, fake: bool) -> str | None:
+    """None when the step may be sent; else why it was not (asked and declined, or nobody to
+    ask). Replies from the fake provider cost nothing and need no consent."""
+    threshold = env.settings.budgets.confirm_above_usd
+    if fake or not needs_confirmation(estimate, threshold):
+        return None
+    cost = (
+        f"up to ${estimate.usd_max:.4f}"
+        if estimate.usd_max is not None
+        else "an unknown price (the model is unpriced)"
+    )
+    where = f"{estimate.step} on {estimate.alias} ({estimate.provider}:{estimate.model})"
+    question = (
+        f"{where} would send ~{estimate.input_tokens} input tokens at {cost}, above "
+        f"budgets.confirm_above_usd (${threshold}). Send it?"
+    )
+    if env.confirm is None:
+        return (
+            f"{where} not sent: it costs {cost}, above budgets.confirm_above_usd (${threshold}), "
+            "and there is no one to ask. Run it interactively, pass --yes to confirm, or raise "
+            "budgets.confirm_above_usd"
+        )
+    if await env.ask(question):
+        return None
+    return f"{where} not sent: declined ({cost}, above budgets.confirm_above_usd ${threshold})"
 
 
 def _skip(env: FlowEnv, task_id: str, route: Route, round_: int) -> None:
@@ -780,6 +854,7 @@ def run_json(result: FlowResult) -> dict[str, Any]:
                 "outcome": step.outcome,
                 "prompt_version": step.prompt_version,
                 "message": step.message,
+                "redactions": step.redactions,
             }
             for step in result.steps
         ],

@@ -4,7 +4,9 @@ same task on the all-strong baseline.
 The plan prompt is rendered exactly as it would be sent. The draft and review prompts depend on
 replies that do not exist yet, so they are rendered with the plan the slice implies and an empty
 diff, and the missing parts are added as tokens: the plan's typical size (for draft and review)
-and the draft's typical size (the diff the reviewer would read).
+and the draft's typical size (the diff the reviewer would read). Each prompt is redacted first,
+as the flow would send it: the estimate counts the redacted text and says how many secrets were
+replaced in each step's prompt.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from tandem.cost.prices import price_usage
 from tandem.cost.tokens import count_tokens
 from tandem.edits import Snapshot, take_snapshot
 from tandem.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
-from tandem.prompts import load_prompt, render
+from tandem.prompts import RenderedPrompt, load_prompt, render
+from tandem.redaction import redact_prompt
 from tandem.risk import Risk
 from tandem.routing import baseline_routes, route_task
 from tandem.slicing.result import Anchor, Slice
@@ -41,6 +44,15 @@ class FlowEstimate:
     review_if_not_trivial: StepEstimate | None = None
     """When review is skipped as trivial: its cost should the draft grow past the threshold
     (the flow decides on the draft's real diff)."""
+    redactions: dict[StepName, dict[str, int]] | None = None
+    """Secrets that would be replaced in each step's prompt before sending, by kind."""
+
+    def redaction_count(self, step: StepName | None = None) -> int:
+        """Secrets replaced in one step's prompt, or in the largest (each prompt carries the
+        same code, so steps mostly see the same secrets)."""
+        found = self.redactions or {}
+        counts = {name: sum(kinds.values()) for name, kinds in found.items()}
+        return counts.get(step, 0) if step else max(counts.values(), default=0)
 
 
 def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> StepEstimate:
@@ -60,10 +72,12 @@ def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> Ste
     )
 
 
-def _prompts(
-    task: Task, context: Slice, repo: Path, snapshot: Snapshot | None = None
-) -> dict[StepName, tuple[str, str, int]]:
-    """(system, user, tokens of the stand-in plan to take off) for each step."""
+Prompts = dict[StepName, tuple[str, str, int, dict[str, int]]]
+
+
+def _prompts(task: Task, context: Slice, repo: Path, snapshot: Snapshot | None = None) -> Prompts:
+    """(system, user, tokens of the stand-in plan to take off, redactions) for each step, with
+    the prompt text redacted as it would be sent."""
     from tandem.flow import plan_from_slice
 
     plan = plan_from_slice(task, context)
@@ -74,11 +88,16 @@ def _prompts(
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
     review = render(load_prompt("review"), review_values(plan, empty, context, snapshot))
     stand_in = count_tokens(plan_markdown(plan))
-    return {
-        "plan": (rendered_plan.system, rendered_plan.user, 0),
-        "draft": (draft.system, draft.user, -stand_in),
-        "review": (review.system, review.user, -stand_in),
-    }
+    prompts: Prompts = {}
+    steps: tuple[tuple[StepName, RenderedPrompt, int], ...] = (
+        ("plan", rendered_plan, 0),
+        ("draft", draft, -stand_in),
+        ("review", review, -stand_in),
+    )
+    for step, rendered, offset in steps:
+        redacted = redact_prompt(rendered.system, rendered.user)
+        prompts[step] = (redacted.system, redacted.user, offset, redacted.findings)
+    return prompts
 
 
 _OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "review": ReviewReply}
@@ -86,7 +105,7 @@ _OUTPUT: dict[StepName, type[Any]] = {"plan": PlanReply, "draft": DraftReply, "r
 
 @cache
 def _output_schema(step: StepName) -> dict[str, Any]:
-    # Generating a JSON schema costs more than counting a short prompt: once per process.
+    """The reply schema counted into each estimate; generating it costs more than counting it."""
     schema: dict[str, Any] = _OUTPUT[step].model_json_schema()
     return schema
 
@@ -94,7 +113,7 @@ def _output_schema(step: StepName) -> dict[str, Any]:
 def _estimates(
     routes: dict[StepName, Route],
     settings: Settings,
-    prompts: dict[StepName, tuple[str, str, int]],
+    prompts: Prompts,
     history: EstimateHistory | None,
 ) -> list[StepEstimate]:
     estimates: dict[StepName, StepEstimate] = {}
@@ -102,7 +121,7 @@ def _estimates(
         if route.alias is None:
             continue
         model = settings.models[route.alias]
-        system, user, plan_offset = prompts[step]
+        system, user, plan_offset, _ = prompts[step]
         estimate = estimate_step(
             step,
             route.alias,
@@ -186,58 +205,5 @@ def estimate_flow(
         estimate=total,
         budget=budget,
         review_if_not_trivial=conditional,
+        redactions={step: prompt[3] for step, prompt in prompts.items()},
     )
-
-
-# ---- the estimate as JSON (tandem estimate --json, the editor's tandem.estimate) ----
-
-
-def _step_json(estimate: StepEstimate) -> dict[str, Any]:
-    return {
-        "step": estimate.step,
-        "alias": estimate.alias,
-        "provider": estimate.provider,
-        "model": estimate.model,
-        "input_tokens": estimate.input_tokens,
-        "output_tokens_typical": estimate.output_tokens_typical,
-        "output_tokens_max": estimate.output_tokens_max,
-        "usd_typical": estimate.usd_typical,
-        "usd_max": estimate.usd_max,
-        "input_is_calibrated_guess": estimate.input_is_calibrated_guess,
-    }
-
-
-def estimate_json(result: FlowEstimate) -> dict[str, Any]:
-    total = result.estimate
-    by_step = {step.step: step for step in total.steps}
-    return {
-        "risk": {"tier": result.risk.tier, "reasons": result.risk.messages},
-        "task_type": result.task_type,
-        "lines_touched": result.lines_touched,
-        "steps": [
-            {
-                "step": name,
-                "route": route.alias or "skip",
-                "reason": route.reason,
-                **(_step_json(by_step[name]) if name in by_step else {}),
-            }
-            for name, route in result.routes.items()
-        ],
-        "total": {
-            "input_tokens": total.input_tokens,
-            "output_tokens_typical": total.output_tokens_typical,
-            "output_tokens_max": total.output_tokens_max,
-            "usd_typical": total.usd_typical,
-            "usd_max": total.usd_max,
-        },
-        "baseline": {
-            "steps": [_step_json(step) for step in total.baseline],
-            "usd_typical": total.baseline_usd_typical,
-            "usd_max": total.baseline_usd_max,
-        },
-        "review_if_not_trivial": (
-            _step_json(result.review_if_not_trivial) if result.review_if_not_trivial else None
-        ),
-        "saving_usd_typical": total.saving_usd_typical,
-        "budget": {"fits": result.budget.allowed, "message": result.budget.message},
-    }

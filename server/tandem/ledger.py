@@ -183,9 +183,16 @@ def _m2_trial_runs(db: Executor, pk: str) -> None:
     db.execute("CREATE INDEX trial_runs_trial ON trial_runs (trial_id)")
 
 
+def _m3_step_redactions(db: Executor, pk: str) -> None:
+    """How many secrets each step's prompt had replaced before it left (counts, by kind)."""
+    db.execute("ALTER TABLE steps ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE steps ADD COLUMN redactions_json TEXT NOT NULL DEFAULT '{}'")
+
+
 MIGRATIONS: tuple[Callable[[Executor, str], None], ...] = (
     _m1_steps_and_notes,
     _m2_trial_runs,
+    _m3_step_redactions,
 )
 """Append only: the schema version is the number of migrations applied. Each gets the
 connection and the dialect's auto-increment primary key clause (SQLite or PostgreSQL)."""
@@ -250,7 +257,8 @@ _STEP_COLUMNS = (
     "prompt_version, risk_tier, input_tokens, cache_read_tokens, cache_write_tokens, "
     "output_tokens, reasoning_tokens, cost_usd, latency_ms, attempts, outcome, error, "
     "estimate_json, est_input_tokens, est_input_counted, est_output_typical, est_output_max, "
-    "est_usd_typical, est_usd_max, findings_json, draft_accepted, trial_id, mode"
+    "est_usd_typical, est_usd_max, findings_json, draft_accepted, trial_id, mode, "
+    "redactions, redactions_json"
 )
 
 
@@ -289,6 +297,8 @@ def _step_values(record: StepRecord) -> tuple[object, ...]:
         None if record.draft_accepted is None else int(record.draft_accepted),
         record.trial_id,
         record.mode,
+        record.redaction_count,
+        json.dumps(record.redactions, sort_keys=True),
     )
 
 
@@ -323,6 +333,7 @@ def _row_to_record(row: Any) -> LedgerRow:
         started_at=datetime.fromisoformat(row["started_at"]),
         trial_id=row["trial_id"],
         mode=row["mode"],
+        redactions=json.loads(row["redactions_json"] or "{}"),
     )
     return LedgerRow(
         id=row["id"], recorded_at=datetime.fromisoformat(row["recorded_at"]), record=record

@@ -105,6 +105,11 @@ def _findings(rows: Iterable[LedgerRow]) -> dict[str, int]:
     return dict(counts)
 
 
+def _redactions(rows: Iterable[LedgerRow]) -> int:
+    """Secrets replaced by placeholders before the prompts left (a count, never a value)."""
+    return sum(row.record.redaction_count for row in rows)
+
+
 def _findings_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{severity} {count}" for severity, count in sorted(counts.items())) or "-"
 
@@ -186,6 +191,7 @@ def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
             "findings",
             "accepted",
             "cleanup_minutes",
+            "redactions",
         ),
     )
     for task_id, steps in _by_task(rows).items():
@@ -207,6 +213,7 @@ def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
                 _findings_text(_findings(steps)),
                 _accepted(steps),
                 note.cleanup_minutes if note else None,
+                _redactions(steps),
             )
         )
     return table
@@ -216,7 +223,7 @@ def _group_table(
     name: str, title: str, key_name: str, groups: dict[str, list[LedgerRow]], tasks_col: bool
 ) -> Table:
     columns = [key_name, "calls", "input_tokens", "output_tokens", "cost_usd", "unpriced_calls"]
-    columns += ["model_seconds", "retries", "failed"]
+    columns += ["model_seconds", "retries", "failed", "redactions"]
     if tasks_col:
         columns.insert(1, "tasks")
     table = Table(name, title, tuple(columns))
@@ -225,6 +232,7 @@ def _group_table(
         failed = sum(1 for r in steps if r.record.outcome not in ("ok", "skipped"))
         values: list[Cell] = [key, len(steps), tokens_in, tokens_out, _sum_cost(steps)]
         values += [_unpriced(steps), _seconds(steps), _retries(steps), failed]
+        values.append(_redactions(steps))
         if tasks_col:
             values.insert(1, len({r.record.task_id for r in steps}))
         table.rows.append(tuple(values))

@@ -113,26 +113,26 @@ def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
-def _overlaps(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
-    start, end = node.start_point.row + 1, node.end_point.row + 1
-    return any(start <= high and end >= low for low, high in ranges)
-
-
-def _nodes_near(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
-    """The nodes whose lines overlap ``ranges``: subtrees wholly outside are never entered, so
-    a small change in a large file costs what the change costs, not what the file costs."""
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        if not _overlaps(current, ranges):
-            continue
-        yield current
-        stack.extend(reversed(current.children))
-
-
 def _inside(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
     start, end = node.start_point.row + 1, node.end_point.row + 1
     return any(start >= low and end <= high for low, high in ranges)
+
+
+def _nodes_within(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
+    """Nodes lying wholly inside one of the 1-based line ranges, depth first.
+
+    Subtrees that miss every range are never entered: a small edit in a large file costs a walk
+    of the part around the edit, not of the whole tree.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        start, end = node.start_point.row + 1, node.end_point.row + 1
+        if not any(start <= high and end >= low for low, high in ranges):
+            continue
+        if _inside(node, ranges):
+            yield node
+        stack.extend(reversed(node.children))
 
 
 def _is_exported(node: Node, language: str) -> bool:
@@ -176,9 +176,7 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in _nodes_near(parse(file.text, language), file.ranges):
-        if not _inside(node, file.ranges):
-            continue
+    for node in _nodes_within(parse(file.text, language), file.ranges):
         line = node.start_point.row + 1
         where = f"{file.path}:{line}"
         if node.type in _STRING_TYPES and _SQL.search(_text(node)):

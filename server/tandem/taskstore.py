@@ -63,6 +63,8 @@ class StepSummary(BaseModel):
     message: str = ""
     prompt_version: str = ""
     fake: bool = False
+    redactions: int = 0
+    """Secrets replaced by placeholders in this step's prompt before it was sent."""
 
 
 class TaskState(BaseModel):

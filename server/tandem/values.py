@@ -126,6 +126,14 @@ class StepRecord(_Value):
     started_at: datetime
     trial_id: str | None = None
     mode: str = Field(default="split", description="split | strong | cheap (trials).")
+    redactions: dict[str, int] = Field(
+        default_factory=dict,
+        description="Secrets replaced by placeholders before the prompt left, by kind (counts).",
+    )
+
+    @property
+    def redaction_count(self) -> int:
+        return sum(self.redactions.values())
 
 
 class StepRecorder(Protocol):

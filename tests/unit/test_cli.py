@@ -56,6 +56,18 @@ def test_doctor_never_prints_the_key(
     assert "very-secret" not in out
 
 
+def test_doctor_names_a_shared_ledger_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tandem.toml").write_text(
+        '[ledger]\nurl = "postgresql://team:hunter2@db.internal:5432/tandem"\n'
+    )
+    assert main(["doctor", "--workspace", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "postgresql://team:***@db.internal:5432/tandem" in out
+    assert "hunter2" not in out
+
+
 def test_config_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 

@@ -146,3 +146,31 @@ def test_replacing_a_unit_with_its_own_text_is_a_no_op(bodies: list[int], pick: 
     result = apply_edits(snapshot, [_edit("replace_unit", f"m.py::{unit.name}", own)], None)
     assert result.files["m.py"] == text
     assert result.diff == ""
+
+
+def test_an_edit_that_would_write_a_redaction_placeholder_is_refused(tmp_path: Path) -> None:
+    code = 'def first():\n    return connect(password="<<REDACTED:password:1>>")\n'
+    fine = _edit("replace_unit", "m.py::first", "def first():\n    return 10\n")
+    leaky = _edit("insert_unit", "m.py::first", code.replace("first", "third"))
+    result = apply_edits(_snapshot(tmp_path), [leaky, fine], SCOPE)
+    assert result.applied == [fine]
+    (refused,) = result.rejected
+    assert refused.edit == leaky and not refused.scope_drift
+    assert "<<REDACTED:password:1>>" in refused.reason
+    assert "replace the real value" in refused.reason
+    assert "REDACTED" not in result.files["m.py"]
+
+
+def test_a_slightly_mangled_placeholder_is_refused_too(tmp_path: Path) -> None:
+    code = "def first():\n    return 'REDACTED:aws-access-key-id:1'\n"
+    result = apply_edits(_snapshot(tmp_path), [_edit("replace_unit", "m.py::first", code)], SCOPE)
+    assert result.rejected and "placeholder" in result.rejected[0].reason
+
+
+def test_a_placeholder_already_in_the_file_may_be_kept(tmp_path: Path) -> None:
+    source = SOURCE.replace("return 2", 'return "<<REDACTED:secret:1>>"')
+    scope = Scope(units=["m.py::second"], files=["m.py"], out_of_scope=[])
+    code = 'def second():\n    # the redaction test fixture\n    return "<<REDACTED:secret:1>>"\n'
+    edit = _edit("replace_unit", "m.py::second", code)
+    result = apply_edits(_snapshot(tmp_path, source), [edit], scope)
+    assert result.applied == [edit]

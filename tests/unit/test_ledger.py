@@ -429,3 +429,60 @@ def test_ledger_url_setting_must_be_postgres() -> None:
 
     loaded = load_settings(overrides=[("t", {"ledger": {"url": "mysql://x"}})])
     assert [p.key_path for p in loaded.problems] == ["ledger.url"]
+
+
+def test_redaction_counts_are_stored_per_step_never_the_values(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ledger.record_step(make_record(redactions={"aws-access-key-id": 1, "password": 2}))
+        ledger.record_step(make_record())
+        first, second = ledger.steps()
+        assert first.record.redactions == {"aws-access-key-id": 1, "password": 2}
+        assert first.record.redaction_count == 3
+        assert second.record.redactions == {}
+        raw = ledger._read("SELECT redactions, redactions_json FROM steps ORDER BY id")
+        assert [tuple(row) for row in raw] == [
+            (3, '{"aws-access-key-id": 1, "password": 2}'),
+            (0, "{}"),
+        ]
+
+
+def test_a_version_two_ledger_gains_the_redaction_columns_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    MIGRATIONS[0](db, Ledger.primary_key)
+    MIGRATIONS[1](db, Ledger.primary_key)
+    db.execute("INSERT INTO schema_version VALUES (1, 'then'), (2, 'then')")
+    columns = list(db.execute("PRAGMA table_info(steps)"))
+    values = {
+        "recorded_at": AT.isoformat(),
+        "started_at": AT.isoformat(),
+        "task_id": "old",
+        "task_type": "small",
+        "step": "plan",
+        "attempt_of_step": 1,
+        "provider": "openai",
+        "model": "gpt-5-mini",
+        "alias": "cheap",
+        "prompt_version": "v",
+        "risk_tier": "low",
+        "findings_json": "{}",
+        "mode": "split",
+        "outcome": "ok",
+    }
+    names = [c[1] for c in columns if c[1] != "id"]
+    required = {c[1] for c in columns if c[3]}  # NOT NULL columns get 0, the others NULL
+    row = [values.get(name, 0 if name in required else None) for name in names]
+    db.execute(
+        f"INSERT INTO steps ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row
+    )
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        assert ledger.schema_version() == len(MIGRATIONS) >= 3
+        (old,) = ledger.steps()
+        assert old.record.task_id == "old" and old.record.redactions == {}
+        ledger.record_step(make_record(redactions={"jwt": 1}))
+        assert ledger.steps(task_id="t1")[0].record.redactions == {"jwt": 1}

@@ -168,3 +168,11 @@ def test_unreachable_server_is_a_clear_error_and_guarded_recorder_carries_on() -
     recorder.record_step(make_record(cost=Decimal("0.25")))
     assert recorder.problem is not None and "not being recorded" in recorder.problem
     assert recorder.task_spend("t1") == (150, Decimal("0.25"))
+
+
+def test_postgres_ledger_stores_redaction_counts(url: str) -> None:
+    with open_ledger(url) as ledger:
+        ledger.record_step(make_record(redactions={"github-token": 2}))
+        (row,) = ledger.steps()
+        assert row.record.redactions == {"github-token": 2}
+        assert row.record.redaction_count == 2

@@ -12,6 +12,7 @@ from tandem.commands.flow_common import (
     FAILED,
     InputError,
     add_output_options,
+    add_yes_option,
     open_session,
     print_json,
     print_result,
@@ -26,6 +27,7 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("task", metavar="TASK", help="task id printed by tandem plan")
     parser.add_argument("--repo", type=Path, default=Path.cwd(), metavar="PATH")
     parser.add_argument("--apply", action="store_true", help="write the edits that apply")
+    add_yes_option(parser)
     add_output_options(parser)
     parser.set_defaults(run=run)
 

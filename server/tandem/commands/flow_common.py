@@ -18,7 +18,7 @@ from tandem.commands.common import add_settings_options, load_cli_settings
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings
-    from tandem.flow import FlowEnv, FlowResult
+    from tandem.flow import Confirm, FlowEnv, FlowResult
     from tandem.ledger import GuardedRecorder
     from tandem.slicing.result import Anchor, Slice
 
@@ -67,6 +67,32 @@ def add_output_options(parser: argparse.ArgumentParser, *, fake: bool = True) ->
             help="serve every step from canned replies (the FAKE provider; offline demo/tests)",
         )
     add_settings_options(parser)
+
+
+YES_HELP = "confirm without asking: steps above budgets.confirm_above_usd are sent"
+
+
+def add_yes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", action="store_true", help=YES_HELP)
+
+
+def consent_from_args(args: argparse.Namespace) -> Confirm | None:
+    """How the CLI confirms a step above ``budgets.confirm_above_usd``: ``--yes`` confirms,
+    a terminal is asked, anything else (a pipe, CI, an editor task) cannot be asked."""
+    if getattr(args, "yes", False):
+        return lambda question: True
+    if not sys.stdin.isatty():
+        return None
+
+    def ask(question: str) -> bool:
+        print(f"tandem: {question} [y/N] ", end="", file=sys.stderr, flush=True)
+        try:
+            answer = input()
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    return ask
 
 
 def settings_for(args: argparse.Namespace) -> LoadedSettings | None:
@@ -148,13 +174,12 @@ def open_session(
     """The flow environment: settings, task store, ledger, providers, progress on stderr."""
     import os
 
-    from tandem.doctor import ledger_path
     from tandem.flow import FlowEnv
-    from tandem.ledger import GuardedRecorder
+    from tandem.ledger import GuardedRecorder, configured_ledger
     from tandem.providers.base import Provider
     from tandem.taskstore import TaskStore
 
-    recorder = GuardedRecorder(ledger_path(loaded, args.workspace))
+    recorder = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     fake_file: Path | None = getattr(args, "fake_replies", None)
     shared: Provider | None = None
     if fake_file is not None:
@@ -187,6 +212,7 @@ def open_session(
         history=recorder,
         progress=_progress,
         review_requested=review_requested,
+        confirm=consent_from_args(args),
     )
     return FlowSession(env=env, recorder=recorder, fake=shared is not None)
 

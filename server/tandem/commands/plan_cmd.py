@@ -13,6 +13,7 @@ from tandem.commands.flow_common import (
     add_output_options,
     add_source_options,
     add_task_options,
+    add_yes_option,
     open_session,
     print_json,
     request_from_args,
@@ -27,6 +28,7 @@ def register(subparsers: SubParsers) -> None:
     )
     add_source_options(parser, required=True)
     add_task_options(parser)
+    add_yes_option(parser)
     add_output_options(parser)
     parser.set_defaults(run=run)
 

@@ -17,6 +17,7 @@ from tandem.commands.flow_common import (
     FAILED,
     InputError,
     add_output_options,
+    add_yes_option,
     open_session,
     print_json,
     print_result,
@@ -42,6 +43,7 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--base", default="HEAD", metavar="REV", help="base for --working-tree")
     parser.add_argument("--request", metavar="TEXT", help="what the change is meant to do")
     parser.add_argument("--budget-tokens", type=int, metavar="N", help="token budget of the slice")
+    add_yes_option(parser)
     add_output_options(parser)
     parser.set_defaults(run=run, file=None, lines=None)
 

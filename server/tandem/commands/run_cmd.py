@@ -30,7 +30,11 @@ def register(subparsers: SubParsers) -> None:
     )
     add_source_options(parser, required=False)
     add_task_options(parser)
-    parser.add_argument("--yes", action="store_true", help="approve the plan without asking")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="approve the plan without asking, and confirm steps above budgets.confirm_above_usd",
+    )
     parser.add_argument("--apply", action="store_true", help="write the final edits to the files")
     parser.add_argument("--resume", metavar="TASK", help="continue this task where it stopped")
     add_output_options(parser)

@@ -29,12 +29,11 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tandem.lsp.server import create_server
+    from tandem.lsp.transport import run_stdio, run_tcp
 
     server = create_server()
     if args.tcp is not None:
         host, port = args.tcp
         print(f"tandem: listening on {host}:{port}", file=sys.stderr)
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
-    return 0
+        return run_tcp(server, host, port)
+    return run_stdio(server)

@@ -112,6 +112,19 @@ def genai_price(
     provider_id: str, model: str, usage: Usage, *, at: datetime | None = None
 ) -> Decimal | None:
     """genai-prices' total for ``usage`` on exactly this provider, or None if unknown there."""
+    if at is None:
+        return _price_today(provider_id, model, usage, datetime.now(UTC).date())
+    return _calculate(provider_id, model, usage, at)
+
+
+@lru_cache(maxsize=1024)
+def _price_today(provider_id: str, model: str, usage: Usage, today: date) -> Decimal | None:
+    # Estimates price the same few usages many times per keystroke; prices change by date at
+    # most, so the day is part of the key.
+    return _calculate(provider_id, model, usage, None)
+
+
+def _calculate(provider_id: str, model: str, usage: Usage, at: datetime | None) -> Decimal | None:
     import genai_prices
 
     plain = not (usage.cache_read_tokens or usage.cache_write_tokens or usage.reasoning_tokens)

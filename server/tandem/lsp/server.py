@@ -4,32 +4,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from tandem import __version__
+from tandem.lsp.protocol import TandemProtocol
 from tandem.settings_state import SettingsState
 from tandem.workspaces import Workspaces
 
+log = logging.getLogger(__name__)
+
 Feature = Callable[["TandemServer"], None]
 Hook = Callable[["TandemServer"], None]
-DocumentListener = Callable[["TandemServer", str], None]
 
 
 class TandemServer(LanguageServer):
     """The pygls server plus the state the handlers share."""
 
+    protocol: TandemProtocol
+
     def __init__(self) -> None:
-        super().__init__("tandem", __version__)
+        super().__init__("tandem", __version__, protocol_cls=TandemProtocol)
         self.settings_state = SettingsState()
         self.workspaces = Workspaces(self.settings_state)
         """Per workspace folder: settings, live slicing index, ledger view (``for_uri``)."""
         self.initialized_hooks: list[Hook] = []
         """Run after ``initialized`` (one handler per LSP method: features add hooks here)."""
-        self.document_listeners: list[DocumentListener] = []
-        """Called with the URI after the workspace feature took a didOpen/didChange/didSave."""
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Failures outside a request go to the log, not to a popup per malformed message.
+
+        A failed request already carries its error in its reply (and pygls logged it).
+        """
+        if source is not FeatureRequestError:
+            log.error("%s", error)
 
 
 class ClientLogHandler(logging.Handler):
@@ -61,9 +72,14 @@ class ClientLogHandler(logging.Handler):
 
 
 def default_features() -> list[Feature]:
-    from tandem.lsp import lifecycle, preview, workspace
+    from tandem.lsp import flow_commands, lifecycle, preview, workspace
 
-    return [lifecycle.register, workspace.register, preview.register]
+    return [
+        lifecycle.register,
+        workspace.register,
+        preview.register,
+        flow_commands.register,  # keep last: it chains its didChange after any other feature's
+    ]
 
 
 def create_server(features: Iterable[Feature] | None = None) -> TandemServer:

@@ -168,8 +168,6 @@ def _document_changed(ls: TandemServer, uri: str) -> None:
         document = ls.workspace.get_text_document(uri)
         folder.index.open_document(rel, document.source, document.version)
         folder.changed()
-    for listener in ls.document_listeners:
-        listener(ls, uri)
 
 
 def register(server: TandemServer) -> None:

@@ -8,11 +8,13 @@ It never talks to a model. Every reply it returns carries ``is_fake=True`` and p
 ``{"$failure": {"kind": "rate_limited", "message": "..."}}``. Usage is counted with the offline
 o200k tokenizer on the request and reply text, so demo numbers are realistic, not invented.
 The same one-repair rule as the real providers applies: an invalid reply consumes the next
-queued entry as the repair attempt.
+queued entry as the repair attempt. ``delay_seconds`` (TEST-ONLY) makes each reply wait, so tests
+can cancel a call in the middle; cancelling raises ``asyncio.CancelledError`` as real providers do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -50,8 +52,11 @@ class FakeProvider:
     name = "fake"
     is_fake = True
 
-    def __init__(self, replies: FakeReplies = (), *, model: str = "fake-model") -> None:
+    def __init__(
+        self, replies: FakeReplies = (), *, model: str = "fake-model", delay_seconds: float = 0.0
+    ) -> None:
         self.model = model
+        self.delay_seconds = delay_seconds
         self._queues: dict[str, deque[FakeReply]] = {}
         if isinstance(replies, Mapping):
             for step, entries in replies.items():
@@ -64,7 +69,9 @@ class FakeProvider:
         return f"FakeProvider(model={self.model!r}, queued={self.remaining()})"
 
     @classmethod
-    def from_file(cls, path: str | Path, *, model: str = "fake-model") -> FakeProvider:
+    def from_file(
+        cls, path: str | Path, *, model: str = "fake-model", delay_seconds: float = 0.0
+    ) -> FakeProvider:
         """Load ``{"plan": [...], "draft": [...], "review": [...]}`` (or a plain list)."""
         source = Path(path)
         try:
@@ -76,7 +83,8 @@ class FakeProvider:
                 f"fake replies {source} is not JSON (line {exc.lineno}: {exc.msg})"
             ) from exc
         if isinstance(data, list):
-            return cls([_entry(item, source, "[]") for item in data], model=model)
+            entries = [_entry(item, source, "[]") for item in data]
+            return cls(entries, model=model, delay_seconds=delay_seconds)
         if not isinstance(data, dict):
             raise FakeRepliesError(
                 f"fake replies {source} must be an object keyed by step or a list"
@@ -86,7 +94,7 @@ class FakeProvider:
             if not isinstance(items, list):
                 raise FakeRepliesError(f"fake replies {source}: {step!r} must be a list of replies")
             queues[step] = [_entry(item, source, step) for item in items]
-        return cls(queues, model=model)
+        return cls(queues, model=model, delay_seconds=delay_seconds)
 
     def remaining(self) -> dict[str, int]:
         return {step: len(queue) for step, queue in self._queues.items()}
@@ -108,6 +116,8 @@ class FakeProvider:
         self, request: ModelRequest, progress: ProgressReport | None = None
     ) -> ModelReply:
         self.requests.append(request)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         spent = Usage()
         conversation = f"{request.system}\n{request.user}"
         for attempt in (1, 2):

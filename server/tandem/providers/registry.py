@@ -34,9 +34,11 @@ def build_provider(
 ) -> Provider:
     """The provider serving ``alias``; ``http_client`` (an ``httpx2.AsyncClient``) is for tests."""
     if model.provider == "fake":
-        if isinstance(fake_replies, str | Path):
-            return FakeProvider.from_file(fake_replies, model=model.model)
-        return FakeProvider(fake_replies or (), model=model.model)
+        delay = model.fake_delay_seconds
+        replies = fake_replies if fake_replies is not None else model.fake_replies
+        if isinstance(replies, str | Path):
+            return FakeProvider.from_file(replies, model=model.model, delay_seconds=delay)
+        return FakeProvider(replies or (), model=model.model, delay_seconds=delay)
 
     key_env = model.api_key_env
     api_key = environ.get(key_env) if key_env else None

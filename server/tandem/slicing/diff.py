@@ -81,7 +81,10 @@ def parse_diff(text: str) -> list[FileDiff]:
     current: FileDiff | None = None
     hunk: Hunk | None = None
     old_left = new_left = 0
-    lines = text.splitlines()
+    # Diff lines end at "\n" only; a form feed or "\u2028" inside a line is content.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
     i = 0
     while i < len(lines):
         line = lines[i]

@@ -21,6 +21,18 @@ MINIFIED_LINE_CHARS = 5000  # a line this long means generated or minified code
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as tree-sitter numbers them: split at "\\n" only.
+
+    ``str.splitlines`` also splits at form feeds, "\\x1c" and "\\u2028", which would shift every
+    later line number against the parse tree's rows. A "\\r" before the newline is dropped.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 @dataclass(frozen=True)
 class SourceText:
     """A file's content as bytes (what tree-sitter parses) and as text."""
@@ -79,7 +91,11 @@ class RepoFiles:
 
 
 def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
-    """Every supported-language file not excluded; symlinked folders are not followed."""
+    """Every supported-language file not excluded; symlinked folders are not followed.
+
+    ``excluded`` lists excluded files of any language and excluded folders (with a trailing
+    slash, their content unlisted), at most ``max_excluded`` entries.
+    """
     out = RepoFiles()
     root = str(repo)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -99,14 +115,14 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             kept.append(d)
         dirnames[:] = kept
         for name in filenames:
-            if language_for_path(name) is None:
-                continue
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if exclusions.excluded(rel):
+                # Listed whatever the language: the slice says which secrets it left out.
                 if len(out.excluded) < max_excluded:
                     out.excluded.append(rel)
                 continue
-            out.files.append(rel)
+            if language_for_path(name) is not None:
+                out.files.append(rel)
     out.files.sort()
     out.excluded.sort()
     return out

@@ -13,11 +13,11 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tandem.slicing.files import SourceText, read_source
+from tandem.slicing.files import SourceText, read_source, source_lines
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.units import FileUnits, Unit, extract_units, parse, units_from_tree
 
@@ -54,6 +54,13 @@ class FileRecord:
     has_errors: bool
     text: str
     warning: str | None = None
+    _lines: list[str] | None = field(default=None, repr=False, compare=False)
+
+    def lines(self) -> list[str]:
+        """The text's lines as the parse tree numbers them (computed once)."""
+        if self._lines is None:
+            self._lines = source_lines(self.text)
+        return self._lines
 
 
 def _line_offsets(data: bytes) -> list[int]:

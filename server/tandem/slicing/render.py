@@ -3,7 +3,8 @@
 The text is deterministic: sections in a fixed order, each unit headed by its path, line range
 and name, each source line prefixed by its 1-based number. Over budget it degrades in order:
 test bodies become test signatures (lowest-ranked first), then callee signatures are dropped
-(last first). Touched units are never dropped; when they alone exceed the budget a warning
+(last first), then changed files of unsupported languages (sent as plain text) are cut to the
+lines that fit. Touched units are never dropped; when they alone exceed the budget a warning
 says so.
 """
 
@@ -43,6 +44,18 @@ def _numbered(block: Block) -> str:
     if block.note:
         head += f"  ({block.note})"
     return f"{head}\n{body}"
+
+
+def _head(block: Block, n_lines: int) -> Block:
+    """The first ``n_lines`` of ``block``, its header saying it was cut."""
+    return Block(
+        block.path,
+        f"{block.name} (cut to fit the budget)",
+        block.start_line,
+        block.start_line + n_lines - 1,
+        block.lines[:n_lines],
+        note=block.note,
+    )
 
 
 def _signature_only(block: Block) -> str:
@@ -103,10 +116,26 @@ def render(
     if dropped:
         warnings.append(f"over budget: dropped {dropped} callee signature(s)")
     while tokens > budget and plain_text:
-        plain_text.pop()
+        # An unsliced file is cut to the lines that fit (a binary search) before it is dropped.
+        block = plain[len(plain_text) - 1]
+        low, high = 0, len(block.lines)
+        while low < high:
+            middle = (low + high + 1) // 2
+            plain_text[-1] = _numbered(_head(block, middle))
+            if count_tokens(assemble()) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        if low == 0:
+            plain_text.pop()
+            warnings.append(f"over budget: dropped the unsliced file {block.path}")
+        else:
+            plain_text[-1] = _numbered(_head(block, low))
+            warnings.append(
+                f"over budget: the unsliced file {block.path} is cut to its first {low} lines"
+            )
         text = assemble()
         tokens = count_tokens(text)
-        warnings.append("over budget: dropped an unsliced changed file")
     if tokens > budget:
         warnings.append(
             f"over budget: the slice is {tokens} tokens (budget {budget}); touched units are "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import RepoFiles, read_source, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -39,6 +39,7 @@ _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "java": (b"@Test", b"@ParameterizedTest", b"@RepeatedTest", b"@TestFactory", b"TestCase"),
 }
 _KIND_RANK = {"function": 0, "class": 1, "statement": 2}
+_EXCLUDED_NOTE = "excluded (settings globs, .gitignore or .tandemignore); not read"
 
 
 class SliceError(Exception):
@@ -79,17 +80,16 @@ def slice_repository(
     if exclusions is None:
         exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
-    excluded: set[str] = set()
-    changes = _changes_from_anchor(repo, anchor, warnings)
+    # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
+    walk = files if files is not None else walk_repository(repo, exclusions)
+    excluded: set[str] = set(walk.excluded)
+    changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
     if index is None:
         index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
     for change in changes:
-        if exclusions.excluded(change.path):
-            excluded.add(change.path)
-            continue
         if language_for_path(change.path) is None:
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
@@ -98,7 +98,7 @@ def slice_repository(
             if isinstance(src, str):
                 warnings.append(src)
             else:
-                lines = src.text.splitlines()
+                lines = source_lines(src.text)
                 plain.append(Block(change.path, "(whole file)", 1, max(1, len(lines)), lines))
             continue
         kept.append(change)
@@ -116,13 +116,11 @@ def slice_repository(
         records[change.path] = rec
 
     touched = _touched_units(kept, records)
-    if not changes:
+    if not changes and not any(w.endswith(_EXCLUDED_NOTE) for w in warnings):
         warnings.append("nothing changed: the diff is empty, so nothing is touched")
     elif not touched and records:
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
-    walk = files if files is not None else walk_repository(repo, exclusions)
-    excluded.update(walk.excluded)
     families = {FAMILY[r.language] for r in records.values()}
     test_records = _test_records(index, walk.files, families, set(records), warnings)
     for path, rec in records.items():
@@ -207,13 +205,30 @@ def _relative(repo: Path, path: str) -> str:
     return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
 
 
-def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> list[_Change]:
+def _changes_from_anchor(
+    repo: Path,
+    anchor: Anchor,
+    warnings: list[str],
+    exclusions: Exclusions,
+    excluded: set[str],
+) -> list[_Change]:
+    """The changed files of ``anchor``; excluded files are listed in ``excluded``, never read."""
+
+    def is_excluded(rel: str) -> bool:
+        if exclusions.excluded(rel):
+            excluded.add(rel)
+            warnings.append(f"{rel}: {_EXCLUDED_NOTE}")
+            return True
+        return False
+
     if isinstance(anchor, FileRangeAnchor):
         rel = _relative(repo, anchor.path)
         if anchor.end_line < anchor.start_line:
             raise SliceError(
                 f"bad line range {anchor.start_line}-{anchor.end_line}: the end is before the start"
             )
+        if is_excluded(rel):
+            return []
         if anchor.text is None and not (repo / rel).is_file():
             raise SliceError(f"file not found in the repository: {rel}")
         return [
@@ -223,7 +238,9 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
                 override=anchor.text,
             )
         ]
-    diff_text = anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base)
+    diff_text = (
+        anchor.diff if isinstance(anchor, DiffAnchor) else _git_diff(repo, anchor.base, exclusions)
+    )
     try:
         file_diffs = parse_diff(diff_text)
     except DiffError as exc:
@@ -236,6 +253,8 @@ def _changes_from_anchor(repo: Path, anchor: Anchor, warnings: list[str]) -> lis
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
+        if is_excluded(_relative(repo, fd.new_path)):
+            continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
@@ -253,7 +272,7 @@ def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
         )
     if language_for_path(rel) is not None and fd.hunks:
         try:
-            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+            lines = source_lines(path.read_bytes().decode("utf-8", "replace"))
         except OSError as exc:
             raise SliceError(f"cannot read {rel}: {exc.strerror}") from exc
         try:
@@ -283,7 +302,7 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise SliceError(f"git failed: {exc}") from exc
 
 
-def _git_diff(repo: Path, base: str) -> str:
+def _git_diff(repo: Path, base: str, exclusions: Exclusions) -> str:
     inside = _git(repo, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise SliceError(
@@ -303,13 +322,13 @@ def _git_diff(repo: Path, base: str) -> str:
     diff = result.stdout
     untracked = _git(repo, "ls-files", "--others", "--exclude-standard")
     for rel in untracked.stdout.splitlines():
-        if not rel or language_for_path(rel) is None:
-            continue
+        if not rel or language_for_path(rel) is None or exclusions.excluded(rel):
+            continue  # an excluded untracked file is never read
         try:
             text = (repo / rel).read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
-        lines = text.splitlines()
+        lines = source_lines(text)
         body = "".join(f"+{line}\n" for line in lines)
         diff += f"--- /dev/null\n+++ b/{rel}\n@@ -0,0 +1,{len(lines)} @@\n{body}"
     return diff
@@ -398,7 +417,7 @@ def _callees(
         if unit.kind != "function":
             continue
         rec = records[path]
-        lines = rec.text.splitlines()[unit.start_line - 1 : unit.end_line]
+        lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
@@ -444,5 +463,5 @@ def _callees(
 def _block(
     rec: FileRecord, start: int, end: int, name: str, note: str, signature: str = ""
 ) -> Block:
-    lines = rec.text.splitlines()[start - 1 : end]
+    lines = rec.lines()[start - 1 : end]
     return Block(rec.path, name, start, end, lines, note=note, signature=signature)

@@ -1,0 +1,274 @@
+-- Drives a headless Neovim through Tandem scenarios and writes what it saw as JSON to
+-- $TANDEM_TEST_OUT. Run after minimal_init.lua, with the file to edit on the command line:
+--
+--   nvim --headless -u editors/nvim/tests/minimal_init.lua app/handlers.py \
+--     -c "luafile editors/nvim/tests/driver.lua"
+--
+-- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing" or "flow".
+-- $TANDEM_TEST_REQUEST is what the stubbed vim.ui.input "types" when asked for a request.
+-- $TANDEM_TEST_READY, if set, is a file written when the scenario is done; the editor then
+-- stays open (the screenshot test captures the screen and quits it).
+local tandem = require("tandem")
+
+local out = { notifications = {}, prompts = {}, events = {} }
+
+-- $TANDEM_TEST_WAIT_UI: wait for a UI to attach (nvim --remote-ui) so the layout has its size.
+if vim.env.TANDEM_TEST_WAIT_UI then
+  vim.wait(20000, function()
+    return #vim.api.nvim_list_uis() > 0
+  end, 50)
+end
+
+-- Record what the user would see; show it too when a UI is attached (scheduled: an
+-- error-level message inside a command would abort the command).
+local real_notify = vim.notify
+vim.notify = function(message, level, opts)
+  table.insert(out.notifications, { message = message, level = level })
+  if #vim.api.nvim_list_uis() > 0 then
+    vim.schedule(function()
+      real_notify(message, level, opts)
+    end)
+  end
+end
+
+-- The user "types" the change request when asked; a scenario may queue other answers first
+-- (false = the user pressed <Esc>).
+local answers = {}
+vim.ui.input = function(opts, on_confirm)
+  table.insert(out.prompts, opts.prompt)
+  local answer = table.remove(answers, 1)
+  if answer == nil then
+    answer = vim.env.TANDEM_TEST_REQUEST
+  end
+  on_confirm(answer or nil)
+end
+
+vim.api.nvim_create_autocmd("User", {
+  pattern = "TandemCommandDone",
+  callback = function(args)
+    table.insert(out.events, args.data)
+  end,
+})
+
+local function wait_for(what, timeout_ms, condition)
+  if not vim.wait(timeout_ms, condition, 50) then
+    error("timed out after " .. timeout_ms .. " ms waiting for " .. what)
+  end
+end
+
+--- Runs `action` and waits for the TandemCommandDone event of `command`.
+local function run_command(command, timeout_ms, action)
+  local before = #out.events
+  action()
+  local event
+  wait_for(command, timeout_ms, function()
+    for i = before + 1, #out.events do
+      if out.events[i].command == command then
+        event = out.events[i]
+        return true
+      end
+    end
+    return false
+  end)
+  return event
+end
+
+local function buffer_text(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
+end
+
+local function wait_for_client()
+  local client
+  wait_for("the tandem client to initialize", 30000, function()
+    client = tandem.get_client()
+    return client ~= nil and client.initialized == true
+  end)
+  return client
+end
+
+local function health_text()
+  vim.cmd("checkhealth tandem")
+  local text = buffer_text(0)
+  vim.cmd("bwipeout")
+  return text
+end
+
+local function user_commands()
+  local names = {}
+  for name, _ in pairs(vim.api.nvim_get_commands({})) do
+    if name:match("^Tandem") then
+      table.insert(names, name)
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+local scenarios = {}
+
+function scenarios.startup()
+  local code_buf = vim.api.nvim_get_current_buf()
+  local client = wait_for_client()
+  local provider = client.server_capabilities.executeCommandProvider
+  out.root_dir = client.root_dir
+  out.server_commands = type(provider) == "table" and provider.commands or {}
+  out.attached = vim.lsp.buf_is_attached(code_buf, client.id)
+  out.user_commands = user_commands()
+  out.plan_handler = type(vim.lsp.commands["tandem.plan"]) == "function"
+  out.health = health_text()
+end
+
+function scenarios.missing()
+  -- The server could not start: no client, a clear message, an error in the health check,
+  -- and the commands say why instead of failing silently.
+  vim.wait(500)
+  out.clients = #vim.lsp.get_clients({ name = tandem.client_name })
+  out.user_commands = user_commands()
+  vim.cmd("TandemDraft")
+  out.health = health_text()
+end
+
+function scenarios.options()
+  -- Bad options fail setup() with a message naming the option.
+  out.errors = {}
+  for _, bad in ipairs({ { cmd = "tandem serve" }, { cmd = {} }, { plan_window = "tab" } }) do
+    local ok, err = pcall(tandem.setup, bad)
+    table.insert(out.errors, ok and "accepted" or tostring(err))
+  end
+  tandem.setup({ cmd = vim.json.decode(vim.env.TANDEM_TEST_CMD) })
+  -- Root detection: tandem.toml beats pyproject.toml beats .git; plans belong above .tandem/.
+  out.roots = {}
+  for _, file in ipairs({
+    "app/handlers.py",
+    "service/app/main.py",
+    "lib/pkg/mod.py",
+    ".tandem/tasks/t1/plan.md",
+  }) do
+    vim.cmd("edit " .. file)
+    out.roots[file] = tandem.root_dir(vim.api.nvim_get_current_buf())
+  end
+end
+
+function scenarios.code_action()
+  -- "Plan this change…" from the server's code actions: the plugin's client-side tandem.plan
+  -- asks for the request (first <Esc>: nothing is sent), then forwards it.
+  wait_for_client()
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  local function plan_action()
+    vim.lsp.buf.code_action({
+      apply = true,
+      filter = function(action)
+        return action.title:match("^Plan this change") ~= nil
+      end,
+    })
+  end
+  answers = { false }
+  plan_action()
+  wait_for("the cancelled prompt", 20000, function()
+    return #out.prompts == 1
+  end)
+  vim.wait(300)
+  out.events_after_cancel = #out.events
+  out.plan = run_command("tandem.plan", 60000, plan_action)
+end
+
+function scenarios.flow()
+  local code_buf = vim.api.nvim_get_current_buf()
+  local client = wait_for_client()
+  out.root_dir = client.root_dir
+  out.before = buffer_text(code_buf)
+
+  -- Plan: put the cursor in get_projects and run :TandemPlan; the user is asked the request.
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  local plan = run_command("tandem.plan", 60000, function()
+    vim.cmd("TandemPlan")
+  end)
+  out.plan = plan
+  if plan.error then
+    return
+  end
+  local plan_buf = vim.uri_to_bufnr(plan.result.plan_uri)
+  wait_for("the plan document to be shown", 10000, function()
+    return #vim.fn.win_findbuf(plan_buf) > 0
+  end)
+  out.plan_text = buffer_text(plan_buf)
+  out.code_visible_beside_plan = #vim.fn.win_findbuf(code_buf) > 0
+  out.plan_buffer_attached = vim.lsp.buf_is_attached(plan_buf, client.id)
+
+  -- Draft: the server applies the edit to the open buffer.
+  local draft = run_command("tandem.draft", 60000, function()
+    vim.cmd("TandemDraft")
+  end)
+  out.draft = draft
+  out.after_draft = buffer_text(code_buf)
+  -- Every file the draft touched, as its buffer reads now (applyEdit loads the buffers).
+  out.drafted_buffers = {}
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    if vim.api.nvim_buf_is_loaded(bufnr) and name:match("%.py$") then
+      out.drafted_buffers[vim.fs.normalize(name)] = buffer_text(bufnr)
+    end
+  end
+  if draft.error then
+    return
+  end
+
+  -- Review the changes since HEAD (saved first, as a user would).
+  vim.cmd("silent wall")
+  local review = run_command("tandem.review", 60000, function()
+    vim.cmd("TandemReview")
+  end)
+  out.review = review
+  if review.error then
+    return
+  end
+  local expected = review.result.findings or 0
+  local function tandem_diagnostics()
+    local found = {}
+    for _, d in ipairs(vim.diagnostic.get(nil)) do
+      if d.source == "tandem" then
+        table.insert(found, {
+          file = vim.api.nvim_buf_get_name(d.bufnr),
+          lnum = d.lnum,
+          severity = d.severity,
+          code = d.code,
+          message = d.message,
+        })
+      end
+    end
+    return found
+  end
+  wait_for(expected .. " tandem diagnostics", 10000, function()
+    return #tandem_diagnostics() >= expected
+  end)
+  out.diagnostics = tandem_diagnostics()
+  if vim.env.TANDEM_TEST_READY then
+    -- For the screenshot: the code beside the plan, the first finding opened.
+    vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)
+    vim.wo.number = true
+    local first = vim.diagnostic.get(code_buf)[1]
+    if first then
+      vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
+      vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+    end
+  end
+end
+
+local function finish()
+  local path = vim.env.TANDEM_TEST_OUT
+  if path then
+    vim.fn.writefile({ vim.json.encode(out) }, path)
+  end
+  if vim.env.TANDEM_TEST_READY then
+    vim.fn.writefile({ "ready" }, vim.env.TANDEM_TEST_READY)
+  else
+    vim.cmd("qa!")
+  end
+end
+
+local scenario = scenarios[vim.env.TANDEM_TEST_SCENARIO or "startup"]
+local ok, err = xpcall(scenario, debug.traceback)
+if not ok then
+  out.failure = err
+end
+finish()

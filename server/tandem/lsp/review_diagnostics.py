@@ -1,0 +1,199 @@
+"""Review findings as diagnostics: placed on a line, kept in place while the code changes.
+
+A finding's ``location`` (``path:line``, ``path::unit`` or a bare ``path``) is placed on one line
+of the current text. When the document changes, findings below an edit move with it, and a
+finding whose own line was edited is dropped (the user is working on it); a new review replaces
+the findings it covers. Diagnostics carry source ``tandem``, the severity mapped
+(blocking→Error, major→Warning, minor→Information, nit→Hint), ``code`` = category, related
+information pointing at the task's plan.md, and ``data`` with what a quick fix needs.
+
+No server here: lsprotocol value types and plain functions, tested as units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from lsprotocol import types
+
+from tandem.codeunits import find_units, language_for
+from tandem.edits import is_safe_path
+from tandem.handoff import Finding, split_unit_id
+from tandem.lsp.draft_delivery import code_units
+
+SOURCE = "tandem"
+
+SEVERITY: dict[str, types.DiagnosticSeverity] = {
+    "blocking": types.DiagnosticSeverity.Error,
+    "major": types.DiagnosticSeverity.Warning,
+    "minor": types.DiagnosticSeverity.Information,
+    "nit": types.DiagnosticSeverity.Hint,
+}
+
+_PATH_LINE = re.compile(r"^(?P<path>[^:]+?):(?P<line>\d+)(?:[-:,]\d+)*$")
+
+
+@dataclass(frozen=True)
+class PlacedFinding:
+    """A finding on one 0-based line of a repository file, with that line's text when placed."""
+
+    task_id: str
+    path: str
+    line: int
+    finding: Finding
+    line_text: str
+    plan_uri: str
+
+
+def locate(location: str, read_text: Callable[[str], str | None]) -> tuple[str, int] | None:
+    """(path, 0-based line) of a finding's location, or None when it names no known file."""
+    location = location.strip()
+    path, name = split_unit_id(location)
+    line = 0
+    if name is None and (match := _PATH_LINE.match(location)):
+        path, line = match.group("path"), max(int(match.group("line")) - 1, 0)
+    if not is_safe_path(path):
+        return None
+    text = read_text(path)
+    if text is None:
+        return None
+    if name is not None:
+        language = language_for(path)
+        units = find_units(text, language) if language is not None else []
+        unit = next((u for u in units if u.name == name), None)
+        if unit is None:
+            return path, 0
+        line = unit.start_line - 1
+    lines = text.splitlines()
+    return path, min(line, max(len(lines) - 1, 0))
+
+
+def place_findings(
+    task_id: str,
+    findings: Iterable[Finding],
+    read_text: Callable[[str], str | None],
+    plan_uri: str,
+) -> list[PlacedFinding]:
+    placed = []
+    for finding in findings:
+        where = locate(finding.location, read_text)
+        if where is None:
+            continue
+        path, line = where
+        lines = (read_text(path) or "").splitlines()
+        text = lines[line] if line < len(lines) else ""
+        placed.append(PlacedFinding(task_id, path, line, finding, text, plan_uri))
+    return placed
+
+
+def lsp_diagnostic(placed: PlacedFinding, encoding: str) -> types.Diagnostic:
+    text = placed.line_text
+    indent = len(text) - len(text.lstrip())
+    start = types.Position(line=placed.line, character=code_units(text[:indent], encoding))
+    end = types.Position(line=placed.line, character=code_units(text, encoding))
+    finding = placed.finding
+    message = finding.message
+    if finding.suggested_change:
+        message += f"\nSuggested change: {finding.suggested_change}"
+    zero = types.Position(line=0, character=0)
+    return types.Diagnostic(
+        range=types.Range(start=start, end=end),
+        message=message,
+        severity=SEVERITY[finding.severity],
+        code=finding.category,
+        source=SOURCE,
+        related_information=[
+            types.DiagnosticRelatedInformation(
+                location=types.Location(
+                    uri=placed.plan_uri, range=types.Range(start=zero, end=zero)
+                ),
+                message=f"plan of Tandem task {placed.task_id}",
+            )
+        ],
+        data={
+            "task_id": placed.task_id,
+            "severity": finding.severity,
+            "suggested_change": finding.suggested_change,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One content change in lines: the replaced range and the number of line breaks inserted.
+    ``end_at_line_start`` is true when the range ends at character 0 of ``end_line``."""
+
+    start_line: int
+    end_line: int
+    inserted_breaks: int
+    end_at_line_start: bool
+    start_at_line_start: bool
+
+
+def line_change(change: types.TextDocumentContentChangeEvent) -> LineChange | None:
+    """The change in lines, or None for a whole-document replacement."""
+    if not isinstance(change, types.TextDocumentContentChangePartial):
+        return None
+    start, end = change.range.start, change.range.end
+    breaks = len(re.findall(r"\r\n|\r|\n", change.text))
+    return LineChange(start.line, end.line, breaks, end.character == 0, start.character == 0)
+
+
+def shift_findings(
+    placed: Sequence[PlacedFinding], change: LineChange | None, new_text: Callable[[], str]
+) -> list[PlacedFinding]:
+    """The findings of one document after one change: moved, kept or dropped."""
+    if change is None:
+        return _reanchor(placed, new_text().splitlines())
+    delta = change.inserted_breaks - (change.end_line - change.start_line)
+    kept = []
+    for item in placed:
+        line = item.line
+        # A range ending at the start of this line leaves the line itself untouched.
+        before_line = change.end_line == line and change.end_at_line_start
+        before_line = before_line and (
+            change.end_line > change.start_line or change.start_at_line_start
+        )
+        if line < change.start_line and not before_line:
+            kept.append(item)
+        elif line > change.end_line or before_line:
+            kept.append(replace(item, line=line + delta))
+        # else: the finding's own line was edited: dropped.
+    return kept
+
+
+def _reanchor(placed: Sequence[PlacedFinding], lines: list[str]) -> list[PlacedFinding]:
+    """After a whole-document change: keep each finding on the nearest line with its text."""
+    kept = []
+    for item in placed:
+        matches = [index for index, text in enumerate(lines) if text == item.line_text]
+        if item.line_text.strip() and matches:
+            nearest = min(matches, key=lambda index: abs(index - item.line))
+            kept.append(replace(item, line=nearest))
+    return kept
+
+
+def refresh_line_texts(
+    placed: Sequence[PlacedFinding], lines: Sequence[str]
+) -> list[PlacedFinding]:
+    """Findings with the current text of their lines (those past the end are dropped)."""
+    return [
+        replace(item, line_text=lines[item.line].rstrip("\r\n"))
+        for item in placed
+        if 0 <= item.line < len(lines)
+    ]
+
+
+COMMENT_PREFIX: dict[str, str] = {"python": "#"}
+
+
+def todo_line(finding_line: str, path: str, suggestion: str) -> str:
+    """A comment holding the suggested change, indented like the finding's line; "Plan this
+    change…" on it takes the TODO text as the request (no plugin needed)."""
+    language = language_for(path)
+    prefix = COMMENT_PREFIX.get(language or "python", "//")
+    indent = finding_line[: len(finding_line) - len(finding_line.lstrip())]
+    words = " ".join(suggestion.split())
+    return f"{indent}{prefix} TODO(tandem): {words}\n"

@@ -1,0 +1,23 @@
+"""Fixtures of the slicing tests: a fresh repository folder and default settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from slice_repos import RepoBuilder, write_files
+
+from tandem.config import Settings
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> RepoBuilder:
+    """A function writing files into a fresh repository folder (no git) and returning it."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    return lambda files: write_files(root, files)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,186 @@
+"""Exclusions: secrets and ignored files are never read into a slice, and the slice says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from slice_repos import RepoBuilder
+
+from tandem.config import ExclusionSettings, Settings
+from tandem.exclusions import Exclusions
+from tandem.slicing import slice_repository
+from tandem.slicing.result import DiffAnchor, FileRangeAnchor
+
+
+def defaults(tmp_path: Path) -> Exclusions:
+    return Exclusions.load(tmp_path, ExclusionSettings())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env",
+        ".env.local",
+        "services/api/.env.production",
+        ".envrc",
+        "deploy/server.pem",
+        "tls/site.key",
+        "certs/client.p12",
+        "certs/client.pfx",
+        "certs/ca.crt",
+        "home/.ssh/id_rsa",
+        "id_rsa.pub",
+        "keys/id_ed25519",
+        "keys/id_ecdsa",
+        ".netrc",
+        ".npmrc",
+        "frontend/.npmrc",
+        ".pypirc",
+        ".git-credentials",
+        ".aws/credentials",
+        ".aws/config",
+        "gcp/credentials.json",
+        "credentials-prod.json",
+        ".docker/config.json",
+        "secrets/db.py",
+        "config/secrets/token.txt",
+        ".secrets/api.ts",
+        "infra/prod.tfvars",
+        "node_modules/left-pad/index.js",
+        ".tandem/cache/index-v1.json",
+    ],
+)
+def test_the_defaults_exclude_secrets_keys_credentials_and_secret_folders(
+    tmp_path: Path, path: str
+) -> None:
+    assert defaults(tmp_path).excluded(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["src/app.py", "environment.py", "src/keys.py", "docs/credits.md", "lib/secret_santa.go"],
+)
+def test_the_defaults_leave_ordinary_source_alone(tmp_path: Path, path: str) -> None:
+    assert not defaults(tmp_path).excluded(path)
+
+
+def test_gitignore_tandemignore_and_settings_globs_are_all_honoured(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            ".gitignore": "build/\n*.log\n",
+            ".tandemignore": "vendor/\ngenerated_*.py\n",
+            "pkg/.gitignore": "local_only.py\n/anchored.py\n",
+        }
+    )
+    ex = Exclusions.load(repo, ExclusionSettings(globs=["legacy/**"]))
+    ex.add_nested_gitignore(repo, "pkg")
+    assert ex.excluded("build/out.js")
+    assert ex.excluded("build", is_dir=True)
+    assert ex.excluded("server.log")
+    assert ex.excluded("vendor/lib.go")
+    assert ex.excluded("src/generated_models.py")
+    assert ex.excluded("legacy/old.py")
+    assert ex.excluded("pkg/local_only.py")
+    assert ex.excluded("pkg/sub/local_only.py")
+    assert ex.excluded("pkg/anchored.py")
+    assert not ex.excluded("pkg/sub/anchored.py")  # "/anchored.py" is anchored to pkg/
+    assert not ex.excluded("local_only.py")  # the nested file applies to its own folder only
+    assert not ex.excluded("src/models.py")
+    assert ex.sources == [
+        ".gitignore",
+        ".tandemignore",
+        "settings.exclusions.globs",
+        "pkg/.gitignore",
+    ]
+
+
+def test_a_gitignore_negation_cannot_re_include_a_secret_the_settings_exclude(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo({".gitignore": "*.log\n!.env\n!*.pem\n"})
+    ex = Exclusions.load(repo, ExclusionSettings())
+    assert ex.excluded(".env")
+    assert ex.excluded("certs/server.pem")
+
+
+def test_gitignore_and_tandemignore_can_be_switched_off(make_repo: RepoBuilder) -> None:
+    repo = make_repo({".gitignore": "build/\n", ".tandemignore": "vendor/\n"})
+    ex = Exclusions.load(
+        repo, ExclusionSettings(globs=[], use_gitignore=False, use_tandemignore=False)
+    )
+    assert not ex.excluded("build/out.js")
+    assert not ex.excluded("vendor/lib.go")
+
+
+def test_an_excluded_file_in_a_diff_is_listed_and_never_read(
+    make_repo: RepoBuilder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "API_TOKEN=sk-live-do-not-send\n"
+    repo = make_repo(
+        {
+            ".env": secret,
+            "secrets/keys.py": "TOKEN = 'sk-live-do-not-send'\n",
+            "app.py": "def main():\n    return 1\n",
+        }
+    )
+    read: list[str] = []
+    real_read_bytes = Path.read_bytes
+    real_read_text = Path.read_text
+
+    def spy_bytes(self: Path) -> bytes:
+        read.append(self.name)
+        return real_read_bytes(self)
+
+    def spy_text(self: Path, *args: object, **kwargs: object) -> str:
+        read.append(self.name)
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_bytes", spy_bytes)
+    monkeypatch.setattr(Path, "read_text", spy_text)
+    diff = (
+        "--- a/.env\n+++ b/.env\n@@ -1 +1 @@\n-API_TOKEN=old\n+"
+        + secret
+        + "--- a/secrets/keys.py\n+++ b/secrets/keys.py\n@@ -1 +1 @@\n-TOKEN = 'x'\n"
+        "+TOKEN = 'sk-live-do-not-send'\n"
+        "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def main():\n-    return 0\n+    return 1\n"
+    )
+    result = slice_repository(repo, DiffAnchor(diff=diff), settings)
+    assert ".env" in result.excluded
+    assert "secrets/" in result.excluded or "secrets/keys.py" in result.excluded
+    assert ".env" not in read and "keys.py" not in read
+    assert "sk-live" not in result.text
+    assert [t.name for t in result.touched] == ["main"]
+
+
+def test_a_range_in_an_excluded_file_slices_nothing_and_says_why(
+    make_repo: RepoBuilder, settings: Settings
+) -> None:
+    repo = make_repo({"secrets/keys.py": "TOKEN = 'sk-live'\n"})
+    result = slice_repository(
+        repo, FileRangeAnchor(path="secrets/keys.py", start_line=1, end_line=1), settings
+    )
+    assert result.touched == []
+    assert "sk-live" not in result.text
+    assert any("secrets/keys.py: excluded" in w for w in result.warnings)
+    assert not any("nothing changed" in w for w in result.warnings)
+
+
+def test_excluded_files_of_any_language_are_listed_in_the_slice(
+    make_repo: RepoBuilder, settings: Settings
+) -> None:
+    repo = make_repo(
+        {
+            ".env": "A=1\n",
+            "deploy/tls.key": "-----BEGIN PRIVATE KEY-----\n",
+            ".gitignore": "dist/\n",
+            "dist/bundle.js": "var a = 1;\n",
+            "app.py": "def main():\n    return 1\n",
+        }
+    )
+    result = slice_repository(
+        repo, FileRangeAnchor(path="app.py", start_line=2, end_line=2), settings
+    )
+    assert {".env", "deploy/tls.key", "dist/"} <= set(result.excluded)
