@@ -131,3 +131,43 @@ def test_nothing_to_preview_outside_code(project: Path) -> None:
         build_preview(index, "README.md", 1, 1)
     with pytest.raises(PreviewError):
         build_preview(index, "app/nowhere.py", 1, 1)
+
+
+def test_a_document_belongs_to_the_deepest_folder_and_moves_with_settings(
+    project: Path,
+) -> None:
+    from tandem.settings_state import SettingsState
+    from tandem.workspaces import Workspaces
+
+    state = SettingsState()
+    workspaces = Workspaces(state)
+    outer = workspaces.add(project)
+    inner = workspaces.add(project / "app")
+    assert workspaces.for_uri((project / "app" / "db.py").as_uri()) is inner
+    assert workspaces.for_uri((project / "tests" / "test_handlers.py").as_uri()) is outer
+    assert workspaces.for_uri("untitled:Untitled-1") is None
+    assert workspaces.locate((project / "README.md").as_uri()) == (outer, "README.md")
+
+    state.client_settings = {"routes": {"single_model": "cheap"}}
+    state.reload()
+    refreshed = workspaces.for_path(project / "README.md")
+    assert refreshed is outer and outer.settings.routes.single_model == "cheap"
+    assert outer.index is not None and not outer.index.ready  # same index: nothing it reads
+
+    state.client_settings = {"context": {"max_file_bytes": 5000}}
+    state.reload()
+    rebuilt = workspaces.for_path(project / "README.md")
+    assert rebuilt is not None and rebuilt is not outer  # a new index for the new size limit
+    assert rebuilt.index.max_file_bytes == 5000
+
+
+def test_hovers_inside_one_function_share_its_preview(project: Path) -> None:
+    from tandem.settings_state import SettingsState
+    from tandem.workspaces import Workspaces
+
+    folder = Workspaces(SettingsState()).add(project)
+    first = folder.preview("app/handlers.py", 19, 19, version=1)
+    assert folder.preview("app/handlers.py", 21, 21, version=1) is first
+    assert folder.preview("app/handlers.py", 21, 21, version=2) is not first
+    folder.changed()
+    assert folder.preview("app/handlers.py", 19, 19, version=1) is not first
