@@ -69,7 +69,6 @@ from tandem.lsp.review_diagnostics import (
     line_change,
     lsp_diagnostic,
     place_findings,
-    refresh_line_texts,
     shift_findings,
 )
 from tandem.lsp.server import TandemServer
@@ -259,12 +258,7 @@ def first_draft_texts(
     store: TaskStore, task_id: str
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """The original snapshot and the text the first draft turned it into."""
-    original = store.load_snapshot(task_id) or {}
-    plan, first = store.load_plan(task_id), store.load_draft(task_id, 1)
-    if plan is None or first is None:
-        return original, {}
-    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
-    return original, apply_edits(snapshot, first.edits, plan.scope).files
+    return store.load_snapshot(task_id) or {}, drafted_texts(store, task_id, 1)
 
 
 def approve_from_document(ls: TandemServer, store: TaskStore, task_id: str) -> None:
@@ -454,9 +448,34 @@ def enclosing_unit(path: str, text: str, line: int) -> tuple[int, int] | None:
     return (innermost.start_line, innermost.end_line) if innermost else None
 
 
+def disk_text(root: Path, path: str) -> str | None:
+    file = root / path
+    try:
+        return file.read_text(encoding="utf-8") if file.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def drafted_texts(store: TaskStore, task_id: str, round_: int) -> dict[str, str]:
+    """The files as the task's draft of ``round_`` made them (what its review saw)."""
+    original = store.load_snapshot(task_id) or {}
+    plan, draft = store.load_plan(task_id), store.load_draft(task_id, round_)
+    if plan is None or draft is None:
+        return {}
+    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
+    return apply_edits(snapshot, draft.edits, plan.scope).files
+
+
 async def review_task(
-    ls: TandemServer, state: FlowState, root: Path, task_id: str, round_: int
+    ls: TandemServer,
+    state: FlowState,
+    root: Path,
+    task_id: str,
+    round_: int,
+    seen: Callable[[str], str | None] | None = None,
 ) -> dict[str, Any]:
+    """Review the task's draft ``round_`` and publish the findings, placed on the text the
+    review saw (``seen``; default: the draft's result, else the file)."""
     catalog = state.catalog(root)
     async with Job(ls, "Tandem: review") as job:
         env, recorder = open_env(ls, state, root, job, review=True)
@@ -467,7 +486,13 @@ async def review_task(
     summary = catalog.refresh(task_id)
     plan_uri = uri_of(ls, catalog.store.plan_document(task_id))
     findings = review.findings if review is not None else []
-    placed = place_findings(task_id, findings, lambda p: read_text(ls, root, p), plan_uri)
+    if seen is None:
+        drafted = drafted_texts(catalog.store, task_id, round_)
+
+        def seen(path: str) -> str | None:
+            return drafted[path] if path in drafted else disk_text(root, path)
+
+    placed = place_findings(task_id, findings, seen, plan_uri)
     covered = set(summary.files) if summary is not None else set()
     replace_findings(ls, state, root, task_id, covered, placed)
     verdict = review.reply.verdict if review is not None else "skipped"
@@ -475,7 +500,13 @@ async def review_task(
 
 
 async def review_outside(
-    ls: TandemServer, state: FlowState, root: Path, anchor: Anchor, diff: str, request: str
+    ls: TandemServer,
+    state: FlowState,
+    root: Path,
+    anchor: Anchor,
+    diff: str,
+    request: str,
+    seen: Callable[[str], str | None],
 ) -> dict[str, Any]:
     from tandem.slicing import SliceError, slice_repository
 
@@ -492,7 +523,7 @@ async def review_outside(
         review_outside_change(env, task_id, diff)
     finally:
         recorder.close()
-    return await review_task(ls, state, root, task_id, 1)
+    return await review_task(ls, state, root, task_id, 1, seen)
 
 
 async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> dict[str, Any]:
@@ -509,7 +540,16 @@ async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> di
             raise CommandFailed("tandem.review: no workspace folder to diff")
         root = roots[-1] if ls.settings_state.workspace is not None else roots[0]
         diff = await asyncio.to_thread(git_diff, root, args.base)
-        return await review_outside(ls, state, root, DiffAnchor(diff=diff), diff, REVIEW_REQUEST)
+        # git diff reads the saved files: the findings are placed on them too
+        return await review_outside(
+            ls,
+            state,
+            root,
+            DiffAnchor(diff=diff),
+            diff,
+            REVIEW_REQUEST,
+            lambda path: disk_text(root, path),
+        )
     assert args.uri is not None
     target = target_of(ls, "tandem.review", args.uri)
     text = target.text
@@ -526,7 +566,11 @@ async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> di
         "security problems and missing tests."
     )
     diff = selection_diff(target.path, lines, start, end)
-    return await review_outside(ls, state, target.root, anchor, diff, request)
+
+    def seen(path: str) -> str | None:  # the buffer as it was when the review started
+        return text if path == target.path else read_text(ls, target.root, path)
+
+    return await review_outside(ls, state, target.root, anchor, diff, request, seen)
 
 
 def follow_changes(
@@ -538,9 +582,8 @@ def follow_changes(
     if not items:
         return
     document = ls.workspace.get_text_document(uri)
-    for change in params.content_changes:
-        items = shift_findings(items, line_change(change), lambda: document.source)
-    state.findings[uri] = refresh_line_texts(items, document.lines)
+    changes = [line_change(change) for change in params.content_changes]
+    state.findings[uri] = shift_findings(items, changes, document.lines)
     publish(ls, state, {uri})
 
 
