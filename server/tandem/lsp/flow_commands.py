@@ -13,7 +13,7 @@ import asyncio
 import logging
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lsprotocol import types
@@ -74,7 +74,7 @@ from tandem.lsp.review_diagnostics import (
 from tandem.lsp.server import TandemServer
 from tandem.slicing.result import Anchor, DiffAnchor, FileRangeAnchor, Slice
 from tandem.stepinputs import scope_paths
-from tandem.taskstore import TaskStore, TaskStoreError
+from tandem.taskstore import TASKS_DIR, TaskStore, TaskStoreError
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,16 @@ def cost_of(store: TaskStore, task_id: str, step: str) -> float | None:
 async def show_plan(ls: TandemServer, plan_uri: str, task_id: str) -> None:
     window = ls.client_capabilities.window
     if window is not None and window.show_document is not None and window.show_document.support:
-        await ls.window_show_document_async(types.ShowDocumentParams(uri=plan_uri, take_focus=True))
-        return
+        shown = ls.window_show_document_async(
+            types.ShowDocumentParams(uri=plan_uri, take_focus=True)
+        )
+        try:
+            answer = await asyncio.wait_for(shown, 10)
+        except Exception as error:  # the plan exists either way: say where it is
+            log.info("showDocument failed: %s", error)
+        else:
+            if answer.success:
+                return
     ls.window_show_message(
         types.ShowMessageParams(
             type=types.MessageType.Info,
@@ -177,9 +185,9 @@ async def run_plan(ls: TandemServer, state: FlowState, args: PlanArgs) -> dict[s
     text = target.text
     lines = text.splitlines()
     selection = args.range.lsp() if args.range else None
-    cursor = selection or types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
-    start, end = line_span(cursor, len(lines))
-    request, origin = resolve_request(args.request, lines[start - 1 : end], target.root)
+    start, end = line_span(selection, len(lines))  # no range: the whole document
+    selected = lines[start - 1 : end] if selection is not None else []
+    request, origin = resolve_request(args.request, selected, target.root)
     log.info("tandem.plan: request from %s", origin)
     anchor = FileRangeAnchor(path=target.path, start_line=start, end_line=end, text=text)
     context = await slice_at(target, anchor, ls)
@@ -611,6 +619,9 @@ def code_actions(
 
     path = file.relative_to(root).as_posix()
     catalog = state.catalog(root)
+    parts = PurePosixPath(path).parts
+    if parts[:2] == TASKS_DIR.parts and len(parts) == 4 and parts[3] == "plan.md":
+        return flow_actions.plan_document_actions(catalog.get(parts[2]))
     kept = frozenset(task for task, kept_root in state.kept_drafts.items() if kept_root == root)
     return flow_actions.flow_code_actions(
         uri,
