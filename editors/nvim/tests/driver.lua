@@ -233,10 +233,13 @@ function scenarios.flow()
     end
     return found
   end
-  wait_for(expected .. " tandem diagnostics", 10000, function()
+  local arrived = vim.wait(30000, function()
     return #tandem_diagnostics() >= expected
-  end)
+  end, 50)
   out.diagnostics = tandem_diagnostics()
+  if not arrived then
+    error(string.format("%d of %d tandem diagnostics after 30 s: %s", #out.diagnostics, expected, vim.inspect(out.diagnostics)))
+  end
   if vim.env.TANDEM_TEST_READY then
     -- For the screenshot: the code beside the plan, the first finding opened.
     vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)

@@ -202,6 +202,9 @@ function M.execute(command, argument, on_result, bufnr)
   if next(argument) ~= nil then
     params.arguments = { argument }
   end
+  -- No bufnr: the client then sends the pending (debounced) changes of every buffer first, not
+  -- only this one's. Tandem commands read several documents (the plan's buffer, every file a
+  -- draft touched), and a late didChange would move or drop fresh review findings.
   client_request(client, "workspace/executeCommand", params, function(err, result)
     if err then
       notify(command .. " failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
@@ -212,7 +215,7 @@ function M.execute(command, argument, on_result, bufnr)
       on_result(result)
     end
     done(command, result, nil)
-  end, bufnr)
+  end, nil)
 end
 
 -- Arguments from the editor state ---------------------------------------------------------
