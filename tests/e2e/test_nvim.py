@@ -278,6 +278,21 @@ def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspa
     assert REQUEST in "".join(p.read_text() for p in task.iterdir() if p.is_file())
 
 
+def test_estimate_report_and_statusline_in_neovim(nvim: str, fake_workspace: Path) -> None:
+    seen = run_scenario(nvim, fake_workspace, "preview")
+    if "tandem.estimate" not in seen["server_commands"]:
+        pytest.skip("the server has no tandem.estimate/showReport/status yet (issue 6, lsp-core)")
+    estimate = seen["estimate"]["result"]
+    assert seen["float_text"].strip() == estimate["markdown"].strip()
+    assert "$" in seen["float_text"]
+    assert seen["report"]["result"]["uri"].endswith("/.tandem/report.md")
+    assert (
+        seen["report_text"].strip()
+        == (fake_workspace / ".tandem" / "report.md").read_text().strip()
+    )
+    assert re.fullmatch(r"Tandem \$\d+\.\d{4} today( · .*)?", seen["statusline"])
+
+
 # The screenshot: Neovim in a pseudo-terminal, its screen emulated by pyte, drawn with Pillow.
 
 SCREEN_COLUMNS, SCREEN_LINES = 160, 40
