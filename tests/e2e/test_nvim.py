@@ -285,7 +285,7 @@ def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspa
 
 # The screenshot: Neovim in a pseudo-terminal, its screen emulated by pyte, drawn with Pillow.
 
-SCREEN_COLUMNS, SCREEN_LINES = 132, 36
+SCREEN_COLUMNS, SCREEN_LINES = 160, 40
 CELL_W, CELL_H, FONT_SIZE = 9, 18, 15
 DEFAULT_FG, DEFAULT_BG = "e0e2ea", "14161b"  # Neovim 0.10's default colour scheme
 ANSI_COLOURS = {
@@ -404,7 +404,9 @@ def render_screen(screen: Any, path: Path) -> None:
         if MONO_FONT.with_name("DejaVuSansMono-Bold.ttf").is_file()
         else font
     )
-    image = Image.new("RGB", (SCREEN_COLUMNS * CELL_W, SCREEN_LINES * CELL_H), "#" + DEFAULT_BG)
+    # A few pixels below the last row, for its descenders.
+    size = (SCREEN_COLUMNS * CELL_W, SCREEN_LINES * CELL_H + 4)
+    image = Image.new("RGB", size, "#" + DEFAULT_BG)
     draw = ImageDraw.Draw(image)
     cells = [
         (x, y, screen.buffer[y][x]) for y in range(screen.lines) for x in range(screen.columns)
@@ -452,4 +454,5 @@ def test_screenshot_of_neovim_for_the_readme(
     render_screen(screen, png)
     assert png.stat().st_size > 10_000
     if os.environ.get("TANDEM_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, SCREENSHOT)

@@ -19,16 +19,11 @@ if vim.env.TANDEM_TEST_WAIT_UI then
   end, 50)
 end
 
--- Record what the user would see; show it too when a UI is attached (scheduled: an
--- error-level message inside a command would abort the command).
+-- Record what the user would see. With a UI attached (the screenshot), the last message is
+-- shown at the end: several at once would stack up into a hit-enter prompt.
 local real_notify = vim.notify
-vim.notify = function(message, level, opts)
+vim.notify = function(message, level)
   table.insert(out.notifications, { message = message, level = level })
-  if #vim.api.nvim_list_uis() > 0 then
-    vim.schedule(function()
-      real_notify(message, level, opts)
-    end)
-  end
 end
 
 -- The user "types" the change request when asked; a scenario may queue other answers first
@@ -246,10 +241,13 @@ function scenarios.flow()
     -- For the screenshot: the code beside the plan, the first finding opened.
     vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)
     vim.wo.number = true
+    vim.cmd("vertical resize 100")
+    -- The regex markdown syntax flags every `_` inside a word (get_projects) as an error.
+    vim.cmd("highlight link markdownError NONE")
     local first = vim.diagnostic.get(code_buf)[1]
     if first then
       vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
-      vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+      out.show_float = true
     end
   end
 end
@@ -260,15 +258,37 @@ local function finish()
     vim.fn.writefile({ vim.json.encode(out) }, path)
   end
   if vim.env.TANDEM_TEST_READY then
-    vim.fn.writefile({ "ready" }, vim.env.TANDEM_TEST_READY)
+    local last = out.notifications[#out.notifications]
+    vim.cmd("redraw!")
+    if last then
+      real_notify(last.message, last.level)
+    end
+    -- Later: the CursorMoved of the cursor placed above would close the float at once.
+    vim.defer_fn(function()
+      if out.show_float then
+        vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+      end
+      vim.defer_fn(function()
+        vim.fn.writefile({ "ready" }, vim.env.TANDEM_TEST_READY)
+      end, 300)
+    end, 300)
   else
     vim.cmd("qa!")
   end
 end
 
-local scenario = scenarios[vim.env.TANDEM_TEST_SCENARIO or "startup"]
-local ok, err = xpcall(scenario, debug.traceback)
-if not ok then
-  out.failure = err
+local function main()
+  local scenario = scenarios[vim.env.TANDEM_TEST_SCENARIO or "startup"]
+  local ok, err = xpcall(scenario, debug.traceback)
+  if not ok then
+    out.failure = err
+  end
+  finish()
 end
-finish()
+
+if vim.env.TANDEM_TEST_READY and vim.v.vim_did_enter == 0 then
+  -- With a UI (the screenshot), let start-up finish first so the screen is drawn promptly.
+  vim.api.nvim_create_autocmd("VimEnter", { once = true, callback = vim.schedule_wrap(main) })
+else
+  main()
+end

@@ -561,9 +561,9 @@ def code_actions(
     root = root_for(ls, file)
     if root is None or (document is None and not file.is_file()):
         return []
-    lines = document.lines if document is not None else ()
 
-    def line_text(line: int) -> str:
+    def line_text(line: int) -> str:  # only quick fixes need it: split lazily
+        lines = document.lines if document is not None else ()
         return lines[line] if 0 <= line < len(lines) else ""
 
     path = file.relative_to(root).as_posix()

@@ -160,6 +160,11 @@ class TandemProtocol(LanguageServerProtocol):
             return
         if not self._lifecycle_allows(method, reply_to, is_request=has_id):
             return
+        params = data.get("params")
+        cancelled = params.get("id") if isinstance(params, dict) else None
+        if method == types.CANCEL_REQUEST and not _valid_id(cancelled):
+            log.warning("ignored $/cancelRequest without a valid id")  # pygls would raise
+            return
         if "params" not in data and method not in types.METHOD_TO_TYPES:
             data = {**data, "params": None}
         try:
@@ -216,6 +221,9 @@ class TandemProtocol(LanguageServerProtocol):
 
     def _handle_response_data(self, data: dict[str, Any]) -> None:
         """A reply from the client to one of our requests (applyEdit, showDocument, progress)."""
+        if "id" not in data:
+            self.reply_error(None, JsonRpcInvalidRequest("Invalid request: no method and no id"))
+            return
         msg_id = _message_id(data.get("id"))
         if msg_id is None or data.get("jsonrpc") != self.VERSION:
             log.warning("dropped a message with neither a method nor a valid id")

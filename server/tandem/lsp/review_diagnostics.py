@@ -122,14 +122,14 @@ def lsp_diagnostic(placed: PlacedFinding, encoding: str) -> types.Diagnostic:
 
 @dataclass(frozen=True)
 class LineChange:
-    """One content change in lines: the replaced range and the number of line breaks inserted.
-    ``end_at_line_start`` is true when the range ends at character 0 of ``end_line``."""
+    """One content change in lines: the replaced lines, the line breaks inserted, and whether
+    the last replaced line survives untouched (the range ends at its start and what replaces
+    the range ends with a line break, or is a deletion of whole lines)."""
 
     start_line: int
     end_line: int
     inserted_breaks: int
-    end_at_line_start: bool
-    start_at_line_start: bool
+    keeps_end_line: bool
 
 
 def line_change(change: types.TextDocumentContentChangeEvent) -> LineChange | None:
@@ -138,7 +138,8 @@ def line_change(change: types.TextDocumentContentChangeEvent) -> LineChange | No
         return None
     start, end = change.range.start, change.range.end
     breaks = len(re.findall(r"\r\n|\r|\n", change.text))
-    return LineChange(start.line, end.line, breaks, end.character == 0, start.character == 0)
+    whole_lines = change.text.endswith(("\n", "\r")) or (not change.text and start.character == 0)
+    return LineChange(start.line, end.line, breaks, end.character == 0 and whole_lines)
 
 
 def shift_findings(
@@ -151,14 +152,10 @@ def shift_findings(
     kept = []
     for item in placed:
         line = item.line
-        # A range ending at the start of this line leaves the line itself untouched.
-        before_line = change.end_line == line and change.end_at_line_start
-        before_line = before_line and (
-            change.end_line > change.start_line or change.start_at_line_start
-        )
-        if line < change.start_line and not before_line:
+        untouched_end = line == change.end_line and change.keeps_end_line
+        if line < change.start_line:
             kept.append(item)
-        elif line > change.end_line or before_line:
+        elif line > change.end_line or untouched_end:
             kept.append(replace(item, line=line + delta))
         # else: the finding's own line was edited: dropped.
     return kept

@@ -10,8 +10,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import read_source, source_lines, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -61,8 +62,15 @@ def slice_repository(
     settings: Settings,
     *,
     budget_tokens: int | None = None,
+    index: RepoIndex | None = None,
+    files: RepoFiles | None = None,
+    exclusions: Exclusions | None = None,
 ) -> Slice:
-    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    """The touched units, related tests and callee signatures of ``anchor``, rendered.
+
+    A long-lived caller (the language server) passes its own ``index``, the ``files`` it has
+    already walked and the ``exclusions`` it loaded, so nothing is reread per request.
+    """
     repo = Path(repo)
     if not repo.is_dir():
         raise SliceError(f"repository folder not found: {repo}")
@@ -70,13 +78,15 @@ def slice_repository(
     budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
     if budget <= 0:
         raise SliceError(f"the token budget must be positive (got {budget})")
-    exclusions = Exclusions.load(repo, settings.exclusions)
+    if exclusions is None:
+        exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
     # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
-    walk = walk_repository(repo, exclusions)
+    walk = files if files is not None else walk_repository(repo, exclusions)
     excluded: set[str] = set(walk.excluded)
     changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    if index is None:
+        index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
@@ -113,7 +123,7 @@ def slice_repository(
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
     families = {FAMILY[r.language] for r in records.values()}
-    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    test_records = _test_records(index, walk, families, set(records), warnings)
     for path, rec in records.items():
         if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
             test_records.append(rec)
@@ -122,8 +132,9 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
-    callees = _callees(index, walk.files, records, touched)
+    sources = RepoSources(index, walk.files, families)
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
+    callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
         _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
@@ -145,13 +156,11 @@ def slice_repository(
     rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
     warnings.extend(rendered.warnings)
 
-    from tandem.cost.tokens import count_tokens
-
     involved = {path: rec.text for path, rec in records.items()}
     for c in ranked:
         involved.setdefault(c.path, test_by_path[c.path].text)
-    whole = sum(count_tokens(text) for text in involved.values())
-    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    whole = sum(index.whole_tokens(text) for text in involved.values())
+    whole += sum(index.whole_tokens("\n".join(b.lines)) for b in plain)
     index.save()
     return Slice(
         touched=[
@@ -366,16 +375,14 @@ def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
 
 def _test_records(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     families: set[str],
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
     out: list[FileRecord] = []
-    for rel in files:
-        language = language_for_path(rel)
-        if language is None:
-            continue
+    for rel in walk.files:
+        language = walk.languages[rel]
         family = FAMILY[language]
         if family not in families:
             continue
@@ -400,7 +407,7 @@ def _test_records(
 
 def _callees(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
 ) -> list[CalleeSignature]:
@@ -418,16 +425,15 @@ def _callees(
                 called.append(name)
     if not called:
         return []
-    dirs = {str(PurePosixPath(p).parent) for p in records}
+    dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
     pool: list[FileRecord] = list(records.values())
-    for rel in files:
-        language = language_for_path(rel)
+    for rel in walk.files:
+        language = walk.languages[rel]
         if (
             rel in records
-            or language is None
             or FAMILY[language] not in families
-            or str(PurePosixPath(rel).parent) not in dirs
+            or rel.rpartition("/")[0] not in dirs
             or is_test_file(rel, language)
         ):
             continue

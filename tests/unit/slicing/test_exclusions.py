@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slice_repos import RepoBuilder
 
 from tandem.config import ExclusionSettings, Settings
@@ -184,3 +186,43 @@ def test_excluded_files_of_any_language_are_listed_in_the_slice(
         repo, FileRangeAnchor(path="app.py", start_line=2, end_line=2), settings
     )
     assert {".env", "deploy/tls.key", "dist/"} <= set(result.excluded)
+
+
+PATTERN_POOL = [
+    *ExclusionSettings().globs,
+    "build/",
+    "*.log",
+    "/dist",
+    "docs/*.md",
+    "**/gen/**",
+    "foo/**/bar",
+    "a?b",
+    "[ab].py",
+    "!keep.pem",
+    "!src/**/*.key",
+    "*.py[cod]",
+    "*",
+    "!*.py",
+    "src/",
+    "!/src/app.py",
+]
+SEGMENTS = ["src", "a", "b", "secrets", "build", "gen", "docs", "foo", "bar", ".env", "x.pem"]
+SEGMENTS += ["keep.pem", "app.py", "ab", "axb", "readme.md", "dist", "id_rsa", "node_modules"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    patterns=st.lists(st.sampled_from(PATTERN_POOL), max_size=8),
+    parts=st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=4),
+    is_dir=st.booleans(),
+)
+def test_the_quick_prefilter_never_changes_the_gitignore_answer(
+    patterns: list[str], parts: list[str], is_dir: bool
+) -> None:
+    from pathspec import GitIgnoreSpec
+
+    spec = GitIgnoreSpec.from_lines(patterns)
+    ex = Exclusions(spec=spec)
+    path = "/".join(parts)
+    exact = spec.match_file(path + ("/" if is_dir else ""))
+    assert ex.excluded(path, is_dir=is_dir) == exact

@@ -76,7 +76,14 @@ local function show_document_handler(err, result, ctx, cfg)
       vim.cmd(where == "split" and "belowright split" or "belowright vsplit")
     end
   end
-  return default(err, result, ctx, cfg)
+  local answer = default(err, result, ctx, cfg)
+  if result and not result.external then
+    -- Plans and reports are prose: wrap at word boundaries.
+    for _, win in ipairs(vim.fn.win_findbuf(vim.uri_to_bufnr(result.uri))) do
+      vim.wo[win].linebreak = true
+    end
+  end
+  return answer
 end
 
 --- The `vim.lsp.start` / `vim.lsp.config` table, without `root_dir`.
