@@ -311,12 +311,13 @@ async def test_plan_draft_review_end_to_end_with_the_exact_edit(session: Session
 
 
 async def wait_for_progress_begin(session: Session, count: int = 1) -> types.ProgressToken:
-    """The token of the ``count``-th progress that began (the call is then in flight)."""
+    """The token of the ``count``-th model step whose progress began (the call is then in
+    flight). Steps' progress is cancellable; the workspace index's is not."""
     for _ in range(200):
         begun = [
             token
             for token, values in session.client.progress_reports.items()
-            if any(isinstance(v, types.WorkDoneProgressBegin) for v in values)
+            if any(isinstance(v, types.WorkDoneProgressBegin) and v.cancellable for v in values)
         ]
         if len(begun) >= count:
             return begun[count - 1]
