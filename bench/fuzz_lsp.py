@@ -154,13 +154,14 @@ class Server:
             return False
         return True
 
-    def peak_rss_kib(self) -> int | None:
+    def memory_kib(self, field: str = "VmHWM") -> int | None:
+        """The server's peak (VmHWM) or current (VmRSS) resident memory, on Linux."""
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return None
 
@@ -528,6 +529,7 @@ class Run:
         self.error_codes: collections.Counter[int] = collections.Counter()
         self.kinds: collections.Counter[str] = collections.Counter()
         self.peak_rss: list[int] = []
+        self.rss_samples: list[str] = []
         self.malformed_output = 0
         self.recent: collections.deque[bytes] = collections.deque(maxlen=30)
         self.probe_uri = (project / PROBE_FILE).as_uri()
@@ -637,7 +639,7 @@ class Run:
         self.start()
 
     def finish_server(self) -> None:
-        rss = self.server.peak_rss_kib()
+        rss = self.server.memory_kib()
         if rss is not None:
             self.peak_rss.append(rss)
         self.server.stop()
@@ -656,6 +658,9 @@ class Run:
                 self.drain(0)
             if number % PROBE_EVERY == 0 and not self.probe(number):
                 self.crashed(f"the server stopped answering after message {number}")
+            if number % max(1, self.args.n // 4) == 0:
+                rss = self.server.memory_kib("VmRSS")
+                self.rss_samples.append(f"{rss / 1024:.0f} MB" if rss is not None else "n/a")
         elapsed = time.monotonic() - started
         self.finish_server()
         return elapsed
@@ -706,6 +711,7 @@ def main() -> int:
     print(f"throughput: {sent / elapsed:.0f} messages/s ({elapsed:.1f} s, probes included)")
     rss = max(run.peak_rss) / 1024 if run.peak_rss else None
     print(f"server peak RSS: {rss:.0f} MB" if rss is not None else "server peak RSS: unavailable")
+    print(f"server RSS after each quarter of the run: {', '.join(run.rss_samples)}")
     print(f"server stderr: {log_lines} log lines")
     return 1 if run.crashes or run.probe_failures or run.malformed_output else 0
 

@@ -236,6 +236,12 @@ async def test_actions_at_a_cursor_and_a_selection(session: Session) -> None:
     assert draft["command"]["arguments"] == [{"task_id": planned["task_id"]}]
     assert selection[0]["command"]["arguments"][0]["range"]["start"]["line"] == 9
 
+    plan_path = f".tandem/tasks/{planned['task_id']}/plan.md"
+    in_plan = await session.actions(session.open(plan_path), 0, 0)
+    assert [(a["title"], a["command"]["arguments"]) for a in in_plan] == [
+        ("Draft from plan", [{"task_id": planned["task_id"]}])
+    ]
+
 
 async def test_plan_opens_the_plan_with_progress_and_records_the_step(session: Session) -> None:
     result = await plan(session)
@@ -311,12 +317,13 @@ async def test_plan_draft_review_end_to_end_with_the_exact_edit(session: Session
 
 
 async def wait_for_progress_begin(session: Session, count: int = 1) -> types.ProgressToken:
-    """The token of the ``count``-th progress that began (the call is then in flight)."""
+    """The token of the ``count``-th model step whose progress began (the call is then in
+    flight). Steps' progress is cancellable; the workspace index's is not."""
     for _ in range(200):
         begun = [
             token
             for token, values in session.client.progress_reports.items()
-            if any(isinstance(v, types.WorkDoneProgressBegin) for v in values)
+            if any(isinstance(v, types.WorkDoneProgressBegin) and v.cancellable for v in values)
         ]
         if len(begun) >= count:
             return begun[count - 1]

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
+import socket
+import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -23,6 +27,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from raw_server import ENV, SERVE, RawServer, frame
+
+from tandem.lsp.transport import Frame, FrameDecoder
 
 PING = {"jsonrpc": "2.0", "method": "tandem/ping", "params": None}
 URI = "file:///tmp/tandem-hostile/example.py"
@@ -311,3 +317,54 @@ async def test_a_second_initialize_is_refused(client: LanguageClient) -> None:
     params = {"processId": None, "capabilities": {}}
     assert await error_of(client, "initialize", params) == -32600
     await ping(client)
+
+
+# --- the TCP transport is the same hardened reader -----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_tcp_mode_survives_garbage_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    command = [*SERVE[:-1], "--tcp", f"127.0.0.1:{port}"]
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=stderr, env=ENV)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the TCP server never listened"
+                    time.sleep(0.1)
+            with connection:
+                init = {"jsonrpc": "2.0", "id": 1, "method": "initialize"}
+                connection.sendall(
+                    b"Content-Length: 9999999999999\r\n\r\n"
+                    + frame(b"{not json")
+                    + frame({**init, "params": {"capabilities": {}}})
+                    + frame({"jsonrpc": "2.0", "id": 2, "method": "tandem/ping"})
+                    + frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+                    + frame({"jsonrpc": "2.0", "method": "exit"})
+                )
+                decoder = FrameDecoder()
+                replies: dict[Any, Any] = {}
+                while 3 not in replies and (chunk := connection.recv(1 << 16)):
+                    decoder.feed(chunk)
+                    for event in decoder.events():
+                        assert isinstance(event, Frame)
+                        message = json.loads(event.body)
+                        if "method" not in message:  # not a log notification
+                            replies[message.get("id")] = message
+            assert replies[None]["error"]["code"] == -32700
+            assert replies[2]["result"] == {"ok": True}
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -167,6 +167,40 @@ function scenarios.code_action()
   out.plan = run_command("tandem.plan", 60000, plan_action)
 end
 
+function scenarios.preview()
+  -- :TandemEstimate (a float, nothing sent to a model), :TandemReport, the statusline.
+  local client = wait_for_client()
+  local provider = client.server_capabilities.executeCommandProvider
+  out.server_commands = type(provider) == "table" and provider.commands or {}
+  if not vim.list_contains(out.server_commands, "tandem.estimate") then
+    return
+  end
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  out.estimate = run_command("tandem.estimate", 60000, function()
+    vim.cmd("TandemEstimate " .. vim.env.TANDEM_TEST_REQUEST)
+  end)
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      out.float_text = buffer_text(vim.api.nvim_win_get_buf(win))
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  out.report = run_command("tandem.showReport", 60000, function()
+    vim.cmd("TandemReport")
+  end)
+  if out.report.result then
+    local report_buf = vim.uri_to_bufnr(out.report.result.uri)
+    wait_for("the report to be shown", 10000, function()
+      return #vim.fn.win_findbuf(report_buf) > 0
+    end)
+    out.report_text = buffer_text(report_buf)
+  end
+  wait_for("a status", 10000, function()
+    return tandem.statusline() ~= ""
+  end)
+  out.statusline = tandem.statusline()
+end
+
 function scenarios.flow()
   local code_buf = vim.api.nvim_get_current_buf()
   local client = wait_for_client()
@@ -233,10 +267,13 @@ function scenarios.flow()
     end
     return found
   end
-  wait_for(expected .. " tandem diagnostics", 10000, function()
+  local arrived = vim.wait(30000, function()
     return #tandem_diagnostics() >= expected
-  end)
+  end, 50)
   out.diagnostics = tandem_diagnostics()
+  if not arrived then
+    error(string.format("%d of %d tandem diagnostics after 30 s: %s", #out.diagnostics, expected, vim.inspect(out.diagnostics)))
+  end
   if vim.env.TANDEM_TEST_READY then
     -- For the screenshot: the code beside the plan, the first finding opened.
     vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)

@@ -27,6 +27,7 @@ EXT_DIR="$(cd "$HERE/.." && pwd)"
 REPO="$(cd "$EXT_DIR/../.." && pwd)"
 E2E_HOME="${VSCODE_E2E_HOME:-$HOME/.cache/tandem-vscode-e2e}"
 SCREENSHOT="${E2E_SCREENSHOT:-$REPO/docs/img/vscode.png}"
+DRAFT_SCREENSHOT="${E2E_DRAFT_SCREENSHOT:-$(dirname "$SCREENSHOT")/vscode-draft.png}"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 log() { echo "e2e: $*"; }
@@ -136,7 +137,7 @@ log "code-server up on port $PORT in $(since "$t") s"
 mkdir -p "$(dirname "$SCREENSHOT")"
 t=$(now)
 status=0
-E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE="$WS" E2E_SCREENSHOT="$SCREENSHOT" \
+E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE="$WS" E2E_SCREENSHOT="$SCREENSHOT" E2E_DRAFT_SCREENSHOT="$DRAFT_SCREENSHOT" \
   E2E_BROWSER_PROFILE="$SCRATCH/chromium" E2E_FAILURE_SHOT="$SCRATCH/failure.png" \
   node "$HERE/drive.cjs" || status=$?
 log "drove VS Code in $(since "$t") s"

@@ -210,10 +210,14 @@ class OpenDocument:
         self._units: tuple[bytes, list[Unit], bool] | None = None  # data, units, has errors
 
     def update(self, text: str, version: int | None) -> None:
-        """Take the buffer's new text; units are re-read when something asks for them."""
+        """Take the buffer's new text. Once units were asked for, they follow every change
+        (around the edit, well under a millisecond): edits far apart, taken together, would
+        span most of the file and cost a whole-file parse."""
         if text != self.text:
             self.text = text
             self._record = None
+            if self._units is not None and self.language is not None:
+                self._current_units(text.encode("utf-8"), self.language)
         self.version = version
 
     def region_text(self, start_line: int, end_line: int) -> str:
