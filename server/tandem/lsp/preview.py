@@ -71,7 +71,7 @@ def jsonable(value: Any) -> Any:
 
 def preview_json(preview: Preview) -> dict[str, Any]:
     """The structured estimate (as ``tandem estimate --json``) plus the slice and budget."""
-    from tandem.commands.estimate import estimate_json  # the same JSON as the CLI's --json
+    from tandem.flowestimate import estimate_json  # the same JSON as the CLI's --json
 
     context, budget = preview.context, preview.budget
     document = estimate_json(preview.flow)
