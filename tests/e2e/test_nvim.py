@@ -270,7 +270,7 @@ def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
 def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspace: Path) -> None:
     seen = run_scenario(nvim, fake_workspace, "code_action")
     assert seen["prompts"] == ["Tandem: what should change? "] * 2
-    assert seen["events_after_cancel"] == 0  # <Esc>: nothing was sent
+    assert seen["plans_after_cancel"] == 0  # <Esc>: nothing was sent
     messages = [note["message"] for note in seen["notifications"]]
     assert "Tandem: cancelled: no change request given" in messages
     assert seen["plan"]["result"]["task_id"]

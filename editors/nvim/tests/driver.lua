@@ -163,7 +163,9 @@ function scenarios.code_action()
     return #out.prompts == 1
   end)
   vim.wait(300)
-  out.events_after_cancel = #out.events
+  out.plans_after_cancel = #vim.tbl_filter(function(event)
+    return event.command == "tandem.plan"
+  end, out.events)
   out.plan = run_command("tandem.plan", 60000, plan_action)
 end
 
