@@ -31,3 +31,27 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return _real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+def _accept_registrations() -> None:
+    """pytest-lsp's client profiles claim dynamic registration but its client does not answer
+    ``client/registerCapability``; answer it (as editors do) and keep what was registered in
+    ``client.registrations``, so any session can check it."""
+    from lsprotocol import types
+    from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
+
+    # pygls injects the client into a first parameter named ``ls``.
+    def register_capability(ls: Any, params: types.RegistrationParams) -> None:
+        if not hasattr(ls, "registrations"):
+            ls.registrations = []
+        ls.registrations.extend(params.registrations)
+
+    def unregister_capability(ls: Any, params: types.UnregistrationParams) -> None:
+        gone = {item.id for item in params.unregisterations}
+        ls.registrations = [r for r in getattr(ls, "registrations", []) if r.id not in gone]
+
+    DEFAULT_CLIENT_FEATURES.setdefault(types.CLIENT_REGISTER_CAPABILITY, register_capability)
+    DEFAULT_CLIENT_FEATURES.setdefault(types.CLIENT_UNREGISTER_CAPABILITY, unregister_capability)
+
+
+_accept_registrations()

@@ -22,7 +22,7 @@ from tandem.config import ModelSettings, Settings
 from tandem.cost.estimate import EstimateHistory, TaskEstimate, estimate_step, estimate_task
 from tandem.cost.prices import price_usage
 from tandem.cost.tokens import count_tokens
-from tandem.edits import take_snapshot
+from tandem.edits import Snapshot, take_snapshot
 from tandem.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
 from tandem.prompts import RenderedPrompt, load_prompt, render
 from tandem.redaction import redact_prompt
@@ -75,13 +75,14 @@ def _plus_input(estimate: StepEstimate, model: ModelSettings, extra: int) -> Ste
 Prompts = dict[StepName, tuple[str, str, int, dict[str, int]]]
 
 
-def _prompts(task: Task, context: Slice, repo: Path) -> Prompts:
+def _prompts(task: Task, context: Slice, repo: Path, snapshot: Snapshot | None = None) -> Prompts:
     """(system, user, tokens of the stand-in plan to take off, redactions) for each step, with
     the prompt text redacted as it would be sent."""
     from tandem.flow import plan_from_slice
 
     plan = plan_from_slice(task, context)
-    snapshot = take_snapshot(repo, scope_paths(plan) | {t.path for t in context.tests})
+    if snapshot is None:
+        snapshot = take_snapshot(repo, scope_paths(plan) | {t.path for t in context.tests})
     rendered_plan = render(load_prompt("plan"), plan_values(task, context))
     draft = render(load_prompt("draft"), draft_values(plan, snapshot, context))
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
@@ -151,11 +152,18 @@ def estimate_flow(
     task_type: TaskType | None = None,
     history: EstimateHistory | None = None,
     review_requested: bool = False,
+    assessed: tuple[Risk, int] | None = None,
+    snapshot: Snapshot | None = None,
 ) -> FlowEstimate:
-    """Routes, per-step estimates, totals and the baseline for a task; nothing is sent."""
+    """Routes, per-step estimates, totals and the baseline for a task; nothing is sent.
+
+    ``assessed`` is the (risk, lines touched) the caller already has, e.g. the language server's
+    assessment of an unsaved buffer; by default the files on disk are assessed. ``snapshot``
+    likewise replaces reading the scope's files from disk.
+    """
     from tandem.flow import assess_slice
 
-    risk, lines = assess_slice(repo, context, settings)
+    risk, lines = assessed if assessed is not None else assess_slice(repo, context, settings)
     chosen = task_type or classify_task_type(request, risk.tier, lines)
     task = Task(
         task_id="estimate",
@@ -166,7 +174,7 @@ def estimate_flow(
         risk_reasons=risk.messages,
         repo=str(repo),
     )
-    prompts = _prompts(task, context, repo)
+    prompts = _prompts(task, context, repo, snapshot)
     routes = route_task(risk.tier, settings, lines_touched=lines, review_requested=review_requested)
     steps = _estimates(routes, settings, prompts, history)
     conditional = None
@@ -199,3 +207,59 @@ def estimate_flow(
         review_if_not_trivial=conditional,
         redactions={step: prompt[3] for step, prompt in prompts.items()},
     )
+
+
+# ---- the estimate as JSON (tandem estimate --json, the editor's tandem.estimate) ----
+
+
+def _step_json(estimate: StepEstimate) -> dict[str, Any]:
+    return {
+        "step": estimate.step,
+        "alias": estimate.alias,
+        "provider": estimate.provider,
+        "model": estimate.model,
+        "input_tokens": estimate.input_tokens,
+        "output_tokens_typical": estimate.output_tokens_typical,
+        "output_tokens_max": estimate.output_tokens_max,
+        "usd_typical": estimate.usd_typical,
+        "usd_max": estimate.usd_max,
+        "input_is_calibrated_guess": estimate.input_is_calibrated_guess,
+    }
+
+
+def estimate_json(result: FlowEstimate) -> dict[str, Any]:
+    total = result.estimate
+    by_step = {step.step: step for step in total.steps}
+    return {
+        "risk": {"tier": result.risk.tier, "reasons": result.risk.messages},
+        "task_type": result.task_type,
+        "lines_touched": result.lines_touched,
+        "steps": [
+            {
+                "step": name,
+                "route": route.alias or "skip",
+                "reason": route.reason,
+                "redactions": result.redaction_count(name),
+                **(_step_json(by_step[name]) if name in by_step else {}),
+            }
+            for name, route in result.routes.items()
+        ],
+        "total": {
+            "input_tokens": total.input_tokens,
+            "output_tokens_typical": total.output_tokens_typical,
+            "output_tokens_max": total.output_tokens_max,
+            "usd_typical": total.usd_typical,
+            "usd_max": total.usd_max,
+        },
+        "baseline": {
+            "steps": [_step_json(step) for step in total.baseline],
+            "usd_typical": total.baseline_usd_typical,
+            "usd_max": total.baseline_usd_max,
+        },
+        "review_if_not_trivial": (
+            _step_json(result.review_if_not_trivial) if result.review_if_not_trivial else None
+        ),
+        "saving_usd_typical": total.saving_usd_typical,
+        "budget": {"fits": result.budget.allowed, "message": result.budget.message},
+        "redactions": {"count": result.redaction_count(), "by_step": result.redactions or {}},
+    }

@@ -24,8 +24,10 @@ class PromptError(Exception):
     """A prompt file that is missing or malformed, or a render that left a placeholder."""
 
 
+@cache
 def prompts_dir() -> Path:
-    """``tandem/prompts`` in an installed wheel, else ``prompts/`` of the checkout."""
+    """``tandem/prompts`` in an installed wheel, else ``prompts/`` of the checkout (found once
+    per process: estimates ask for it on every hover)."""
     packaged = Path(__file__).resolve().parent / "prompts"
     if packaged.is_dir():
         return packaged

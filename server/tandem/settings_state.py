@@ -28,12 +28,22 @@ class SettingsState:
     init_options: Any = None
     client_settings: Any = None
     current: LoadedSettings = field(default_factory=lambda: load_settings())
+    generation: int = 0
+    """Bumped by every reload, so per-folder settings know when to load again."""
 
-    def reload(self) -> LoadedSettings:
+    def overrides(self) -> list[tuple[str, Any]]:
         overrides: list[tuple[str, Any]] = []
         if self.init_options not in (None, {}):
             overrides.append((INIT_SOURCE, unwrap_client_settings(self.init_options)))
         if self.client_settings not in (None, {}):
             overrides.append((CLIENT_SOURCE, unwrap_client_settings(self.client_settings)))
-        self.current = load_settings(workspace=self.workspace, overrides=overrides)
+        return overrides
+
+    def reload(self) -> LoadedSettings:
+        self.current = load_settings(workspace=self.workspace, overrides=self.overrides())
+        self.generation += 1
         return self.current
+
+    def load_for(self, folder: Path) -> LoadedSettings:
+        """The settings of one workspace folder: its own file, then the client's overrides."""
+        return load_settings(workspace=folder, overrides=self.overrides())

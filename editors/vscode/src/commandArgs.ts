@@ -3,6 +3,8 @@
  * messages shown for their results. Pure: positions and URIs come in as plain values.
  */
 
+import { formatUsd } from "./status";
+
 export interface Position {
   line: number;
   character: number;
@@ -77,7 +79,7 @@ function field(result: unknown, name: string): unknown {
 }
 
 function usd(value: unknown): string {
-  return typeof value === "number" ? ` ($${value.toFixed(4)})` : "";
+  return typeof value === "number" ? ` (${formatUsd(value)})` : "";
 }
 
 /** What to tell the user after a server command; undefined when the editor already shows it. */

@@ -45,8 +45,8 @@ describe("the change request added to tandem.plan", () => {
 
 describe("messages after a command", () => {
   it("offers to draft once the plan is ready", () => {
-    const message = resultMessage("tandem.plan", { task_id: "t1", plan_uri: "file:///p", cost_usd: 0.0123 });
-    assert.match(message?.text ?? "", /plan ready for task t1 \(\$0\.0123\)/);
+    const message = resultMessage("tandem.plan", { task_id: "t1", plan_uri: "file:///p", cost_usd: 0.0042 });
+    assert.match(message?.text ?? "", /plan ready for task t1 \(\$0\.0042\)/);
     assert.deepEqual(message?.action, { title: "Draft from plan", command: "tandem.draft", argument: { task_id: "t1" } });
   });
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tandem.commands.common import SubParsers
 from tandem.commands.flow_common import (
@@ -23,7 +23,6 @@ from tandem.commands.flow_common import (
 
 if TYPE_CHECKING:
     from tandem.flowestimate import FlowEstimate
-    from tandem.values import StepEstimate
 
 
 def register(subparsers: SubParsers) -> None:
@@ -38,62 +37,6 @@ def register(subparsers: SubParsers) -> None:
 
 def _usd(value: Decimal | None) -> str:
     return f"${value:.4f}" if value is not None else "unpriced"
-
-
-def _step_json(estimate: StepEstimate) -> dict[str, Any]:
-    return {
-        "step": estimate.step,
-        "alias": estimate.alias,
-        "provider": estimate.provider,
-        "model": estimate.model,
-        "input_tokens": estimate.input_tokens,
-        "output_tokens_typical": estimate.output_tokens_typical,
-        "output_tokens_max": estimate.output_tokens_max,
-        "usd_typical": estimate.usd_typical,
-        "usd_max": estimate.usd_max,
-        "input_is_calibrated_guess": estimate.input_is_calibrated_guess,
-    }
-
-
-def estimate_json(result: FlowEstimate) -> dict[str, Any]:
-    total = result.estimate
-    by_step = {step.step: step for step in total.steps}
-    return {
-        "risk": {"tier": result.risk.tier, "reasons": result.risk.messages},
-        "task_type": result.task_type,
-        "lines_touched": result.lines_touched,
-        "steps": [
-            {
-                "step": name,
-                "route": route.alias or "skip",
-                "reason": route.reason,
-                "redactions": result.redaction_count(name),
-                **(_step_json(by_step[name]) if name in by_step else {}),
-            }
-            for name, route in result.routes.items()
-        ],
-        "total": {
-            "input_tokens": total.input_tokens,
-            "output_tokens_typical": total.output_tokens_typical,
-            "output_tokens_max": total.output_tokens_max,
-            "usd_typical": total.usd_typical,
-            "usd_max": total.usd_max,
-        },
-        "baseline": {
-            "steps": [_step_json(step) for step in total.baseline],
-            "usd_typical": total.baseline_usd_typical,
-            "usd_max": total.baseline_usd_max,
-        },
-        "review_if_not_trivial": (
-            _step_json(result.review_if_not_trivial) if result.review_if_not_trivial else None
-        ),
-        "saving_usd_typical": total.saving_usd_typical,
-        "budget": {"fits": result.budget.allowed, "message": result.budget.message},
-        "redactions": {
-            "count": result.redaction_count(),
-            "by_step": result.redactions or {},
-        },
-    }
 
 
 def print_estimate(result: FlowEstimate) -> None:
@@ -141,7 +84,7 @@ def print_estimate(result: FlowEstimate) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.flowestimate import estimate_flow
+    from tandem.flowestimate import estimate_flow, estimate_json
     from tandem.ledger import GuardedRecorder
 
     loaded = settings_for(args)

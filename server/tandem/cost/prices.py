@@ -88,6 +88,26 @@ def price_override(price: PriceOverride, usage: Usage) -> Decimal:
     return total / _MTOK
 
 
+@lru_cache(maxsize=256)
+def flat_rates(provider_id: str, model: str, day: date) -> tuple[Decimal, Decimal] | None:
+    """Dollars per million input and output tokens on ``day`` when the model's price is flat
+    (no tiers, no per-request fee), else None. For plain input + output usage a flat price is
+    linear, so estimates (several per hover) need not run the full calculator each time."""
+    from genai_prices import data_snapshot
+
+    try:
+        _, info = data_snapshot.get_snapshot().find_provider_model(model, None, provider_id, None)
+    except LookupError:
+        return None
+    moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    price = info.get_prices(moment)
+    fields = {key: value for key, value in vars(price).items() if value is not None}
+    rates = fields.get("input_mtok"), fields.get("output_mtok")
+    if not all(isinstance(rate, Decimal) for rate in rates) or "requests_kcount" in fields:
+        return None
+    return rates[0], rates[1]  # type: ignore[return-value]
+
+
 def genai_price(
     provider_id: str, model: str, usage: Usage, *, at: datetime | None = None
 ) -> Decimal | None:
@@ -107,6 +127,11 @@ def _price_today(provider_id: str, model: str, usage: Usage, today: date) -> Dec
 def _calculate(provider_id: str, model: str, usage: Usage, at: datetime | None) -> Decimal | None:
     import genai_prices
 
+    plain = not (usage.cache_read_tokens or usage.cache_write_tokens or usage.reasoning_tokens)
+    if plain and at is None:
+        rates = flat_rates(provider_id, model, datetime.now(UTC).date())
+        if rates is not None:
+            return (usage.input_tokens * rates[0] + usage.output_tokens * rates[1]) / _MTOK
     try:
         calculation = genai_prices.calc_price(
             genai_usage(usage),

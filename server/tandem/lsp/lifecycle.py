@@ -52,6 +52,8 @@ def register(server: TandemServer) -> None:
         loaded = ls.settings_state.current
         log.info("tandem ready; settings from %s", ", ".join(loaded.sources))
         report_settings(ls, loaded)
+        for hook in ls.initialized_hooks:
+            hook(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

@@ -13,10 +13,12 @@ from pygls.lsp.server import LanguageServer
 from tandem import __version__
 from tandem.lsp.protocol import TandemProtocol
 from tandem.settings_state import SettingsState
+from tandem.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
 Feature = Callable[["TandemServer"], None]
+Hook = Callable[["TandemServer"], None]
 
 
 class TandemServer(LanguageServer):
@@ -27,6 +29,10 @@ class TandemServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("tandem", __version__, protocol_cls=TandemProtocol)
         self.settings_state = SettingsState()
+        self.workspaces = Workspaces(self.settings_state)
+        """Per workspace folder: settings, live slicing index, ledger view (``for_uri``)."""
+        self.initialized_hooks: list[Hook] = []
+        """Run after ``initialized`` (one handler per LSP method: features add hooks here)."""
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Failures outside a request go to the log, not to a popup per malformed message.
@@ -66,10 +72,12 @@ class ClientLogHandler(logging.Handler):
 
 
 def default_features() -> list[Feature]:
-    from tandem.lsp import flow_commands, lifecycle
+    from tandem.lsp import flow_commands, lifecycle, preview, workspace
 
     return [
         lifecycle.register,
+        workspace.register,
+        preview.register,
         flow_commands.register,  # keep last: it chains its didChange after any other feature's
     ]
 

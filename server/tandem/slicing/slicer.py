@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import read_source, source_lines, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import ChangeInfo, rank_tests
@@ -61,8 +63,15 @@ def slice_repository(
     settings: Settings,
     *,
     budget_tokens: int | None = None,
+    index: RepoIndex | None = None,
+    files: RepoFiles | None = None,
+    exclusions: Exclusions | None = None,
 ) -> Slice:
-    """The touched units, related tests and callee signatures of ``anchor``, rendered."""
+    """The touched units, related tests and callee signatures of ``anchor``, rendered.
+
+    A long-lived caller (the language server) passes its own ``index``, the ``files`` it has
+    already walked and the ``exclusions`` it loaded, so nothing is reread per request.
+    """
     repo = Path(repo)
     if not repo.is_dir():
         raise SliceError(f"repository folder not found: {repo}")
@@ -70,13 +79,15 @@ def slice_repository(
     budget = budget_tokens if budget_tokens is not None else settings.context.budget_tokens
     if budget <= 0:
         raise SliceError(f"the token budget must be positive (got {budget})")
-    exclusions = Exclusions.load(repo, settings.exclusions)
+    if exclusions is None:
+        exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
     # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
-    walk = walk_repository(repo, exclusions)
+    walk = files if files is not None else walk_repository(repo, exclusions)
     excluded: set[str] = set(walk.excluded)
     changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    if index is None:
+        index = RepoIndex(repo, settings.context.max_file_bytes)
 
     kept: list[_Change] = []
     plain: list[Block] = []
@@ -85,7 +96,9 @@ def slice_repository(
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
             )
-            src = read_source(repo / change.path, change.path, settings.context.max_file_bytes)
+            src = read_source(
+                repo / change.path, change.path, settings.context.max_file_bytes, repo
+            )
             if isinstance(src, str):
                 warnings.append(src)
             else:
@@ -113,7 +126,7 @@ def slice_repository(
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
     families = {FAMILY[r.language] for r in records.values()}
-    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    test_records = _test_records(index, walk, families, set(records), warnings)
     for path, rec in records.items():
         if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
             test_records.append(rec)
@@ -122,8 +135,9 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
-    callees = _callees(index, walk.files, records, touched)
+    sources = RepoSources(index, walk.files, families)
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
+    callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
         _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
@@ -145,13 +159,11 @@ def slice_repository(
     rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
     warnings.extend(rendered.warnings)
 
-    from tandem.cost.tokens import count_tokens
-
     involved = {path: rec.text for path, rec in records.items()}
     for c in ranked:
         involved.setdefault(c.path, test_by_path[c.path].text)
-    whole = sum(count_tokens(text) for text in involved.values())
-    whole += sum(count_tokens("\n".join(b.lines)) for b in plain)
+    whole = sum(index.whole_tokens(text) for text in involved.values())
+    whole += sum(index.whole_tokens("\n".join(b.lines)) for b in plain)
     index.save()
     return Slice(
         touched=[
@@ -195,7 +207,10 @@ def _relative(repo: Path, path: str) -> str:
             return p.resolve().relative_to(repo).as_posix()
         except ValueError as exc:
             raise SliceError(f"{path} is outside the repository {repo}") from exc
-    return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
+    rel = posixpath.normpath(p.as_posix())
+    if rel == ".." or rel.startswith("../"):
+        raise SliceError(f"{path} is outside the repository {repo}")
+    return rel
 
 
 def _changes_from_anchor(
@@ -246,13 +261,25 @@ def _changes_from_anchor(
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
-        if is_excluded(_relative(repo, fd.new_path)):
+        rel = _relative(repo, fd.new_path)
+        if is_excluded(rel):
+            continue
+        if _links_outside(repo, rel):
+            warnings.append(f"{rel}: skipped, a symlink to outside the repository")
             continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
         changes.append(_change_from_file_diff(repo, fd))
     return changes
+
+
+def _links_outside(repo: Path, rel: str) -> bool:
+    path = repo / rel
+    try:
+        return path.is_symlink() and not path.resolve().is_relative_to(repo)
+    except (OSError, RuntimeError):
+        return False  # a loop: reading it later reports the loop
 
 
 def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
@@ -366,16 +393,14 @@ def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
 
 def _test_records(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     families: set[str],
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
     out: list[FileRecord] = []
-    for rel in files:
-        language = language_for_path(rel)
-        if language is None:
-            continue
+    for rel in walk.files:
+        language = walk.languages[rel]
         family = FAMILY[language]
         if family not in families:
             continue
@@ -400,7 +425,7 @@ def _test_records(
 
 def _callees(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
 ) -> list[CalleeSignature]:
@@ -418,16 +443,15 @@ def _callees(
                 called.append(name)
     if not called:
         return []
-    dirs = {str(PurePosixPath(p).parent) for p in records}
+    dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
     pool: list[FileRecord] = list(records.values())
-    for rel in files:
-        language = language_for_path(rel)
+    for rel in walk.files:
+        language = walk.languages[rel]
         if (
             rel in records
-            or language is None
             or FAMILY[language] not in families
-            or str(PurePosixPath(rel).parent) not in dirs
+            or rel.rpartition("/")[0] not in dirs
             or is_test_file(rel, language)
         ):
             continue

@@ -1,0 +1,247 @@
+"""The live index: open buffers win over the disk, edits reparse incrementally and give the
+same units as a full parse, files changed on disk are reread, and whole-file tokens add up."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tandem.config import Settings
+from tandem.cost.tokens import count_tokens
+from tandem.slicing import live
+from tandem.slicing.index import FileRecord
+from tandem.slicing.live import LiveIndex, OpenDocument, edit_between
+from tandem.slicing.units import extract_units
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
+
+PYTHON = '''"""A module."""
+
+import os
+
+
+# A comment that belongs to the class below.
+class Store:
+    """Keeps things."""
+
+    def get(self, key):
+        return self.items[key]
+
+    @property
+    def size(self):
+        return len(self.items)
+
+
+@decorated
+def helper(value):
+    return value * 2
+
+
+LIMIT = 10
+
+
+def last():
+    return helper(LIMIT)
+'''
+
+RUST = """//! Crate docs.
+
+/// Adds numbers.
+pub fn add(a: i32, b: i32) -> i32 {
+    a + b
+}
+
+#[derive(Debug)]
+struct Point {
+    x: i32,
+}
+
+impl Point {
+    fn norm(&self) -> i32 {
+        self.x.abs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn adds() {
+        assert_eq!(super::add(1, 2), 3);
+    }
+}
+"""
+
+GO = """package shapes
+
+// Area of a square.
+func Area(side int) int {
+	return side * side
+}
+
+type Square struct {
+	Side int
+}
+
+// Perimeter of the square.
+func (s Square) Perimeter() int {
+	return 4 * s.Side
+}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "project"))
+
+
+def test_edit_between_finds_the_single_changed_span() -> None:
+    old = "héllo wörld\nsecond line\n".encode()
+    new = "héllo brave wörld\nsecond line\n".encode()
+    edit = edit_between(old, new)
+    assert edit is not None
+    assert old[: edit.start_byte] == new[: edit.start_byte]
+    assert old[edit.old_end_byte :] == new[edit.new_end_byte :]
+    assert new[edit.start_byte : edit.new_end_byte] == b"brave "
+    assert edit.start_point == (0, len("héllo ".encode()))
+    assert edit_between(old, old) is None
+
+
+COMMENT = {"py": "# note\n", "rs": "// note\n", "go": "// note\n"}
+FUNCTION = {
+    "py": "\ndef appended():\n    return 1\n",
+    "rs": "\nfn appended() -> i32 {\n    1\n}\n",
+    "go": "\nfunc Appended() int {\n\treturn 1\n}\n",
+}
+
+
+def _mutations(path: str, text: str, rng: random.Random) -> list[str]:
+    """Edits of every kind: insert lines, delete lines, rewrite inside a line, append."""
+    suffix = path.rsplit(".", 1)[-1]
+    lines = text.splitlines(keepends=True)
+    out = []
+    for _ in range(25):
+        changed = list(lines)
+        at = rng.randrange(len(changed))
+        kind = rng.choice(["insert", "delete", "rewrite", "append"])
+        if kind == "insert":
+            changed.insert(at, rng.choice(["\n", COMMENT[suffix]]))
+        elif kind == "delete" and changed[at].strip() in ("", COMMENT[suffix].strip()):
+            del changed[at]
+        elif kind == "rewrite":
+            changed[at] = changed[at].replace("2", "3", 1).replace("x", "xy", 1)
+        else:
+            changed.append(FUNCTION[suffix])
+        out.append("".join(changed))
+        lines = changed
+    return out
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [("pkg/module.py", PYTHON), ("src/lib.rs", RUST), ("shapes/area.go", GO)],
+)
+def test_incremental_units_equal_a_full_parse_after_every_edit(
+    path: str, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shortcuts: list[bool] = []
+    real = live.units_after_edit
+
+    def counted(*args: Any) -> Any:
+        found = real(*args)
+        shortcuts.append(found is not None)
+        return found
+
+    monkeypatch.setattr(live, "units_after_edit", counted)
+    rng = random.Random(7)
+    body = text.split("\n", 2)[2]  # without the module's first line (docs, package)
+    names = ("Store", "helper", "last", "add", "Point", "tests", "Area", "Square", "Perimeter")
+    copies = []
+    for copy in range(6):  # a longer file, so most edits touch a small part of it
+        renamed = body
+        for name in names:
+            renamed = renamed.replace(name, f"{name}{copy}")
+        copies.append(renamed)
+    text = text + "".join(copies)
+    document = OpenDocument(path, text, 1)
+    cache: dict[bytes, frozenset[str]] = {}
+    for version, changed in enumerate(_mutations(path, text, rng), start=2):
+        document.update(changed, version)
+        record = document.record(cache)
+        assert record is not None
+        language = record.language
+        assert record.units == extract_units(path, changed, language).units, changed
+    assert sum(shortcuts) >= 5  # the shortcut was taken, not only the full parse
+
+
+def test_open_buffers_win_over_the_disk(project: Path) -> None:
+    index = LiveIndex(project, Settings())
+    on_disk = (project / "app" / "queries.py").read_text(encoding="utf-8")
+    edited = on_disk + "\n\ndef count_projects(connection):\n    return 0\n"
+    index.open_document("app/queries.py", edited, 3)
+    record = index.record("app/queries.py")
+    assert isinstance(record, FileRecord)
+    assert "count_projects" in [unit.name for unit in record.units]
+    assert index.text_of("app/queries.py") == edited
+    context = index.slice("app/queries.py", edited.count("\n") - 1, edited.count("\n") - 1)
+    assert [unit.name for unit in context.touched] == ["count_projects"]
+    index.close_document("app/queries.py")
+    assert index.text_of("app/queries.py") == on_disk
+
+
+def test_a_build_parses_every_file_and_changes_on_disk_are_reread(project: Path) -> None:
+    index = LiveIndex(project, Settings())
+    steps = list(index.build_steps())
+    assert index.ready and steps[-1][0] == steps[-1][1] == len(index.walk().files)
+    assert (project / ".tandem" / "cache").is_dir()
+    (project / "app" / "extra.py").write_text("def extra():\n    return 1\n", encoding="utf-8")
+    index.file_changed("app/extra.py")
+    assert "app/extra.py" in index.walk().files
+    record = index.record("app/extra.py")
+    assert isinstance(record, FileRecord) and record.units[0].name == "extra"
+    (project / "app" / "extra.py").write_text("def renamed():\n    return 1\n", encoding="utf-8")
+    index.file_changed("app/extra.py")
+    record = index.record("app/extra.py")
+    assert isinstance(record, FileRecord) and record.units[0].name == "renamed"
+    (project / "app" / "extra.py").unlink()
+    index.file_deleted("app/extra.py")
+    assert "app/extra.py" not in index.walk().files
+
+
+def test_whole_file_tokens_are_close_to_one_count_of_the_file(project: Path) -> None:
+    index = LiveIndex(project, Settings())
+    text = "".join(
+        f"def handler_{i}(request):\n    return request.value * {i}\n\n" for i in range(400)
+    )
+    exact = count_tokens(text)
+    chunked = index.whole_tokens(text)
+    assert abs(chunked - exact) <= exact * 0.02
+    assert index.whole_tokens(text) == chunked  # counted once per chunk content
+
+
+def test_edits_far_apart_between_reads_each_reread_only_their_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "".join(f"def handler_{i}(value):\n    return value * {i}\n\n\n" for i in range(400))
+    document = OpenDocument("app/big.py", text, 1)
+    cache: dict[bytes, frozenset[str]] = {}
+    assert document.record(cache) is not None
+    full_parses: list[int] = []
+    real = live.extract_units
+
+    def counted(path: str, data: bytes, language: Any) -> Any:
+        full_parses.append(len(data.strip()) > len(text) // 2)
+        return real(path, data, language)
+
+    monkeypatch.setattr(live, "extract_units", counted)
+    first = text.replace("value * 3\n", "value * 33\n")
+    both = first.replace("value * 390\n", "value * 391\n")
+    document.update(first, 2)
+    document.update(both, 3)
+    record = document.record(cache)
+    assert record is not None
+    assert record.units == real("app/big.py", both, "python").units
+    assert full_parses and not any(full_parses)  # regions only, never the whole file
