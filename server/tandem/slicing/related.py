@@ -295,12 +295,13 @@ def rank_tests(
         if types:
             w, nm = max(types)
             reasons.append((W_TYPE * w, f"references {nm}"))
-        shared = change_tokens & t.tokens
+        # Sorted: set order varies with the process's hash seed, and slices must be deterministic.
+        shared = sorted(change_tokens & t.tokens)
         lexical = 0.0
         if shared:
             mass = sum(idf(tok) * (2.0 if tok in t.name_tokens else 1.0) for tok in shared)
             lexical = min(1.0, mass / token_mass)
-            top = sorted(shared, key=lambda tok: -idf(tok))[:3]
+            top = sorted(shared, key=lambda tok: (-idf(tok), tok))[:3]
             reasons.append((W_WORDS * lexical, "shares " + ", ".join(top) + " with the change"))
         where = 0.0
         if t.rec.path in change.files and t.unit.in_test_region:
