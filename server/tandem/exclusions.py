@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,8 +53,6 @@ class Exclusions:
 
     @classmethod
     def load(cls, repo: Path, settings: ExclusionSettings) -> Exclusions:
-        from pathspec import GitIgnoreSpec
-
         # Later patterns win, so the settings come last: a ``!.env`` in a repository's
         # .gitignore must not re-include a secret the settings exclude.
         lines: list[str] = []
@@ -66,16 +65,16 @@ class Exclusions:
             sources.append(".tandemignore")
         lines += settings.globs
         sources.append("settings.exclusions.globs")
+        spec, prefilter = _compiled(tuple(lines))
         return cls(
-            spec=GitIgnoreSpec.from_lines(lines),
+            spec=spec,
             sources=sources,
             use_gitignore=settings.use_gitignore,
+            _checks=[(spec, prefilter)],
         )
 
     def add_nested_gitignore(self, repo: Path, folder: str) -> None:
         """Apply ``<folder>/.gitignore`` (repository-relative folder) to paths under it."""
-        from pathspec import GitIgnoreSpec
-
         if not self.use_gitignore or not folder:
             return
         lines = [
@@ -84,7 +83,10 @@ class Exclusions:
             if (r := _reroot(raw, folder)) is not None
         ]
         if lines:
-            self.nested.append(GitIgnoreSpec.from_lines(lines))
+            spec, prefilter = _compiled(tuple(lines))
+            checks = self._all_checks()
+            self.nested.append(spec)
+            checks.append((spec, prefilter))
             self.sources.append(f"{folder}/.gitignore")
 
     def excluded(self, relpath: str, *, is_dir: bool = False) -> bool:
@@ -93,9 +95,29 @@ class Exclusions:
         if is_dir:
             path += "/"
         checks = self._checks
-        if checks is None or len(checks) != 1 + len(self.nested):
-            checks = self._checks = [(spec, _Prefilter(spec)) for spec in (self.spec, *self.nested)]
+        if checks is None or len(checks) <= len(self.nested):
+            checks = self._all_checks()
         return any(quick.may_match(path) and spec.match_file(path) for spec, quick in checks)
+
+    def _all_checks(self) -> list[tuple[GitIgnoreSpec, _Prefilter]]:
+        """Each spec with its prefilter (built here for specs given directly to the class)."""
+        checks = self._checks
+        if checks is None:
+            checks = self._checks = [(self.spec, _Prefilter(self.spec))]
+        while len(checks) < 1 + len(self.nested):
+            spec = self.nested[len(checks) - 1]
+            checks.append((spec, _Prefilter(spec)))
+        return checks
+
+
+@lru_cache(maxsize=256)
+def _compiled(lines: tuple[str, ...]) -> tuple[GitIgnoreSpec, _Prefilter]:
+    """Compile patterns once per process: a server slices the same repository again and again,
+    and the prefilter's per-folder answers stay valid for the same patterns."""
+    from pathspec import GitIgnoreSpec
+
+    spec = GitIgnoreSpec.from_lines(lines)
+    return spec, _Prefilter(spec)
 
 
 _UNANCHORED = "^(?:.+/)?"

@@ -26,12 +26,17 @@ class SourceLookup(Protocol):
     def mentioning(self, names: Iterable[str]) -> list[FileRecord]: ...
 
 
-def _pattern(names: Iterable[str]) -> re.Pattern[bytes] | None:
+def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     wanted = sorted({n for n in names if n}, key=len, reverse=True)
     if not wanted:
         return None
-    alternatives = b"|".join(re.escape(n.encode("utf-8")) for n in wanted)
-    return re.compile(rb"(?<![\w$])(?:" + alternatives + rb")(?![\w$])")
+    alternatives = "|".join(re.escape(n) for n in wanted)
+    return re.compile(r"(?<![\w$])(?:" + alternatives + r")(?![\w$])")
+
+
+def _mentions(text: str, names: list[str], pattern: re.Pattern[str]) -> bool:
+    # A substring test first: most files mention none of the names, and ``in`` is fast.
+    return any(n in text for n in names) and pattern.search(text) is not None
 
 
 @dataclass
@@ -41,9 +46,9 @@ class RepoSources:
     index: RepoIndex
     files: list[str]
     families: set[str]
-    _data: dict[str, bytes] | None = field(default=None, init=False)
+    _data: dict[str, str] | None = field(default=None, init=False)
 
-    def _load(self) -> dict[str, bytes]:
+    def _load(self) -> dict[str, str]:
         if self._data is None:
             self._data = {}
             for rel in self.files:
@@ -57,7 +62,7 @@ class RepoSources:
                 except OSError:
                     continue
                 if len(data) <= self.index.max_file_bytes and b"\0" not in data[:8000]:
-                    self._data[rel] = data
+                    self._data[rel] = data.decode("utf-8", "replace")
                 if len(self._data) >= MAX_SOURCE_FILES:
                     break
         return self._data
@@ -66,9 +71,10 @@ class RepoSources:
         pattern = _pattern(names)
         if pattern is None:
             return []
+        wanted = [n for n in names if n]
         out: list[FileRecord] = []
         for rel, data in self._load().items():
-            if pattern.search(data):
+            if _mentions(data, wanted, pattern):
                 rec = self.index.record(rel)
                 if isinstance(rec, FileRecord):
                     out.append(rec)
@@ -85,4 +91,5 @@ class RecordSources:
         pattern = _pattern(names)
         if pattern is None:
             return []
-        return [r for r in self.records if pattern.search(r.text.encode("utf-8"))]
+        wanted = [n for n in names if n]
+        return [r for r in self.records if _mentions(r.text, wanted, pattern)]

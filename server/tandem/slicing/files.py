@@ -30,6 +30,8 @@ def source_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\r" not in text:  # the common case: no per-line pass over a large file
+        return lines
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
@@ -42,9 +44,20 @@ class SourceText:
     warning: str | None = None  # set when the text needed replacement characters
 
 
-def read_source(path: Path, rel: str, max_bytes: int) -> SourceText | str:
-    """The file's content, or a warning string saying why it is skipped."""
+def read_source(path: Path, rel: str, max_bytes: int, root: Path | None = None) -> SourceText | str:
+    """The file's content, or a warning string saying why it is skipped.
+
+    With ``root`` (the resolved repository folder), a symlink whose target lies outside it is
+    skipped: a link to ``~/.aws/credentials`` must not smuggle a secret into a slice.
+    """
     try:
+        if root is not None and path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:  # Python < 3.13 reports a loop this way
+                return f"{rel}: skipped, symlink loop"
+            if not target.is_relative_to(root):
+                return f"{rel}: skipped, a symlink to outside the repository"
         size = path.stat().st_size
     except OSError as exc:
         if exc.errno == 40:  # ELOOP

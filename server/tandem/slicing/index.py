@@ -133,6 +133,7 @@ class RepoIndex:
 
     def __init__(self, repo: Path, max_file_bytes: int, *, persist: bool = True) -> None:
         self.repo = repo
+        self._root = repo.resolve()
         self.max_file_bytes = max_file_bytes
         self.persist = persist
         self._cache: dict[str, dict[str, Any]] = {}
@@ -197,7 +198,7 @@ class RepoIndex:
             data = override.encode("utf-8")
             src: SourceText | str = SourceText(data=data, text=override)
         else:
-            src = read_source(self.repo / rel, rel, self.max_file_bytes)
+            src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
         if isinstance(src, str):
             self._records[rel] = src
             return src

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
+TEST_BODIES = 3  # the best related tests shown whole; the rest by signature
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
@@ -95,7 +97,9 @@ def slice_repository(
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
             )
-            src = read_source(repo / change.path, change.path, settings.context.max_file_bytes)
+            src = read_source(
+                repo / change.path, change.path, settings.context.max_file_bytes, repo
+            )
             if isinstance(src, str):
                 warnings.append(src)
             else:
@@ -153,7 +157,9 @@ def slice_repository(
         for c in ranked
     ]
     callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in callees]
-    rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
+    rendered = render(
+        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=TEST_BODIES
+    )
     warnings.extend(rendered.warnings)
 
     involved = {path: rec.text for path, rec in records.items()}
@@ -204,7 +210,10 @@ def _relative(repo: Path, path: str) -> str:
             return p.resolve().relative_to(repo).as_posix()
         except ValueError as exc:
             raise SliceError(f"{path} is outside the repository {repo}") from exc
-    return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
+    rel = posixpath.normpath(p.as_posix())
+    if rel == ".." or rel.startswith("../"):
+        raise SliceError(f"{path} is outside the repository {repo}")
+    return rel
 
 
 def _changes_from_anchor(
@@ -255,13 +264,25 @@ def _changes_from_anchor(
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
-        if is_excluded(_relative(repo, fd.new_path)):
+        rel = _relative(repo, fd.new_path)
+        if is_excluded(rel):
+            continue
+        if _links_outside(repo, rel):
+            warnings.append(f"{rel}: skipped, a symlink to outside the repository")
             continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
         changes.append(_change_from_file_diff(repo, fd))
     return changes
+
+
+def _links_outside(repo: Path, rel: str) -> bool:
+    path = repo / rel
+    try:
+        return path.is_symlink() and not path.resolve().is_relative_to(repo)
+    except (OSError, RuntimeError):
+        return False  # a loop: reading it later reports the loop
 
 
 def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
