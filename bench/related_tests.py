@@ -367,6 +367,26 @@ def run_cold_process(tree: Path, diff: Path) -> tuple[dict[str, Any] | None, flo
     return (answer if isinstance(answer, dict) else None), elapsed
 
 
+_SHARED_BLOBS: dict[str, dict[str, Any]] = {}
+
+
+def share_parses_across_trees() -> None:
+    """Iterating only: one in-memory parse cache per process, keyed by blob id, for all trees.
+
+    The instances of one repository share most files, so the ranking can be re-measured without
+    reparsing them. Timings are then meaningless (reported as such).
+    """
+
+    def _load(self: RepoIndex) -> None:
+        self._cache = _SHARED_BLOBS
+
+    def _save(self: RepoIndex) -> None:
+        return None
+
+    RepoIndex._load = _load  # type: ignore[method-assign]
+    RepoIndex.save = _save  # type: ignore[method-assign]
+
+
 def run_in_process(tree: Path, diff: str, settings: Settings) -> tuple[dict[str, Any], float]:
     start = time.perf_counter()
     result = slice_repository(tree, DiffAnchor(diff=diff), settings)
@@ -395,8 +415,9 @@ def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> Re
                 answer, cold = run_in_process(tree, diff, settings)
             else:
                 answer, cold = run_cold_process(tree, diff_path)
-            _, warm = run_in_process(tree, diff, settings)
-            result.warm.append(warm)
+            if not args.quick:
+                _, warm = run_in_process(tree, diff, settings)
+                result.warm.append(warm)
         except Exception as exc:  # a crash is a failed answer, reported, not fatal
             print(f"    {row['sha'][:12]}: {type(exc).__name__}: {exc}", file=sys.stderr)
             answer, cold = None, float("nan")
@@ -407,7 +428,7 @@ def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> Re
         result.cold.append(cold)
         metrics = score(row, answer)
         result.ours.append(metrics)
-        base = baseline(tree, diff, settings)
+        base = baseline(tree, diff, settings) if not args.quick else {"touched": [], "tests": []}
         result.base.append(score(row, base))
         result.base_ratio.append(_text_chars(tree, base) / row["whole_file_chars"])
         result.rows.append(
@@ -503,6 +524,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N instances per repository")
     parser.add_argument("--half", choices=["even", "odd"], help="only even or odd rows")
     parser.add_argument("--in-process", action="store_true", help="score the in-process call")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the warm call and the baseline (iterating)"
+    )
+    parser.add_argument(
+        "--shared-parses",
+        action="store_true",
+        help="with --in-process --quick: reuse parses across trees (fast; timings meaningless)",
+    )
+    parser.add_argument("--max-tests", type=int, help="context.max_related_tests to use")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write results as JSON")
     parser.add_argument("--manifests", type=Path, default=MANIFESTS)
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
@@ -521,6 +551,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing mirrors under {args.mirrors}: {', '.join(missing)}", file=sys.stderr)
         return 2
     settings = Settings()
+    if args.max_tests is not None:
+        settings = Settings(context={"max_related_tests": args.max_tests})
+    if args.shared_parses:
+        if not (args.in_process and args.quick):
+            print("--shared-parses needs --in-process --quick", file=sys.stderr)
+            return 2
+        share_parses_across_trees()
     results: list[RepoResult] = []
     for manifest in manifests:
         print(f"{manifest.stem} ...", file=sys.stderr)

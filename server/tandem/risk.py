@@ -113,6 +113,11 @@ def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
+def _overlaps(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
+    start, end = node.start_point.row + 1, node.end_point.row + 1
+    return any(start <= high and end >= low for low, high in ranges)
+
+
 def _inside(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
     start, end = node.start_point.row + 1, node.end_point.row + 1
     return any(start >= low and end <= high for low, high in ranges)
@@ -127,8 +132,7 @@ def _nodes_within(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Nod
     stack = [root]
     while stack:
         node = stack.pop()
-        start, end = node.start_point.row + 1, node.end_point.row + 1
-        if not any(start <= high and end >= low for low, high in ranges):
+        if not _overlaps(node, ranges):
             continue
         if _inside(node, ranges):
             yield node

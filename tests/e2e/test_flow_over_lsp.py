@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,8 +127,17 @@ class Session:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path)
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The example; ``@pytest.mark.fake_delay(seconds)`` makes every fake reply wait (TEST-ONLY
+    setting) so a test can act while a call is in flight."""
+    marker = request.node.get_closest_marker("fake_delay")
+    settings = FAKE_SETTINGS
+    if marker is not None:
+        settings = settings.replace(
+            'fake_replies = "fake_replies.json"',
+            f'fake_replies = "fake_replies.json"\nfake_delay_seconds = {marker.args[0]}',
+        )
+    return make_project(tmp_path, settings)
 
 
 @pytest_lsp.fixture(
@@ -225,6 +236,12 @@ async def test_actions_at_a_cursor_and_a_selection(session: Session) -> None:
     assert draft["command"]["arguments"] == [{"task_id": planned["task_id"]}]
     assert selection[0]["command"]["arguments"][0]["range"]["start"]["line"] == 9
 
+    plan_path = f".tandem/tasks/{planned['task_id']}/plan.md"
+    in_plan = await session.actions(session.open(plan_path), 0, 0)
+    assert [(a["title"], a["command"]["arguments"]) for a in in_plan] == [
+        ("Draft from plan", [{"task_id": planned["task_id"]}])
+    ]
+
 
 async def test_plan_opens_the_plan_with_progress_and_records_the_step(session: Session) -> None:
     result = await plan(session)
@@ -242,7 +259,16 @@ async def test_plan_opens_the_plan_with_progress_and_records_the_step(session: S
 async def test_plan_draft_review_end_to_end_with_the_exact_edit(session: Session) -> None:
     planned = await plan(session)
     original = (session.project / HANDLER).read_text()
+    plan_file = session.project / ".tandem" / "tasks" / planned["task_id"] / "plan.md"
+    edited = plan_file.read_text().replace(
+        "- values are compared exactly",
+        "- only lower-case values are accepted; values are compared exactly",
+    )
+    session.open(str(plan_file.relative_to(session.project)), edited)  # unsaved edits
     drafted = await session.command("tandem.draft", {"task_id": planned["task_id"]})
+    approved = json.loads((plan_file.parent / "plan.json").read_text())
+    assert approved["approved"] is True and approved["edited_by_user"] is True
+    assert approved["reply"]["assumptions"][1].startswith("only lower-case values are accepted")
     assert drafted["applied"] is True and drafted["edits"] == 3
     sent = session.applied[-1]
     assert sent.label == "Tandem draft"
@@ -288,3 +314,284 @@ async def test_plan_draft_review_end_to_end_with_the_exact_edit(session: Session
     assert blocking.related_information[0].location.uri == plan_uri
     nit = session.client.diagnostics[session.uri("app/queries.py")][0]
     assert nit.severity == types.DiagnosticSeverity.Hint and nit.code == "style"
+
+
+async def wait_for_progress_begin(session: Session, count: int = 1) -> types.ProgressToken:
+    """The token of the ``count``-th model step whose progress began (the call is then in
+    flight). Steps' progress is cancellable; the workspace index's is not."""
+    for _ in range(200):
+        begun = [
+            token
+            for token, values in session.client.progress_reports.items()
+            if any(isinstance(v, types.WorkDoneProgressBegin) and v.cancellable for v in values)
+        ]
+        if len(begun) >= count:
+            return begun[count - 1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no progress began")
+
+
+async def until(condition: Any) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in 5 s")
+
+
+def ledger_outcomes(project: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(project / ".tandem" / "ledger.sqlite") as db:
+        return list(db.execute("SELECT step, outcome FROM steps ORDER BY id"))
+
+
+@pytest.mark.fake_delay(1.5)
+async def test_a_document_edited_during_the_draft_is_not_clobbered_and_the_draft_reapplies(
+    session: Session,
+) -> None:
+    planned = await plan(session)
+    handler_uri = session.uri(HANDLER)
+    original = (session.project / HANDLER).read_text()
+    drafting = asyncio.ensure_future(
+        session.command("tandem.draft", {"task_id": planned["task_id"]})
+    )
+    await wait_for_progress_begin(session, 2)
+    session.type_text(handler_uri, 0, "# typed while drafting\n")
+    drafted = await drafting
+    assert drafted["applied"] is False and "app/handlers.py" in drafted["reason"]
+    assert session.applied == []  # nothing was sent
+    assert session.client.messages[-1].type == types.MessageType.Warning
+    assert "tandem.reapplyDraft" in session.client.messages[-1].message
+
+    actions = await session.actions(handler_uri, 14, 14)
+    reapply = next(a for a in actions if a["title"] == "Re-apply Tandem draft")
+    assert reapply["command"]["arguments"] == [{"task_id": planned["task_id"]}]
+
+    again = await session.command("tandem.reapplyDraft", {"task_id": planned["task_id"]})
+    assert again["applied"] is True
+    sent = session.applied[-1]
+    current = "# typed while drafting\n" + original
+    old_unit = "".join(original.splitlines(keepends=True)[9:14])
+    expected = current.replace(old_unit, NEW_GET_PROJECTS)
+    assert apply_text_edits(current, text_edits(sent, handler_uri)) == expected
+    if sent.edit.document_changes is not None:
+        versions = [
+            c.text_document.version
+            for c in sent.edit.document_changes
+            if isinstance(c, types.TextDocumentEdit) and c.text_document.uri == handler_uri
+        ]
+        assert versions == [2]  # the version holding the typed line
+
+
+@pytest.mark.fake_delay(30)
+@pytest.mark.parametrize("how", ["$/cancelRequest", "progress cancel"])
+async def test_cancelling_a_plan_in_the_middle_of_the_call_records_a_cancelled_step(
+    session: Session, how: str
+) -> None:
+    uri = session.open(HANDLER)
+    argument = {"uri": uri, "range": HANDLER_RANGE, "request": REQUEST}
+    params = types.ExecuteCommandParams(command="tandem.plan", arguments=[argument])
+    call = asyncio.ensure_future(
+        session.client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND, params, msg_id="plan-to-cancel"
+        )
+    )
+    token = await wait_for_progress_begin(session)
+    await asyncio.sleep(0.2)
+    if how == "$/cancelRequest":
+        session.client.protocol.notify(
+            types.CANCEL_REQUEST, types.CancelParams(id="plan-to-cancel")
+        )
+    else:
+        session.client.window_work_done_progress_cancel(
+            types.WorkDoneProgressCancelParams(token=token)
+        )
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(call, 10)
+    assert raised.value.code == -32800  # RequestCancelled
+    await until(lambda: ("plan", "cancelled") in ledger_outcomes(session.project))
+    assert ledger_outcomes(session.project) == [("plan", "cancelled")]
+    await until(
+        lambda: isinstance(session.client.progress_reports[token][-1], types.WorkDoneProgressEnd)
+    )
+    assert session.client.progress_reports[token][-1].message == "cancelled"
+    # The server is alive and answers the next request.
+    assert await session.actions(uri, 13, 13)
+
+
+async def draft_and_review(session: Session) -> dict[str, Any]:
+    """Plan, draft (the client applies it to disk), review: blocking findings on handlers.py."""
+    planned = await plan(session)
+    await session.command("tandem.draft", {"task_id": planned["task_id"]})
+    sent = session.applied[-1]
+    for path in ("app/handlers.py", "app/queries.py", "tests/test_handlers.py"):
+        uri = session.uri(path)
+        new = apply_text_edits((session.project / path).read_text(), text_edits(sent, uri))
+        (session.project / path).write_text(new)
+    session.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=session.uri(HANDLER))
+        )
+    )
+    await session.command("tandem.review", {"task_id": planned["task_id"]})
+    return planned
+
+
+async def diagnostics_of(session: Session, uri: str, count: int) -> list[types.Diagnostic]:
+    for _ in range(100):
+        found = list(session.client.diagnostics.get(uri, []))
+        if len(found) == count:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} diagnostics, got {session.client.diagnostics.get(uri)}")
+
+
+async def test_findings_move_with_the_code_and_clear_when_their_line_is_edited(
+    session: Session,
+) -> None:
+    await draft_and_review(session)
+    uri = session.open(HANDLER)
+    [finding] = await diagnostics_of(session, uri, 1)
+    assert finding.range.start.line == 13
+    session.type_text(uri, 0, "# one\n# two\n")
+    await asyncio.sleep(0.3)
+    [moved] = await diagnostics_of(session, uri, 1)
+    assert moved.range.start.line == 15 and moved.message == finding.message
+    session.type_text(uri, 15, "    ")  # the finding's own line is edited: it is dropped
+    await diagnostics_of(session, uri, 0)
+
+
+async def test_quick_fixes_for_a_finding_with_a_suggested_change(session: Session) -> None:
+    planned = await draft_and_review(session)
+    uri = session.open(HANDLER)
+    [finding] = await diagnostics_of(session, uri, 1)
+    actions = await session.actions(uri, 13, 13, diagnostics=[finding])
+    fixes = [a for a in actions if a["kind"] == "quickfix"]
+    todo = next(a for a in fixes if a["title"].startswith("Add TODO:"))
+    [edit] = todo["edit"]["changes"][uri]
+    assert edit["range"]["start"] == {"line": 13, "character": 0}
+    assert edit["newText"] == (
+        "    # TODO(tandem): Accept exactly `true` and `false`; return 400 with an error for "
+        "anything else, before querying.\n"
+    )
+    redraft = next(a for a in fixes if a["title"] == "Redraft with findings")
+    assert redraft["command"]["arguments"] == [{"task_id": planned["task_id"]}]
+    titles = [a["title"] for a in actions]
+    assert "Redraft with findings" in titles and "Draft from plan" not in titles
+
+
+async def test_redraft_replaces_the_first_draft_then_the_stop_rule_ends_the_task(
+    session: Session,
+) -> None:
+    planned = await draft_and_review(session)
+    task_id = planned["task_id"]
+    before = {p: (session.project / p).read_text() for p in (HANDLER, "tests/test_handlers.py")}
+    second = json.loads((EXAMPLE / "fake_replies.json").read_text())["draft"][1]["edits"]
+    redrafted = await session.command("tandem.redraft", {"task_id": task_id})
+    assert redrafted["applied"] is True
+    sent = session.applied[-1]
+    handler = apply_text_edits(before[HANDLER], text_edits(sent, session.uri(HANDLER)))
+    assert second[1]["code"] in handler and NEW_GET_PROJECTS not in handler
+    tests = apply_text_edits(
+        before["tests/test_handlers.py"], text_edits(sent, session.uri("tests/test_handlers.py"))
+    )
+    # Applied to the original, not stacked on the first draft: each new test appears once.
+    assert tests.count("def test_get_projects_archived_true_returns_only_archived_projects") == 1
+    for path, text in ((HANDLER, handler), ("tests/test_handlers.py", tests)):
+        (session.project / path).write_text(text)
+    reviewed = await session.command("tandem.review", {"task_id": task_id})
+    assert reviewed["verdict"] == "approve"
+    await diagnostics_of(session, session.uri(HANDLER), 0)  # the blocking finding is gone
+    with pytest.raises(JsonRpcException) as refused:
+        await session.command("tandem.redraft", {"task_id": task_id})
+    assert "no blocking issues" in str(refused.value)
+
+
+async def test_the_change_request_comes_from_a_selected_todo_without_a_plugin(
+    session: Session,
+) -> None:
+    text = (
+        (session.project / HANDLER)
+        .read_text()
+        .replace(
+            '    """GET /projects: the caller\'s active projects."""\n',
+            '    """GET /projects: the caller\'s active projects."""\n'
+            "    # TODO: accept ?archived=true to list archived projects\n",
+        )
+    )
+    uri = session.open(HANDLER, text)  # unsaved: only the buffer holds the TODO
+    todo_line = {"start": {"line": 13, "character": 4}, "end": {"line": 13, "character": 60}}
+    result = await session.command("tandem.plan", {"uri": uri, "range": todo_line})
+    task = json.loads(
+        (session.project / ".tandem" / "tasks" / result["task_id"] / "task.json").read_text()
+    )
+    assert task["request"] == "accept ?archived=true to list archived projects"
+
+
+async def test_the_change_request_comes_from_request_md_else_the_command_fails(
+    session: Session,
+) -> None:
+    uri = session.open(HANDLER)
+    argument = {"uri": uri, "range": HANDLER_RANGE}
+    with pytest.raises(JsonRpcException) as missing:
+        await session.command("tandem.plan", argument)
+    assert missing.value.code == -32602 and ".tandem/request.md" in str(missing.value)
+    (session.project / ".tandem").mkdir(exist_ok=True)
+    (session.project / ".tandem" / "request.md").write_text("filter by archived\n")
+    result = await session.command("tandem.plan", argument)
+    task = json.loads(
+        (session.project / ".tandem" / "tasks" / result["task_id"] / "task.json").read_text()
+    )
+    assert task["request"] == "filter by archived"
+
+
+BAD_REQUESTS: list[tuple[str, list[Any], str]] = [
+    ("tandem.plan", [], "exactly one argument"),
+    ("tandem.plan", [{"range": HANDLER_RANGE}], "uri"),
+    ("tandem.plan", [{"uri": "file:///nowhere/x.py", "request": "x"}], "unknown document"),
+    ("tandem.plan", [{"uri": "untitled:1", "request": "x"}], "not a file"),
+    ("tandem.plan", [{"uri": 3}], "uri"),
+    ("tandem.draft", [{"task_id": "../../etc"}], "not a task id"),
+    ("tandem.draft", [{"task_id": "20990101-000000-abcdef"}], "no task"),
+    ("tandem.draft", [{}], "no task has a plan yet"),
+    ("tandem.reapplyDraft", [{}], "task_id"),
+    ("tandem.review", [{"working_tree": True, "task_id": "x"}], "exactly one of"),
+    ("tandem.review", [{"uri": "file:///nowhere/x.py"}], "unknown document"),
+    ("tandem.review", [{"working_tree": True}], "no changes since HEAD"),
+    ("tandem.redraft", ["not an object"], "JSON object"),
+]
+
+
+async def test_bad_requests_are_answered_with_errors_and_the_server_lives_on(
+    session: Session,
+) -> None:
+    for command, arguments, says in BAD_REQUESTS:
+        with pytest.raises(JsonRpcException) as answered:
+            await session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=arguments)
+            )
+        assert says in str(answered.value), (command, arguments, str(answered.value))
+    unknown = await session.actions("file:///nowhere/x.py", 0, 0)
+    assert unknown == []
+    assert await session.actions(session.open(HANDLER), 13, 13)
+
+
+async def test_review_selection_then_changes_since_head_replaces_the_findings(
+    session: Session,
+) -> None:
+    uri = session.open(HANDLER)
+    selected = await session.command("tandem.review", {"uri": uri, "range": HANDLER_RANGE})
+    assert selected["verdict"] == "request_changes" and selected["findings"] == 3
+    [blocking] = await diagnostics_of(session, uri, 1)
+    assert blocking.code == "bug"
+    task = json.loads(
+        (session.project / ".tandem" / "tasks" / selected["task_id"] / "task.json").read_text()
+    )
+    assert task["request"].startswith("Review the selected code (app/handlers.py lines 13-14)")
+
+    handler = session.project / HANDLER
+    handler.write_text(handler.read_text().replace("active projects.", "active projects only."))
+    since_head = await session.command("tandem.review", {"working_tree": True})
+    assert since_head["verdict"] == "approve" and since_head["findings"] == 1
+    await diagnostics_of(session, uri, 0)  # the new review covers handlers.py: cleared
+    [minor] = await diagnostics_of(session, session.uri("tests/test_handlers.py"), 1)
+    assert minor.severity == types.DiagnosticSeverity.Information and minor.code == "test-gap"

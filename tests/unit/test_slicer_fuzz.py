@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tandem.config import Settings
-from tandem.slicing import slice_repository
+from tandem.cost.tokens import count_tokens
+from tandem.slicing import SliceError, slice_repository
 from tandem.slicing.files import decode_source, source_lines
 from tandem.slicing.languages import LanguageName
-from tandem.slicing.result import FileRangeAnchor
+from tandem.slicing.result import DiffAnchor, FileRangeAnchor
 from tandem.slicing.units import extract_units
 
 SEEDS: dict[str, str] = {
@@ -160,3 +161,46 @@ def test_slicing_a_repository_of_mutated_source_never_raises(
             width = len(str(touched.end_line))
             first = lines[touched.start_line - 1]
             assert f"{touched.start_line:>{width}} | {first}" in result.text
+
+
+BASE_DIFF = (
+    "--- a/pkg/test_mod.py\n+++ b/pkg/test_mod.py\n@@ -9,2 +9,2 @@\n"
+    "     def f(self) -> int:\n-        return helper(self.x)\n+        return helper(self.x)\n"
+    "diff --git a/src/lib.rs b/src/lib.rs\nnew file mode 100644\n--- /dev/null\n+++ b/new.rs\n"
+    "@@ -0,0 +1,1 @@\n+fn new() {}\nBinary files a/x.bin and b/x.bin differ\n"
+)
+DIFF_TOKENS = st.sampled_from(
+    [
+        *["@@", " -1,2 +3,4 @@", "\n", "+", "-", " ", "--- a/", "+++ b/", "/dev/null"],
+        *["\\ No newline", "diff --git a/q b/q\n", '"a\\\\b"', "0", "99999999999", "\t"],
+        *["\r", "\x00", "../", "\u00e9"],
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 20), st.lists(DIFF_TOKENS, max_size=4)),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_a_mutated_diff_gives_a_slice_or_a_clear_slice_error(
+    edits: list[tuple[float, int, list[str]]],
+) -> None:
+    diff = BASE_DIFF
+    for where, cut, insert in edits:
+        i = int(where * len(diff))
+        diff = diff[:i] + "".join(insert) + diff[i + cut :]
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp)
+        for seed_path, seed in SEEDS.items():
+            (repo / seed_path).parent.mkdir(parents=True, exist_ok=True)
+            (repo / seed_path).write_text(seed, encoding="utf-8")
+        try:
+            result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+        except SliceError as exc:
+            assert str(exc)
+        else:
+            assert result.tokens == count_tokens(result.text)

@@ -19,16 +19,11 @@ if vim.env.TANDEM_TEST_WAIT_UI then
   end, 50)
 end
 
--- Record what the user would see; show it too when a UI is attached (scheduled: an
--- error-level message inside a command would abort the command).
+-- Record what the user would see. With a UI attached (the screenshot), the last message is
+-- shown at the end: several at once would stack up into a hit-enter prompt.
 local real_notify = vim.notify
-vim.notify = function(message, level, opts)
+vim.notify = function(message, level)
   table.insert(out.notifications, { message = message, level = level })
-  if #vim.api.nvim_list_uis() > 0 then
-    vim.schedule(function()
-      real_notify(message, level, opts)
-    end)
-  end
 end
 
 -- The user "types" the change request when asked; a scenario may queue other answers first
@@ -104,6 +99,33 @@ local function user_commands()
   return names
 end
 
+--- Builds the help tags from a copy of doc/ (the checkout stays clean) and opens each tag.
+local function help_tags()
+  local doc = vim.api.nvim_get_runtime_file("doc/tandem.txt", false)[1]
+  local copy = vim.fn.tempname()
+  vim.fn.mkdir(copy .. "/doc", "p")
+  vim.fn.writefile(vim.fn.readfile(doc), copy .. "/doc/tandem.txt")
+  vim.cmd("helptags " .. copy .. "/doc")
+  vim.opt.runtimepath:prepend(copy)
+  local found = {}
+  for _, tag in ipairs({
+    "tandem",
+    "tandem-setup",
+    ":TandemPlan",
+    ":TandemDraft",
+    ":TandemReview",
+    ":TandemEstimate",
+    ":TandemReport",
+    "tandem.statusline()",
+    "TandemCommandDone",
+    "tandem-health",
+  }) do
+    found[tag] = pcall(vim.cmd, "help " .. tag)
+    pcall(vim.cmd, "helpclose")
+  end
+  return found
+end
+
 local scenarios = {}
 
 function scenarios.startup()
@@ -116,6 +138,7 @@ function scenarios.startup()
   out.user_commands = user_commands()
   out.plan_handler = type(vim.lsp.commands["tandem.plan"]) == "function"
   out.health = health_text()
+  out.help = help_tags()
 end
 
 function scenarios.missing()
@@ -168,8 +191,44 @@ function scenarios.code_action()
     return #out.prompts == 1
   end)
   vim.wait(300)
-  out.events_after_cancel = #out.events
+  out.plans_after_cancel = #vim.tbl_filter(function(event)
+    return event.command == "tandem.plan"
+  end, out.events)
   out.plan = run_command("tandem.plan", 60000, plan_action)
+end
+
+function scenarios.preview()
+  -- :TandemEstimate (a float, nothing sent to a model), :TandemReport, the statusline.
+  local client = wait_for_client()
+  local provider = client.server_capabilities.executeCommandProvider
+  out.server_commands = type(provider) == "table" and provider.commands or {}
+  if not vim.list_contains(out.server_commands, "tandem.estimate") then
+    return
+  end
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  out.estimate = run_command("tandem.estimate", 60000, function()
+    vim.cmd("TandemEstimate " .. vim.env.TANDEM_TEST_REQUEST)
+  end)
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      out.float_text = buffer_text(vim.api.nvim_win_get_buf(win))
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  out.report = run_command("tandem.showReport", 60000, function()
+    vim.cmd("TandemReport")
+  end)
+  if out.report.result then
+    local report_buf = vim.uri_to_bufnr(out.report.result.uri)
+    wait_for("the report to be shown", 10000, function()
+      return #vim.fn.win_findbuf(report_buf) > 0
+    end)
+    out.report_text = buffer_text(report_buf)
+  end
+  wait_for("a status", 10000, function()
+    return tandem.statusline() ~= ""
+  end)
+  out.statusline = tandem.statusline()
 end
 
 function scenarios.flow()
@@ -238,18 +297,24 @@ function scenarios.flow()
     end
     return found
   end
-  wait_for(expected .. " tandem diagnostics", 10000, function()
+  local arrived = vim.wait(30000, function()
     return #tandem_diagnostics() >= expected
-  end)
+  end, 50)
   out.diagnostics = tandem_diagnostics()
+  if not arrived then
+    error(string.format("%d of %d tandem diagnostics after 30 s: %s", #out.diagnostics, expected, vim.inspect(out.diagnostics)))
+  end
   if vim.env.TANDEM_TEST_READY then
     -- For the screenshot: the code beside the plan, the first finding opened.
     vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)
     vim.wo.number = true
+    vim.cmd("vertical resize 100")
+    -- The regex markdown syntax flags every `_` inside a word (get_projects) as an error.
+    vim.cmd("highlight link markdownError NONE")
     local first = vim.diagnostic.get(code_buf)[1]
     if first then
       vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
-      vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+      out.show_float = true
     end
   end
 end
@@ -260,15 +325,37 @@ local function finish()
     vim.fn.writefile({ vim.json.encode(out) }, path)
   end
   if vim.env.TANDEM_TEST_READY then
-    vim.fn.writefile({ "ready" }, vim.env.TANDEM_TEST_READY)
+    local last = out.notifications[#out.notifications]
+    vim.cmd("redraw!")
+    if last then
+      real_notify(last.message, last.level)
+    end
+    -- Later: the CursorMoved of the cursor placed above would close the float at once.
+    vim.defer_fn(function()
+      if out.show_float then
+        vim.diagnostic.open_float({ scope = "line", border = "rounded" })
+      end
+      vim.defer_fn(function()
+        vim.fn.writefile({ "ready" }, vim.env.TANDEM_TEST_READY)
+      end, 300)
+    end, 300)
   else
     vim.cmd("qa!")
   end
 end
 
-local scenario = scenarios[vim.env.TANDEM_TEST_SCENARIO or "startup"]
-local ok, err = xpcall(scenario, debug.traceback)
-if not ok then
-  out.failure = err
+local function main()
+  local scenario = scenarios[vim.env.TANDEM_TEST_SCENARIO or "startup"]
+  local ok, err = xpcall(scenario, debug.traceback)
+  if not ok then
+    out.failure = err
+  end
+  finish()
 end
-finish()
+
+if vim.env.TANDEM_TEST_READY and vim.v.vim_did_enter == 0 then
+  -- With a UI (the screenshot), let start-up finish first so the screen is drawn promptly.
+  vim.api.nvim_create_autocmd("VimEnter", { once = true, callback = vim.schedule_wrap(main) })
+else
+  main()
+end

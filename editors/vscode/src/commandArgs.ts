@@ -3,6 +3,8 @@
  * messages shown for their results. Pure: positions and URIs come in as plain values.
  */
 
+import { formatUsd } from "./status";
+
 export interface Position {
   line: number;
   character: number;
@@ -77,7 +79,7 @@ function field(result: unknown, name: string): unknown {
 }
 
 function usd(value: unknown): string {
-  return typeof value === "number" ? ` ($${value.toFixed(4)})` : "";
+  return typeof value === "number" ? ` (${formatUsd(value)})` : "";
 }
 
 /** What to tell the user after a server command; undefined when the editor already shows it. */
@@ -117,7 +119,7 @@ export function resultMessage(command: string, result: unknown): ResultMessage |
       return {
         level: "info",
         text:
-          `Tandem review: ${typeof verdict === "string" ? verdict : "done"}, ` +
+          `Tandem review: ${typeof verdict === "string" ? verdict.replace(/_/g, " ") : "done"}, ` +
           `${count} finding${count === 1 ? "" : "s"}` +
           (count > 0 ? " (in the Problems panel)." : "."),
       };

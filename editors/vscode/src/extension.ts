@@ -322,6 +322,13 @@ class TandemExtension {
     if (this.polling || client === undefined || !client.isRunning() || this.pollTimer === undefined) {
       return;
     }
+    const commands = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    if (!commands.includes(STATUS)) {
+      // An older server without tandem.status: say so once instead of asking every few seconds.
+      this.stopPolling();
+      this.showStatus("$(pulse) Tandem", "Tandem: this server does not report spend (no tandem.status)");
+      return;
+    }
     this.polling = true;
     try {
       const raw: unknown = await client.sendRequest(ExecuteCommandRequest.type, {

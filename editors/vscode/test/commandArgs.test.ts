@@ -45,8 +45,8 @@ describe("the change request added to tandem.plan", () => {
 
 describe("messages after a command", () => {
   it("offers to draft once the plan is ready", () => {
-    const message = resultMessage("tandem.plan", { task_id: "t1", plan_uri: "file:///p", cost_usd: 0.0123 });
-    assert.match(message?.text ?? "", /plan ready for task t1 \(\$0\.0123\)/);
+    const message = resultMessage("tandem.plan", { task_id: "t1", plan_uri: "file:///p", cost_usd: 0.0042 });
+    assert.match(message?.text ?? "", /plan ready for task t1 \(\$0\.0042\)/);
     assert.deepEqual(message?.action, { title: "Draft from plan", command: "tandem.draft", argument: { task_id: "t1" } });
   });
 
@@ -68,8 +68,8 @@ describe("messages after a command", () => {
 
   it("counts review findings and points at the Problems panel", () => {
     assert.equal(
-      resultMessage("tandem.review", { task_id: "t", verdict: "changes requested", findings: 2 })?.text,
-      "Tandem review: changes requested, 2 findings (in the Problems panel).",
+      resultMessage("tandem.review", { task_id: "t", verdict: "request_changes", findings: 2 })?.text,
+      "Tandem review: request changes, 2 findings (in the Problems panel).",
     );
     assert.equal(resultMessage("tandem.review", { task_id: "t", verdict: "approve", findings: 0 })?.text, "Tandem review: approve, 0 findings.");
   });

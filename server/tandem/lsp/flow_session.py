@@ -233,8 +233,24 @@ def open_env(
         history=recorder,
         progress=job.report if job is not None else None,
         review_requested=review,
+        confirm=lambda question: ask_user(ls, question),
     )
     return env, recorder
+
+
+SEND = "Send"
+
+
+async def ask_user(ls: TandemServer, question: str) -> bool:
+    """A step above ``budgets.confirm_above_usd`` is sent only on the user's "Send"."""
+    answer = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=f"Tandem: {question}",
+            actions=[types.MessageActionItem(title=SEND), types.MessageActionItem(title="Cancel")],
+        )
+    )
+    return answer is not None and answer.title == SEND
 
 
 # ----- cancellable work with progress --------------------------------------------------------
@@ -280,7 +296,7 @@ class Job:
         if capabilities.window is not None and capabilities.window.work_done_progress:
             token = f"tandem-{uuid.uuid4().hex[:12]}"
             try:
-                await self.ls.work_done_progress.create_async(token)
+                await asyncio.wait_for(self.ls.work_done_progress.create_async(token), 5)
             except Exception as error:  # a client refusing progress must not stop the work
                 log.info("no progress for %s: %s", self.title, error)
             else:

@@ -43,8 +43,22 @@ QUEUED_CHUNKS = 64
 _HEADER_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\d{1,20})[ \t]*\r\n", re.IGNORECASE)
 _HEADER_LINES = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*[ \t]*:[^\r\n]*\r\n)*")
+_HEADER_NAME = b"content-length"
+_AFTER_HEADER_NAME = re.compile(rb"[ \t]*(?::[ \t]*(?:\d{1,20}[ \t]*\r?)?)?")
 # A partial header line at the end of a garbage run may be completed by the next chunk.
 _TAIL_KEPT = 64
+_WAIT = -1
+
+
+def _is_header_prefix(data: bytes | bytearray) -> bool:
+    """Whether ``data`` is the start of a Content-Length line that the next bytes could complete."""
+    lowered = data.lower()
+    if len(lowered) <= len(_HEADER_NAME):
+        return _HEADER_NAME.startswith(lowered)
+    return (
+        lowered.startswith(_HEADER_NAME)
+        and _AFTER_HEADER_NAME.fullmatch(lowered, len(_HEADER_NAME)) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,17 @@ class FrameDecoder:
             )
         if len(buffer) < start + length:
             return None
+        straddling = self._straddling_header(start, start + length)
+        if straddling == _WAIT:
+            return None
+        if straddling is not None:
+            del buffer[:straddling]
+            self._pending = None
+            return Skipped(
+                straddling,
+                f"a frame cut short: {length} bytes declared, the next header came after "
+                f"{straddling - start}",
+            )
         body = bytes(buffer[start : start + length])
         del buffer[: start + length]
         self._pending = None
@@ -165,6 +190,23 @@ class FrameDecoder:
             return None
         found = _CONTENT_LENGTH.search(self._buffer, low, end)
         return found.start() if found is not None else None
+
+    def _straddling_header(self, start: int, end: int) -> int | None:
+        """A header that begins inside a complete body and ends after it: the body was cut short.
+
+        Returns its position, ``_WAIT`` when the bytes so far cannot tell, or None. A valid JSON
+        body never ends in the start of a Content-Length line, so valid frames never wait.
+        """
+        buffer = self._buffer
+        for position in range(max(start, end - 40), end):
+            if buffer[position] not in b"cC" or not _is_header_prefix(buffer[position:end]):
+                continue
+            following = bytes(buffer[position : position + 64])
+            if _CONTENT_LENGTH.match(following):
+                return position
+            if _is_header_prefix(following):
+                return _WAIT
+        return None
 
 
 class Channel(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.slicing.languages import language_for_path
+from tandem.slicing.languages import LanguageName, language_for_path
 
 if TYPE_CHECKING:
     from tandem.exclusions import Exclusions
@@ -44,9 +44,20 @@ class SourceText:
     warning: str | None = None  # set when the text needed replacement characters
 
 
-def read_source(path: Path, rel: str, max_bytes: int) -> SourceText | str:
-    """The file's content, or a warning string saying why it is skipped."""
+def read_source(path: Path, rel: str, max_bytes: int, root: Path | None = None) -> SourceText | str:
+    """The file's content, or a warning string saying why it is skipped.
+
+    With ``root`` (the resolved repository folder), a symlink whose target lies outside it is
+    skipped: a link to ``~/.aws/credentials`` must not smuggle a secret into a slice.
+    """
     try:
+        if root is not None and path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:  # Python < 3.13 reports a loop this way
+                return f"{rel}: skipped, symlink loop"
+            if not target.is_relative_to(root):
+                return f"{rel}: skipped, a symlink to outside the repository"
         size = path.stat().st_size
     except OSError as exc:
         if exc.errno == 40:  # ELOOP
@@ -90,6 +101,7 @@ class RepoFiles:
     files: list[str] = field(default_factory=list)  # repository-relative, sorted
     excluded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    languages: dict[str, LanguageName] = field(default_factory=dict)  # of each file in files
 
 
 def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
@@ -100,16 +112,17 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
     """
     out = RepoFiles()
     root = str(repo)
+    skip = len(root) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
+        rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
         if rel_dir and ".gitignore" in filenames:
             exclusions.add_nested_gitignore(repo, rel_dir)
+        prefix = f"{rel_dir}/" if rel_dir else ""
         kept = []
         for d in sorted(dirnames):
             if d in _SKIP_DIRS:
                 continue
-            rel = f"{rel_dir}/{d}" if rel_dir else d
+            rel = prefix + d
             if exclusions.excluded(rel, is_dir=True):
                 if len(out.excluded) < max_excluded:
                     out.excluded.append(rel + "/")
@@ -117,14 +130,16 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             kept.append(d)
         dirnames[:] = kept
         for name in filenames:
-            rel = f"{rel_dir}/{name}" if rel_dir else name
+            rel = prefix + name
             if exclusions.excluded(rel):
                 # Listed whatever the language: the slice says which secrets it left out.
                 if len(out.excluded) < max_excluded:
                     out.excluded.append(rel)
                 continue
-            if language_for_path(name) is not None:
+            language = language_for_path(name)
+            if language is not None:
                 out.files.append(rel)
+                out.languages[rel] = language
     out.files.sort()
     out.excluded.sort()
     return out

@@ -19,14 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.slicing.files import SourceText, read_source, source_lines
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.units import FileUnits, Unit, extract_units, parse, units_from_tree
+from tandem.slicing.units import (
+    FileUnits,
+    Unit,
+    extract_units,
+    is_test_file,
+    parse,
+    units_from_tree,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
 log = logging.getLogger("tandem.slicing")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
 IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -36,6 +43,19 @@ def blob_id(data: bytes) -> str:
     h = hashlib.sha1(f"blob {len(data)}\0".encode())
     h.update(data)
     return h.hexdigest()
+
+
+def cache_key(blob: str, rel: str, language: LanguageName) -> str:
+    """The cache key of a file version: its blob id, language and whether it may hold tests.
+
+    Units depend on the path only through those two, so identical content at another path
+    (an empty ``__init__.py``, a copied file, a rename) is a cache hit.
+    """
+    return f"{blob}:{language}:{'t' if is_test_file(rel, language) else 's'}"
+
+
+def _cache_key(rec: FileRecord) -> str:
+    return cache_key(rec.blob, rec.path, rec.language)
 
 
 def identifiers(data: bytes) -> frozenset[str]:
@@ -82,25 +102,52 @@ def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """What parsing a file version yields, shared by every record of that version."""
+
+    units: list[Unit]
+    idents: list[frozenset[str]]
+    has_errors: bool
+
+
+# Parsed file versions of this process, by cache key: a server slicing again and again pays
+# neither for reading the cache file nor for rebuilding units and identifier sets.
+_PARSED: dict[str, _Parsed] = {}
+_PARSED_LIMIT = 50_000
+
+
+def _remember(key: str, parsed: _Parsed) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+
+
+def forget_parsed() -> None:
+    """Drop this process's parsed file versions (tests use it to exercise the cache file)."""
+    _PARSED.clear()
+
+
 class RepoIndex:
     """Lazily parsed, content-addressed file records for one repository."""
 
     def __init__(self, repo: Path, max_file_bytes: int, *, persist: bool = True) -> None:
         self.repo = repo
+        self._root = repo.resolve()
         self.max_file_bytes = max_file_bytes
         self.persist = persist
         self._cache: dict[str, dict[str, Any]] = {}
+        self._loaded = not persist  # the cache file is read on the first memory miss
         self._dirty = False
         self._records: dict[str, FileRecord | str] = {}
         self.stats = {"hits": 0, "parsed": 0}
-        if persist:
-            self._load()
 
     @property
     def cache_path(self) -> Path:
         return self.repo / ".tandem" / "cache" / CACHE_FILE
 
     def _load(self) -> None:
+        self._loaded = True
         try:
             raw = json.loads(self.cache_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -114,10 +161,13 @@ class RepoIndex:
         """Write the cache (only blobs still present are kept) if anything new was parsed."""
         if not self.persist or not self._dirty:
             return
-        live = {r.blob for r in self._records.values() if isinstance(r, FileRecord)}
-        blobs = {b: v for b, v in self._cache.items() if b in live or len(self._cache) < 20000}
+        live = {_cache_key(r) for r in self._records.values() if isinstance(r, FileRecord)}
+        blobs = {k: v for k, v in self._cache.items() if k in live or len(self._cache) < 20000}
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.cache_path.parent / ".gitignore"
+            if not ignore.exists():  # the cache is never committed, whatever the repo ignores
+                ignore.write_text("# Tandem's slicing cache; never committed.\n*\n")
             tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(
                 json.dumps({"version": CACHE_VERSION, "blobs": blobs}, separators=(",", ":")),
@@ -148,7 +198,7 @@ class RepoIndex:
             data = override.encode("utf-8")
             src: SourceText | str = SourceText(data=data, text=override)
         else:
-            src = read_source(self.repo / rel, rel, self.max_file_bytes)
+            src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
         if isinstance(src, str):
             self._records[rel] = src
             return src
@@ -159,20 +209,35 @@ class RepoIndex:
 
     def _from_source(self, rel: str, language: LanguageName, src: SourceText) -> FileRecord:
         blob = blob_id(src.data)
-        cached = self._cache.get(blob)
-        if cached is not None and cached.get("language") == language and cached.get("path") == rel:
+        key = cache_key(blob, rel, language)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            if not self._loaded:
+                self._load()
+            cached = self._cache.get(key)
+            if cached is not None:
+                parsed = _Parsed(
+                    [Unit(*u) for u in cached["units"]],
+                    [frozenset(s.split()) for s in cached["idents"]],
+                    bool(cached["errors"]),
+                )
+                _remember(key, parsed)
+        if parsed is not None:
             self.stats["hits"] += 1
-            units = [Unit(*u) for u in cached["units"]]
-            idents = [frozenset(s.split()) for s in cached["idents"]]
             return FileRecord(
-                rel, blob, language, units, idents, bool(cached["errors"]), src.text, src.warning
+                rel,
+                blob,
+                language,
+                parsed.units,
+                parsed.idents,
+                parsed.has_errors,
+                src.text,
+                src.warning,
             )
         self.stats["parsed"] += 1
         fu = extract_units(rel, src.data, language)
         idents = unit_idents(src.data, fu.units)
-        self._cache[blob] = {
-            "path": rel,
-            "language": language,
+        self._cache[key] = {
             "errors": fu.has_errors,
             "units": [
                 [
@@ -190,6 +255,7 @@ class RepoIndex:
             "idents": [" ".join(sorted(s)) for s in idents],
         }
         self._dirty = True
+        _remember(key, _Parsed(fu.units, idents, fu.has_errors))
         return FileRecord(
             rel, blob, language, fu.units, idents, fu.has_errors, src.text, src.warning
         )

@@ -356,16 +356,19 @@ class LiveIndex(RepoIndex):
     def file_changed(self, rel: str) -> None:
         """``rel`` was created or changed on disk."""
         self.forget(rel)
-        if self.files is None or language_for_path(rel) is None:
+        language = language_for_path(rel)
+        if self.files is None or language is None:
             return
         if rel not in self.files.files and not self.exclusions.excluded(rel):
             self.files.files.append(rel)
             self.files.files.sort()
+            self.files.languages[rel] = language
 
     def file_deleted(self, rel: str) -> None:
         self.forget(rel)
         if self.files is not None and rel in self.files.files:
             self.files.files.remove(rel)
+            self.files.languages.pop(rel, None)
 
     # ---- answers -----------------------------------------------------------------------
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
 from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
+TEST_BODIES = 3  # the best related tests shown whole; the rest by signature
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
@@ -94,7 +97,9 @@ def slice_repository(
             warnings.append(
                 f"{change.path}: language not supported for slicing; sent as plain text"
             )
-            src = read_source(repo / change.path, change.path, settings.context.max_file_bytes)
+            src = read_source(
+                repo / change.path, change.path, settings.context.max_file_bytes, repo
+            )
             if isinstance(src, str):
                 warnings.append(src)
             else:
@@ -122,7 +127,7 @@ def slice_repository(
         warnings.append("no code unit is touched (only blank lines or comments changed?)")
 
     families = {FAMILY[r.language] for r in records.values()}
-    test_records = _test_records(index, walk.files, families, set(records), warnings)
+    test_records = _test_records(index, walk, families, set(records), warnings)
     for path, rec in records.items():
         if path not in {r.path for r in test_records} and any(u.is_test for u in rec.units):
             test_records.append(rec)
@@ -131,8 +136,9 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    ranked = rank_tests(info, test_records, settings.context.max_related_tests)
-    callees = _callees(index, walk.files, records, touched)
+    sources = RepoSources(index, walk.files, families)
+    ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
+    callees = _callees(index, walk, records, touched)
 
     touched_blocks = [
         _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
@@ -151,7 +157,9 @@ def slice_repository(
         for c in ranked
     ]
     callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in callees]
-    rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
+    rendered = render(
+        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=TEST_BODIES
+    )
     warnings.extend(rendered.warnings)
 
     involved = {path: rec.text for path, rec in records.items()}
@@ -202,7 +210,10 @@ def _relative(repo: Path, path: str) -> str:
             return p.resolve().relative_to(repo).as_posix()
         except ValueError as exc:
             raise SliceError(f"{path} is outside the repository {repo}") from exc
-    return PurePosixPath(p.as_posix()).as_posix().removeprefix("./")
+    rel = posixpath.normpath(p.as_posix())
+    if rel == ".." or rel.startswith("../"):
+        raise SliceError(f"{path} is outside the repository {repo}")
+    return rel
 
 
 def _changes_from_anchor(
@@ -253,13 +264,25 @@ def _changes_from_anchor(
     for fd in file_diffs:
         if fd.new_path is None:
             continue  # a deleted file touches nothing that still exists
-        if is_excluded(_relative(repo, fd.new_path)):
+        rel = _relative(repo, fd.new_path)
+        if is_excluded(rel):
+            continue
+        if _links_outside(repo, rel):
+            warnings.append(f"{rel}: skipped, a symlink to outside the repository")
             continue
         if fd.binary:
             warnings.append(f"{fd.new_path}: binary change, not sliced")
             continue
         changes.append(_change_from_file_diff(repo, fd))
     return changes
+
+
+def _links_outside(repo: Path, rel: str) -> bool:
+    path = repo / rel
+    try:
+        return path.is_symlink() and not path.resolve().is_relative_to(repo)
+    except (OSError, RuntimeError):
+        return False  # a loop: reading it later reports the loop
 
 
 def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
@@ -373,16 +396,14 @@ def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:
 
 def _test_records(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     families: set[str],
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
     out: list[FileRecord] = []
-    for rel in files:
-        language = language_for_path(rel)
-        if language is None:
-            continue
+    for rel in walk.files:
+        language = walk.languages[rel]
         family = FAMILY[language]
         if family not in families:
             continue
@@ -407,7 +428,7 @@ def _test_records(
 
 def _callees(
     index: RepoIndex,
-    files: list[str],
+    walk: RepoFiles,
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
 ) -> list[CalleeSignature]:
@@ -425,16 +446,15 @@ def _callees(
                 called.append(name)
     if not called:
         return []
-    dirs = {str(PurePosixPath(p).parent) for p in records}
+    dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
     pool: list[FileRecord] = list(records.values())
-    for rel in files:
-        language = language_for_path(rel)
+    for rel in walk.files:
+        language = walk.languages[rel]
         if (
             rel in records
-            or language is None
             or FAMILY[language] not in families
-            or str(PurePosixPath(rel).parent) not in dirs
+            or rel.rpartition("/")[0] not in dirs
             or is_test_file(rel, language)
         ):
             continue

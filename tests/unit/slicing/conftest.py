@@ -21,3 +21,11 @@ def make_repo(tmp_path: Path) -> RepoBuilder:
 @pytest.fixture
 def settings() -> Settings:
     return Settings()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_parse_memory() -> None:
+    """Each test starts with no parsed file versions in memory (only what is on disk counts)."""
+    from tandem.slicing.index import forget_parsed
+
+    forget_parsed()

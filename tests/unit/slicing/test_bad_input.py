@@ -192,3 +192,31 @@ def test_windows_line_endings_slice_like_unix_ones(make_repo: RepoBuilder) -> No
     result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
     assert [t.name for t in result.touched] == ["b"]
     assert "5 |     return 2\n" in result.text
+
+
+def test_a_diff_path_climbing_out_of_the_repository_is_an_error(make_repo: RepoBuilder) -> None:
+    diff = "--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
+    with pytest.raises(SliceError, match="outside the repository"):
+        slice_repository(make_repo(PYTHON_REPO), DiffAnchor(diff=diff), Settings())
+    with pytest.raises(SliceError, match="outside the repository"):
+        slice_lines(make_repo(PYTHON_REPO), "pkg/../../outside.py", 1)
+
+
+def test_a_symlink_to_a_file_outside_the_repository_is_never_read(
+    make_repo: RepoBuilder, tmp_path: Path
+) -> None:
+    outside = tmp_path / "credentials_elsewhere.py"
+    outside.write_text("def test_leak():\n    TOKEN = 'sk-live-outside'\n")
+    repo = make_repo(PYTHON_REPO)
+    (repo / "tests" / "test_link.py").symlink_to(outside)
+    (repo / "pkg" / "link.md").symlink_to(outside)
+    result = slice_lines(repo, "pkg/shapes.py", 24)
+    assert "tests/test_link.py: skipped, a symlink to outside the repository" in result.warnings
+    assert "sk-live-outside" not in result.text
+    as_plain = slice_lines(repo, "pkg/link.md", 1)
+    assert "sk-live-outside" not in as_plain.text
+    assert "pkg/link.md: skipped, a symlink to outside the repository" in as_plain.warnings
+    diff = "--- a/pkg/link.md\n+++ b/pkg/link.md\n@@ -1 +1 @@\n-x\n+def test_leak():\n"
+    via_diff = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert "sk-live-outside" not in via_diff.text
+    assert "pkg/link.md: skipped, a symlink to outside the repository" in via_diff.warnings

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slice_repos import RepoBuilder
 
 from tandem.config import ExclusionSettings, Settings
 from tandem.exclusions import Exclusions
 from tandem.slicing import slice_repository
-from tandem.slicing.result import DiffAnchor, FileRangeAnchor
+from tandem.slicing.result import DiffAnchor, FileRangeAnchor, WorkingTreeAnchor
 
 
 def defaults(tmp_path: Path) -> Exclusions:
@@ -184,3 +186,79 @@ def test_excluded_files_of_any_language_are_listed_in_the_slice(
         repo, FileRangeAnchor(path="app.py", start_line=2, end_line=2), settings
     )
     assert {".env", "deploy/tls.key", "dist/"} <= set(result.excluded)
+
+
+PATTERN_POOL = [
+    *ExclusionSettings().globs,
+    "build/",
+    "*.log",
+    "/dist",
+    "docs/*.md",
+    "**/gen/**",
+    "foo/**/bar",
+    "a?b",
+    "[ab].py",
+    "!keep.pem",
+    "!src/**/*.key",
+    "*.py[cod]",
+    "*",
+    "!*.py",
+    "src/",
+    "!/src/app.py",
+]
+SEGMENTS = ["src", "a", "b", "secrets", "build", "gen", "docs", "foo", "bar", ".env", "x.pem"]
+SEGMENTS += ["keep.pem", "app.py", "ab", "axb", "readme.md", "dist", "id_rsa", "node_modules"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    patterns=st.lists(st.sampled_from(PATTERN_POOL), max_size=8),
+    parts=st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=4),
+    is_dir=st.booleans(),
+)
+def test_the_quick_prefilter_never_changes_the_gitignore_answer(
+    patterns: list[str], parts: list[str], is_dir: bool
+) -> None:
+    from pathspec import GitIgnoreSpec
+
+    spec = GitIgnoreSpec.from_lines(patterns)
+    ex = Exclusions(spec=spec)
+    path = "/".join(parts)
+    exact = spec.match_file(path + ("/" if is_dir else ""))
+    assert ex.excluded(path, is_dir=is_dir) == exact
+
+
+def test_an_untracked_excluded_file_in_the_working_tree_is_listed_and_never_read(
+    make_repo: RepoBuilder, settings: Settings
+) -> None:
+    from slice_repos import git_commit_all
+
+    repo = make_repo({"app.py": "def main():\n    return 1\n"})
+    git_commit_all(repo)
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "keys.py").write_text("TOKEN = 'sk-live-untracked'\n")
+    (repo / "app.py").write_text("def main():\n    return 2\n")
+    result = slice_repository(repo, WorkingTreeAnchor(), settings)
+    assert [t.name for t in result.touched] == ["main"]
+    assert "secrets/" in result.excluded
+    assert "sk-live" not in result.text
+
+
+def test_tests_in_ignored_files_are_never_offered_as_related(
+    make_repo: RepoBuilder, settings: Settings
+) -> None:
+    repo = make_repo(
+        {
+            ".tandemignore": "tests/test_generated.py\n",
+            "calc.py": "def compute(x):\n    return x\n",
+            "tests/test_calc.py": "from calc import compute\n\ndef test_compute():\n"
+            "    assert compute(1) == 1\n",
+            "tests/test_generated.py": "from calc import compute\n\ndef test_compute_gen():\n"
+            "    assert compute(2) == 2\n",
+        }
+    )
+    result = slice_repository(
+        repo, FileRangeAnchor(path="calc.py", start_line=2, end_line=2), settings
+    )
+    assert [t.name for t in result.tests] == ["test_compute"]
+    assert "tests/test_generated.py" in result.excluded

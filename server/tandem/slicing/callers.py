@@ -1,0 +1,95 @@
+"""Source code that mentions given names: the first link of a path from a test to a touched unit.
+
+A test often reaches a changed private function through the public one that calls it
+(``echo_via_pager`` → ``_tempfilepager``). The ranking asks for the non-test source files that
+mention the touched names; this module finds them with a cheap byte search over the walked files
+and parses only those (through the content-addressed index, so a warm call parses nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tandem.slicing.index import FileRecord, RepoIndex
+from tandem.slicing.languages import FAMILY, language_for_path
+from tandem.slicing.units import is_test_file
+
+MAX_SOURCE_FILES = 3000
+
+
+class SourceLookup(Protocol):
+    """Non-test source records whose text mentions any of ``names`` (whole identifiers)."""
+
+    def mentioning(self, names: Iterable[str]) -> list[FileRecord]: ...
+
+
+def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    wanted = sorted({n for n in names if n}, key=len, reverse=True)
+    if not wanted:
+        return None
+    alternatives = "|".join(re.escape(n) for n in wanted)
+    return re.compile(r"(?<![\w$])(?:" + alternatives + r")(?![\w$])")
+
+
+def _mentions(text: str, names: list[str], pattern: re.Pattern[str]) -> bool:
+    # A substring test first: most files mention none of the names, and ``in`` is fast.
+    return any(n in text for n in names) and pattern.search(text) is not None
+
+
+@dataclass
+class RepoSources:
+    """Source files of the changed languages in one repository, read once and searched by name."""
+
+    index: RepoIndex
+    files: list[str]
+    families: set[str]
+    _data: dict[str, str] | None = field(default=None, init=False)
+
+    def _load(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = {}
+            for rel in self.files:
+                language = language_for_path(rel)
+                if language is None or FAMILY[language] not in self.families:
+                    continue
+                if is_test_file(rel, language):
+                    continue
+                try:
+                    data = (self.index.repo / rel).read_bytes()
+                except OSError:
+                    continue
+                if len(data) <= self.index.max_file_bytes and b"\0" not in data[:8000]:
+                    self._data[rel] = data.decode("utf-8", "replace")
+                if len(self._data) >= MAX_SOURCE_FILES:
+                    break
+        return self._data
+
+    def mentioning(self, names: Iterable[str]) -> list[FileRecord]:
+        pattern = _pattern(names)
+        if pattern is None:
+            return []
+        wanted = [n for n in names if n]
+        out: list[FileRecord] = []
+        for rel, data in self._load().items():
+            if _mentions(data, wanted, pattern):
+                rec = self.index.record(rel)
+                if isinstance(rec, FileRecord):
+                    out.append(rec)
+        return out
+
+
+@dataclass
+class RecordSources:
+    """The same lookup over records already in memory (tests and benchmarks)."""
+
+    records: list[FileRecord]
+
+    def mentioning(self, names: Iterable[str]) -> list[FileRecord]:
+        pattern = _pattern(names)
+        if pattern is None:
+            return []
+        wanted = [n for n in names if n]
+        return [r for r in self.records if _mentions(r.text, wanted, pattern)]
