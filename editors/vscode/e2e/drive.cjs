@@ -38,6 +38,16 @@ async function quickInput(page, text) {
   return input;
 }
 
+/** Runs a palette command by its exact title. */
+async function runCommand(page, title) {
+  const input = await quickInput(page, `>${title}`);
+  await page
+    .locator(".quick-input-list .monaco-list-row", { hasText: title })
+    .first()
+    .waitFor({ timeout: 30_000 });
+  await input.press("Enter");
+}
+
 async function main() {
   const context = await chromium.launchPersistentContext(process.env.E2E_BROWSER_PROFILE, {
     executablePath: "/usr/bin/chromium",
@@ -138,6 +148,21 @@ async function main() {
       .first()
       .waitFor({ timeout: 30_000 });
     step("draft applied: app/handlers.py reads the archived parameter");
+
+    // Save, then review the working tree against HEAD: findings arrive as diagnostics.
+    await runCommand(page, "File: Save All");
+    await runCommand(page, "Tandem: Review changes since HEAD");
+    const verdict = page.locator(".notification-toast", { hasText: "Tandem review:" });
+    await verdict.first().waitFor({ timeout: 120_000 });
+    step(`review: ${(await verdict.first().innerText()).split("\n").find((line) => line.includes("Tandem review:"))}`);
+    const problems = page.locator("#status\\.problems");
+    await page.waitForFunction(
+      () => /[1-9]/.test(document.querySelector("#status\\.problems")?.textContent ?? ""),
+      undefined,
+      { timeout: 30_000 },
+    );
+    step(`problems in the status bar: ${(await problems.innerText()).replace(/\s+/g, " ").trim()}`);
+    step(`status bar: ${(await statusBar.first().innerText()).trim()}`);
   } catch (error) {
     await page.screenshot({ path: process.env.E2E_FAILURE_SHOT }).catch(() => undefined);
     throw error;

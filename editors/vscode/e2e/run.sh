@@ -68,17 +68,25 @@ cp -r "$REPO/examples/projects_api" "$WS"
 rm -rf "$WS/.tandem"
 find "$WS" -name __pycache__ -prune -exec rm -rf {} +
 cat >"$WS/tandem.toml" <<'EOF'
-# End-to-end test only: every alias is the FAKE provider replaying canned replies.
+# End-to-end test only: every alias is the FAKE provider replaying canned replies, priced per
+# million tokens like the default strong and cheap models so the status bar shows real amounts.
 [models.strong]
 provider = "fake"
 model = "fake-strong"
 fake_replies = "fake_replies.json"
+price = { input_per_mtok = 3, output_per_mtok = 15 }
 
 [models.cheap]
 provider = "fake"
 model = "fake-cheap"
 fake_replies = "fake_replies.json"
+price = { input_per_mtok = 1, output_per_mtok = 5 }
 EOF
+
+# A git repository, so "Review changes since HEAD" has a HEAD to compare with.
+git -C "$WS" init -q
+git -C "$WS" add -A
+git -C "$WS" -c user.name=e2e -c user.email=e2e@example.invalid commit -qm "projects_api example"
 
 # `tandem` for the extension: this checkout's server on the chosen Python.
 cat >"$SCRATCH/tandem" <<EOF
