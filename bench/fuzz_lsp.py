@@ -285,7 +285,9 @@ class Generator:
         return {"settings": {"tandem": {self.rng.choice(["budgets", "routes", "x"]): self.junk(2)}}}
 
     def did_change_folders(self) -> dict[str, Any]:
-        folder = {"uri": self.uri(), "name": "f"}
+        hostile = ["file:///", "file:///dev", "file:///proc", "file:///tmp"]
+        uri = self.rng.choice(hostile) if self.rng.random() < 0.3 else self.uri()
+        folder = {"uri": uri, "name": "f"}
         return {"event": {"added": [folder], "removed": []}}
 
     def position_params(self) -> dict[str, Any]:
@@ -562,7 +564,9 @@ class Run:
         self.generator = Generator(self.rng, self.project, self.capabilities)
         self.server.write(frame(encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
         text = (self.project / PROBE_FILE).read_text()
-        self.probe_text = text
+        self.probe_functions = [
+            n for n, line in enumerate(text.splitlines()) if line.startswith("def ")
+        ]
         item = {"uri": self.probe_uri, "languageId": "python", "version": 1, "text": text}
         self.server.write(
             frame(
@@ -607,8 +611,8 @@ class Run:
     def probe(self, number: int) -> bool:
         checks = [("tandem/ping", f"ping-{number}", None)]
         if self.capabilities.get("hoverProvider") and number % 5 == 0:
-            line = self.rng.randrange(max(1, self.probe_text.count("\n")))
-            position = {"line": line, "character": 4}
+            line = self.rng.choice(self.probe_functions)  # on a function's name
+            position = {"line": line, "character": 5}
             params = {"textDocument": {"uri": self.probe_uri}, "position": position}
             checks.append(("textDocument/hover", f"hover-{number}", params))
         for method, msg_id, params in checks:
@@ -626,6 +630,8 @@ class Run:
                 correct = result is None or (isinstance(result, dict) and "contents" in result)
             if correct:
                 self.probes[method] += 1
+                if method == "textDocument/hover" and reply.get("result"):
+                    self.probes["hover with content"] += 1
             else:
                 self.probe_failures.append(f"{method}: {json.dumps(reply)[:300]}")
         return True

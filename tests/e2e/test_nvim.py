@@ -80,15 +80,19 @@ def _git(repo: Path, *args: str) -> None:
     )
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def make_workspace(parent: Path) -> Path:
     """A git copy of the example (so "changes since HEAD" means the draft's changes)."""
-    repo = tmp_path / "projects_api"
+    repo = parent / "projects_api"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "example")
     return repo
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path)
 
 
 FAKE_SETTINGS = """\
@@ -156,10 +160,17 @@ def run_scenario(
     return seen
 
 
+@pytest.fixture(scope="module")
+def started(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One start-up scenario, shared: (workspace, what Neovim saw)."""
+    workspace = make_workspace(tmp_path_factory.mktemp("startup"))
+    return workspace, run_scenario(nvim, workspace, "startup")
+
+
 def test_plugin_starts_the_server_at_the_workspace_root_and_adds_the_commands(
-    nvim: str, workspace: Path
+    started: tuple[Path, dict[str, Any]],
 ) -> None:
-    seen = run_scenario(nvim, workspace, "startup")
+    workspace, seen = started
     assert seen["attached"] is True
     assert seen["root_dir"] == str(workspace)
     assert seen["user_commands"] == [
@@ -175,14 +186,20 @@ def test_plugin_starts_the_server_at_the_workspace_root_and_adds_the_commands(
 
 
 def test_checkhealth_reports_neovim_the_server_version_doctor_and_the_client(
-    nvim: str, workspace: Path
+    started: tuple[Path, dict[str, Any]],
 ) -> None:
-    health = run_scenario(nvim, workspace, "startup")["health"]
+    workspace, seen = started
+    health = seen["health"]
     assert re.search(r"OK Neovim 0\.1\d\.\d+", health)
     assert f"OK version: tandem {__version__}" in health
     assert f"doctor --workspace {workspace}" in health
     assert "OK grammar tree_sitter_python: loaded" in health
     assert f"running: tandem {__version__}, root {workspace}" in health
+
+
+def test_help_file_has_every_tag_it_promises(started: tuple[Path, dict[str, Any]]) -> None:
+    help_found = started[1]["help"]
+    assert help_found and all(help_found.values()), help_found
 
 
 def test_bad_options_name_the_option_and_roots_follow_the_markers(
@@ -270,7 +287,7 @@ def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
 def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspace: Path) -> None:
     seen = run_scenario(nvim, fake_workspace, "code_action")
     assert seen["prompts"] == ["Tandem: what should change? "] * 2
-    assert seen["events_after_cancel"] == 0  # <Esc>: nothing was sent
+    assert seen["plans_after_cancel"] == 0  # <Esc>: nothing was sent
     messages = [note["message"] for note in seen["notifications"]]
     assert "Tandem: cancelled: no change request given" in messages
     assert seen["plan"]["result"]["task_id"]

@@ -99,6 +99,33 @@ local function user_commands()
   return names
 end
 
+--- Builds the help tags from a copy of doc/ (the checkout stays clean) and opens each tag.
+local function help_tags()
+  local doc = vim.api.nvim_get_runtime_file("doc/tandem.txt", false)[1]
+  local copy = vim.fn.tempname()
+  vim.fn.mkdir(copy .. "/doc", "p")
+  vim.fn.writefile(vim.fn.readfile(doc), copy .. "/doc/tandem.txt")
+  vim.cmd("helptags " .. copy .. "/doc")
+  vim.opt.runtimepath:prepend(copy)
+  local found = {}
+  for _, tag in ipairs({
+    "tandem",
+    "tandem-setup",
+    ":TandemPlan",
+    ":TandemDraft",
+    ":TandemReview",
+    ":TandemEstimate",
+    ":TandemReport",
+    "tandem.statusline()",
+    "TandemCommandDone",
+    "tandem-health",
+  }) do
+    found[tag] = pcall(vim.cmd, "help " .. tag)
+    pcall(vim.cmd, "helpclose")
+  end
+  return found
+end
+
 local scenarios = {}
 
 function scenarios.startup()
@@ -111,6 +138,7 @@ function scenarios.startup()
   out.user_commands = user_commands()
   out.plan_handler = type(vim.lsp.commands["tandem.plan"]) == "function"
   out.health = health_text()
+  out.help = help_tags()
 end
 
 function scenarios.missing()
@@ -163,7 +191,9 @@ function scenarios.code_action()
     return #out.prompts == 1
   end)
   vim.wait(300)
-  out.events_after_cancel = #out.events
+  out.plans_after_cancel = #vim.tbl_filter(function(event)
+    return event.command == "tandem.plan"
+  end, out.events)
   out.plan = run_command("tandem.plan", 60000, plan_action)
 end
 

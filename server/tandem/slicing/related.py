@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from tandem.slicing.index import FileRecord
-from tandem.slicing.languages import FAMILY
+from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.units import Unit
 
 if TYPE_CHECKING:
@@ -195,14 +195,15 @@ def rank_tests(
         for tok in t.tokens:  # tokens include the normalised identifiers
             df[tok] = df.get(tok, 0) + 1
     n = len(tests)
-    max_idf = math.log(n + 1) + 0.1
 
     def idf(tok: str) -> float:
         return math.log((n + 1) / (df.get(tok, 0) + 1)) + 0.1
 
+    rarest = idf("\0") if n == 1 else math.log((n + 1) / 2) + 0.1  # a name one test uses
+
     def spec(ident: str) -> float:
-        """How specific a name is among the tests: 1 for a rare name, near 0 for a common one."""
-        return max(0.05, min(1.0, idf(norm(ident)) / max_idf))
+        """How specific a name is among the tests: 1 when one test uses it, near 0 when all do."""
+        return max(0.05, min(1.0, idf(norm(ident)) / rarest))
 
     # ---- names from the change ----------------------------------------------------------
     touched_names: dict[str, str] = {}  # simple name -> qualified name (shown in reasons)
@@ -232,20 +233,20 @@ def rank_tests(
     token_mass = sum(idf(tok) for tok in change_tokens) or 1.0
 
     # ---- one hop through test helpers ----------------------------------------------------
-    helper_hop: dict[str, str] = {}  # norm(helper) -> touched name it calls
+    helper_hop: dict[str, tuple[str, str]] = {}  # norm(helper) -> (helper, touched name)
     for _rec, unit, idents in helpers:
         if not _usable(unit.simple_name) or norm(unit.simple_name) in touched_norms:
             continue
         keys = (norm(i) for i in idents)
         hit = next((touched_norms[k] for k in keys if k in touched_norms), None)
         if hit is not None:
-            helper_hop.setdefault(norm(unit.simple_name), hit)
+            helper_hop.setdefault(norm(unit.simple_name), (unit.simple_name, hit))
 
     # ---- one or two hops through source callers ---------------------------------------------
     source_hop = _source_callers(change, touched_names, sources) if sources else {}
 
     # ---- scoring --------------------------------------------------------------------------
-    src_families = {FAMILY[rec.language] for rec in records if rec.path in change.files}
+    src_families = {FAMILY[lang] for p in change.files if (lang := language_for_path(p))}
     change_dirs = {str(PurePosixPath(p).parent) for p in change.files}
     pair_cache: dict[str, str | None] = {}
 
@@ -268,7 +269,7 @@ def rank_tests(
                 reasons.append((W_NAMED * spec(nm), f"named after {touched_names[nm]}"))
                 break
         if not direct:
-            hops = [(spec(h), h, tgt) for h, tgt in helper_hop.items() if h in t.norms]
+            hops = [(spec(h), nm, tgt) for h, (nm, tgt) in helper_hop.items() if h in t.norms]
             if hops:
                 w, helper, target = max(hops)
                 reasons.append(
@@ -294,12 +295,13 @@ def rank_tests(
         if types:
             w, nm = max(types)
             reasons.append((W_TYPE * w, f"references {nm}"))
-        shared = change_tokens & t.tokens
+        # Sorted: set order varies with the process's hash seed, and slices must be deterministic.
+        shared = sorted(change_tokens & t.tokens)
         lexical = 0.0
         if shared:
             mass = sum(idf(tok) * (2.0 if tok in t.name_tokens else 1.0) for tok in shared)
             lexical = min(1.0, mass / token_mass)
-            top = sorted(shared, key=lambda tok: -idf(tok))[:3]
+            top = sorted(shared, key=lambda tok: (-idf(tok), tok))[:3]
             reasons.append((W_WORDS * lexical, "shares " + ", ".join(top) + " with the change"))
         where = 0.0
         if t.rec.path in change.files and t.unit.in_test_region:
@@ -314,7 +316,7 @@ def rank_tests(
         score = sum(r for r, _ in reasons)
         if score < MIN_SCORE:
             continue
-        scored.append((score, lexical + where / W_PAIR * 0.3, t, reasons))
+        scored.append((score, lexical, t, reasons))
 
     if not scored:
         return []
@@ -330,7 +332,8 @@ def rank_tests(
     merged = _diversify(merged, evidence, limit)
     out: list[Candidate] = []
     for score, _lex, t, reasons in merged:
-        reasons.sort(key=lambda r: -r[0])
+        # Structural evidence explains a test best; shared words only fill in.
+        reasons.sort(key=lambda r: (r[1].startswith("shares "), -r[0]))
         reason = "; ".join(dict.fromkeys(r for _, r in reasons[:2]))
         out.append(Candidate(t.rec.path, t.unit, round(score, 3), reason))
     return out

@@ -134,3 +134,24 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2
     assert out == ""
     assert message in err
+
+
+def test_a_slice_is_the_same_whatever_the_process_hash_seed(make_repo: RepoBuilder) -> None:
+    import subprocess
+    import sys
+
+    repo = make_repo({**PYTHON_REPO, **TS_REPO, **GO_REPO, **RUST_REPO, **JAVA_REPO})
+    server = Path(__file__).resolve().parents[3] / "server"
+    TANDEM = (sys.executable, "-m", "tandem")
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        for path, lines in (("src/main/java/com/acme/Invoice.java", "14"), ("src/cart.ts", "10")):
+            done = subprocess.run(
+                [*TANDEM, "slice", "--repo", str(repo), "--file", path, "--lines", lines, "--json"],
+                env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(server)},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            outputs.add((path, done.stdout))
+    assert len(outputs) == 2

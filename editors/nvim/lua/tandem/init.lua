@@ -224,7 +224,10 @@ function M.execute(command, argument, on_result, bufnr)
       return
     end
     if on_result and type(result) == "table" then
-      on_result(result)
+      local shown, problem = pcall(on_result, result)
+      if not shown then
+        notify(command .. ": cannot show the result: " .. tostring(problem), vim.log.levels.ERROR)
+      end
     end
     done(command, result, nil)
   end, nil)
@@ -356,7 +359,10 @@ end
 --- The estimate's markdown in a floating window next to the cursor.
 local function show_estimate(result)
   local markdown = result.markdown or vim.inspect(result.estimate)
-  vim.lsp.util.open_floating_preview(vim.split(markdown, "\n"), "markdown", {
+  -- Markdown in floats needs the tree-sitter markdown parser, which some distributions'
+  -- Neovim packages leave out: plain text then.
+  local has_parser = pcall(vim.treesitter.language.add, "markdown")
+  vim.lsp.util.open_floating_preview(vim.split(markdown, "\n"), has_parser and "markdown" or "", {
     border = "rounded",
     focus_id = "tandem-estimate",
     title = " Tandem estimate ",
