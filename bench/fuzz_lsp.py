@@ -154,13 +154,14 @@ class Server:
             return False
         return True
 
-    def peak_rss_kib(self) -> int | None:
+    def memory_kib(self, field: str = "VmHWM") -> int | None:
+        """The server's peak (VmHWM) or current (VmRSS) resident memory, on Linux."""
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return None
 
@@ -284,7 +285,9 @@ class Generator:
         return {"settings": {"tandem": {self.rng.choice(["budgets", "routes", "x"]): self.junk(2)}}}
 
     def did_change_folders(self) -> dict[str, Any]:
-        folder = {"uri": self.uri(), "name": "f"}
+        hostile = ["file:///", "file:///dev", "file:///proc", "file:///tmp"]
+        uri = self.rng.choice(hostile) if self.rng.random() < 0.3 else self.uri()
+        folder = {"uri": uri, "name": "f"}
         return {"event": {"added": [folder], "removed": []}}
 
     def position_params(self) -> dict[str, Any]:
@@ -528,6 +531,7 @@ class Run:
         self.error_codes: collections.Counter[int] = collections.Counter()
         self.kinds: collections.Counter[str] = collections.Counter()
         self.peak_rss: list[int] = []
+        self.rss_samples: list[str] = []
         self.malformed_output = 0
         self.recent: collections.deque[bytes] = collections.deque(maxlen=30)
         self.probe_uri = (project / PROBE_FILE).as_uri()
@@ -560,7 +564,9 @@ class Run:
         self.generator = Generator(self.rng, self.project, self.capabilities)
         self.server.write(frame(encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
         text = (self.project / PROBE_FILE).read_text()
-        self.probe_text = text
+        self.probe_functions = [
+            n for n, line in enumerate(text.splitlines()) if line.startswith("def ")
+        ]
         item = {"uri": self.probe_uri, "languageId": "python", "version": 1, "text": text}
         self.server.write(
             frame(
@@ -605,8 +611,8 @@ class Run:
     def probe(self, number: int) -> bool:
         checks = [("tandem/ping", f"ping-{number}", None)]
         if self.capabilities.get("hoverProvider") and number % 5 == 0:
-            line = self.rng.randrange(max(1, self.probe_text.count("\n")))
-            position = {"line": line, "character": 4}
+            line = self.rng.choice(self.probe_functions)  # on a function's name
+            position = {"line": line, "character": 5}
             params = {"textDocument": {"uri": self.probe_uri}, "position": position}
             checks.append(("textDocument/hover", f"hover-{number}", params))
         for method, msg_id, params in checks:
@@ -624,6 +630,8 @@ class Run:
                 correct = result is None or (isinstance(result, dict) and "contents" in result)
             if correct:
                 self.probes[method] += 1
+                if method == "textDocument/hover" and reply.get("result"):
+                    self.probes["hover with content"] += 1
             else:
                 self.probe_failures.append(f"{method}: {json.dumps(reply)[:300]}")
         return True
@@ -637,7 +645,7 @@ class Run:
         self.start()
 
     def finish_server(self) -> None:
-        rss = self.server.peak_rss_kib()
+        rss = self.server.memory_kib()
         if rss is not None:
             self.peak_rss.append(rss)
         self.server.stop()
@@ -656,6 +664,9 @@ class Run:
                 self.drain(0)
             if number % PROBE_EVERY == 0 and not self.probe(number):
                 self.crashed(f"the server stopped answering after message {number}")
+            if number % max(1, self.args.n // 4) == 0:
+                rss = self.server.memory_kib("VmRSS")
+                self.rss_samples.append(f"{rss / 1024:.0f} MB" if rss is not None else "n/a")
         elapsed = time.monotonic() - started
         self.finish_server()
         return elapsed
@@ -706,6 +717,7 @@ def main() -> int:
     print(f"throughput: {sent / elapsed:.0f} messages/s ({elapsed:.1f} s, probes included)")
     rss = max(run.peak_rss) / 1024 if run.peak_rss else None
     print(f"server peak RSS: {rss:.0f} MB" if rss is not None else "server peak RSS: unavailable")
+    print(f"server RSS after each quarter of the run: {', '.join(run.rss_samples)}")
     print(f"server stderr: {log_lines} log lines")
     return 1 if run.crashes or run.probe_failures or run.malformed_output else 0
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tandem.budget import budget_for
 from tandem.codeunits import CodeUnit
 from tandem.edits import FileSnapshot, Snapshot
-from tandem.flowestimate import FlowEstimate, estimate_flow, estimate_json
+from tandem.flowestimate import FlowEstimate, estimate_flow
 from tandem.risk import Risk, TouchedFile, assess_risk
 from tandem.slicing.index import FileRecord
 from tandem.slicing.result import FileRangeAnchor, Slice
@@ -228,47 +228,3 @@ def preview_markdown(preview: Preview) -> str:
     if context.warnings:
         lines += ["", "_" + "; ".join(context.warnings[:3]) + "_"]
     return "\n".join(lines) + "\n"
-
-
-def jsonable(value: Any) -> Any:
-    """Decimals as floats, recursively, so the value crosses JSON-RPC unchanged."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    return value
-
-
-def preview_json(preview: Preview) -> dict[str, Any]:
-    """The structured estimate (as ``tandem estimate --json``) plus the slice and budget."""
-    context, budget = preview.context, preview.budget
-    document = estimate_json(preview.flow)
-    document.update(
-        {
-            "path": preview.path,
-            "start_line": preview.start_line,
-            "end_line": preview.end_line,
-            "request": preview.request,
-            "slice": {
-                "tokens": context.tokens,
-                "whole_file_tokens": context.whole_file_tokens,
-                "units": [f"{unit.path}::{unit.name}" for unit in context.touched],
-                "tests": [f"{test.path}::{test.name}" for test in context.tests],
-                "excluded": list(context.excluded),
-                "warnings": list(context.warnings),
-            },
-            "budget_left": {
-                "task_type": budget.task_type,
-                "max_usd": budget.max_usd,
-                "max_tokens": budget.max_tokens,
-                "task_left_usd": budget.task_left_usd,
-                "today_usd": budget.today_usd,
-                "daily_usd": budget.daily_usd,
-                "daily_left_usd": budget.daily_left_usd,
-            },
-        }
-    )
-    result: dict[str, Any] = jsonable(document)
-    return result

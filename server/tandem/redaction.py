@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from urllib.parse import unquote
 
 PLACEHOLDER = re.compile(r"<<\s*REDACTED:([a-z0-9-]+):(\d+)\s*>>")
 _PLACEHOLDER_LOOSE = re.compile(r"<<\s*REDACTED\b[^>\n]{0,60}>>|\bREDACTED:[a-z0-9-]+:\d+")
@@ -65,21 +66,31 @@ class _Rule:
     """Look for the needles in the lower-cased text."""
     extend_back: int = 0
     """Characters before the match that belong to the secret (checked by a lookbehind)."""
+    bounded: bool = True
+    """A token stands alone: a match inside a longer run of letters and digits (DNA, base64
+    data, a longer hash) is not one."""
 
 
 # --- rules ----------------------------------------------------------------------------------
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z0-9 ]{0,20} PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[nr]){0,20000}?-----END[A-Z0-9 ]{0,20} PRIVATE KEY"
-    r"(?: BLOCK)?-----|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[nr]){0,20000})"
+    r"(?:(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\+[nr]){0,20000}?-----END[A-Z0-9 ]{0,20} PRIVATE KEY"
+    r"(?: BLOCK)?-----|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\+[nr]){0,20000})"
 )
 _PUTTY_KEY = re.compile(r"PuTTY-User-Key-File-\d+:[^\n]*(?:\n[A-Za-z-]+:[^\n]*|\n[A-Za-z0-9+/=]+)*")
 
 
+_DOCUMENTATION_PASSWORDS = frozenset(
+    {"password", "pass", "passwd", "pwd", "secret", "a secret", "mysecretpassword", "foo", "bar"}
+    | {"baz", "admin", "root", "test", "user", "guest", "changeme", "example"}
+)
+"""Passwords of documentation and test URLs (``user:password@``, ``foo:bar@``)."""
+
+
 def _has_key_body(block: str) -> bool:
     """A real key block has key material, not just its header (or "..." in documentation)."""
-    body = block.split("-----", 2)[-1].replace("\\n", "\n").replace("\\r", "")
+    body = re.sub(r"\\+[nr]", "\n", block.split("-----", 2)[-1])
     return sum(len(run) for run in re.findall(r"[A-Za-z0-9+/=]{16,}", body)) >= 64
 
 
@@ -146,10 +157,11 @@ _EXTRA_RULES: tuple[_Rule, ...] = (
     _Rule(
         "connection-string-password",
         re.compile(
-            r"://[^\s:/@'\"`<>]{0,100}:([^\s@/'\"`<>]{1,200})@"
+            r"://[^\s:/@'\"`<>]{0,100}:([^\s@/:,'\"`<>]{1,200})@"
             r"[A-Za-z0-9.\-\[]"
         ),
         1,
+        validate=lambda password: unquote(password).lower() not in _DOCUMENTATION_PASSWORDS,
     ),
 )
 
@@ -216,7 +228,10 @@ def _detect_secrets_rules() -> list[_Rule]:
 
 # --- assignments to secret-sounding names ---------------------------------------------------
 
-_KEYWORD = re.compile(r"pass|pwd|secret|token|key|credential")
+_KEYWORD = re.compile(
+    r"passw(?:or)?d|passphrase|pass(?![a-z])|pwd|secret|token|credential"
+    r"|key(?!word|board|stroke|frame|map|path|press|code|down|up)"
+)
 """Searched in the lower-cased text: api_key, access_key, private_key, passwd... all contain one
 of these, and literal alternatives on lower-case text scan several times faster than (?i)."""
 _KEYWORD_ANY_CASE = re.compile(_KEYWORD.pattern, re.IGNORECASE)
@@ -235,31 +250,102 @@ def _skip_word(text: str, position: int) -> int:
 _ASSIGNMENT = re.compile(
     r"""(?P<close>["']?)[ \t]*
         (?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w<>\[\]]*[ \t]*(?==))?   # type annotation
-        (?P<op>=>|:=|===?|!==?|=|:|,|\()[ \t]*
+        (?P<op>=>|:=|=(?!=)|:|,|\()[ \t]*
         (?:
           [rbfuRBFU]{0,2}(?P<q>["'`])(?P<quoted>(?:\\.|(?!(?P=q))[^\n\\]){1,500}?)(?P=q)
-        | (?P<bare>[^\s'"`,;(){}\[\]<>&|]{6,300})(?=[ \t]*(?:$|[\n,;&|)}]|//)|[ \t]+\#)
+        | (?P<bare>[^\s'"`,;(){}\[\]<>&|]{6,300})(?=[ \t]*(?:$|[\n,;)}]|//)|[ \t]+\#|&)
         )""",
     re.VERBOSE | re.MULTILINE,
 )
 _NOT_A_SECRET_NAME = re.compile(
     r"(?i)(?:url|uri|path|file|filename|dir|name|type|field|header|length|len|size|count|prefix"
     r"|format|endpoint|env|var|variable|label|id_name|policy|hint|regex|pattern|expiry|expires"
-    r"|expires_in|ttl|timeout|mode|kind|scope|scopes|method|version|algorithm|alg|class|cls)$"
+    r"|expires_in|ttl|timeout|mode|kind|scope|scopes|method|version|algorithm|alg|class|cls"
+    r"|hash|sha1|sha256|sha512|md5|checksum|digest|fingerprint|id|arn)$|public"
 )
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)example|changeme|change_me|change-me|placeholder|your[_\-. ]|^your|dummy|fake|sample"
-    r"|redacted|xxx|\*\*\*|\.\.\.|todo|replace|insert|secret_here|goes_here|_here$|<|>|\$\{"
+    r"|redacted|xxx|\*\*\*|\.\.\.|todo|replace|insert|secret_here|goes_here|_here$|<|>|\$\{|(?-i:#[a-z_]{3,}#)"
     r"|\{\{|%\(|\$\(|process\.env|os\.environ|getenv|env\(|\{[a-z_]*\}"
 )
-_WORDS_ONLY = re.compile(
-    # snake/kebab/dotted words, CONSTANT_CASE, camelCase and PascalCase words (segments of 3+
-    # lower-case letters, so random mixed-case strings do not pass as words)
-    r"[a-z]+(?:[_\-. /:][a-z]+)*|[A-Z]+(?:[_\-.][A-Z]+)*|[a-z]*(?:[A-Z][a-z]{2,})+"
-    r"|(?:[A-Z][a-z]{2,})+(?:[_\-.](?:[A-Z][a-z]{2,})+)*"
+_CAMEL_SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_SEPARATORS = re.compile(r"[_\-. /:]+")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def looks_like_words(value: str) -> bool:
+    """Identifiers and prose (``created_at``, ``V2_REMOVED_KEYS``, ``IAmSensitive``,
+    ``cache_write_5m_mtok``, ``S3AccessPoint``), as opposed to random text.
+
+    Each part between separators must be short (``5m``, ``v2``), a small number, or letters with
+    at most two runs of digits (a quarter of the part at most) whose letters read as words:
+    segments of three letters on average, nine tenths of them pronounceable (a vowel, no five
+    consonants in a row), an acronym or a common abbreviation. Random tokens fail this: on
+    random letters and digits of 16+ characters about 1 in 100 passes (``bench/redaction.py``).
+    """
+    for part in _SEPARATORS.split(value.strip("_$@#%")):
+        if len(part) <= 3 or (part.isdigit() and len(part) <= 8):
+            continue
+        digit_runs = _DIGITS.findall(part)
+        letters = _DIGITS.sub("", part)
+        if (
+            letters.isalpha()
+            and len(digit_runs) <= 2
+            and len(part) - len(letters) <= len(part) // 4
+            and _camel_words(letters)
+        ):
+            continue
+        return False
+    return True
+
+
+def _camel_words(letters: str) -> bool:
+    segments = _CAMEL_SEGMENT.findall(letters)
+    if "".join(segments) != letters:
+        return False
+    acronyms = [s for s in segments if s.isupper() and len(s) <= 4]  # TPattern, DBInstances
+    in_words = sum(len(s) for s in segments if _is_word_segment(s)) + len("".join(acronyms[:1]))
+    return len(letters) / len(segments) >= 3 and in_words >= 0.9 * len(letters)
+
+
+def _is_word_segment(segment: str) -> bool:
+    """A pronounceable word of three letters or more (a vowel, no five consonants in a row),
+    or a common vowel-less abbreviation. (One acronym per part is counted separately: random
+    text is full of short capital runs.)"""
+    lower = segment.lower()
+    if lower in _ABBREVIATIONS or lower in _SHORT_WORDS:
+        return True
+    return len(segment) >= 3 and bool(_VOWEL.search(lower)) and not _CONSONANTS.search(lower)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_ABBREVIATIONS = _wordset(
+    "db vm ml vpc vpn sql xss dhcp http https tcp udp dns ssl tls ssh jwt xml html css cdn rpc "
+    "grpc gcp pdf png jpg svg std msg ctx cfg src dst tmp pkg lib cls fn btn nav txt csv md sdk "
+    "cli ssm kms rds ecs eks sns sqs mfa otp ldap smtp imap str ptr fmt buf num err req res "
+    "resp mgr svc mcp oidc saml hsm crl csr pkcs rsa ecdsa lsp cjk nan gt ge lt le"
 )
+"""Vowel-less segments of ordinary identifiers (VpcConnections, SqlInjection, dbSystem)."""
+_SHORT_WORDS = _wordset(
+    "no or is of to in on at by up as an if it be do go my we id ok io os ui re un de ex am"
+)
+"""Two-letter words of identifiers (isEnabledFor, NoReturn, ListOrSet)."""
+_VOWEL = re.compile(r"[aeiouy]")
+_CONSONANTS = re.compile(r"[^aeiouy]{5}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_CODE_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+(?:\(\))?")
+_SETTER = re.compile(
+    r"(?:set|with|use)[A-Z_]|(?i:password|passwd|secret|token|api_?key|credentials?)$"
+)
+_CONFIG_LINE_START = re.compile(r"(?:^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?|[;&?])$")
+"""What may precede a name whose value is unquoted: a line start (``export``, a YAML list dash)
+or a separator of connection and query strings (``;Password=...``, ``&password=...``)."""
+_CODE_PATH = re.compile(
+    r"[!&*@]*[A-Za-z_$#][\w$#]*(?:(?:\.|::|->|\?\.)[A-Za-z_$#][\w$#]*)+(?:\(\))?"
+)
+_NUMBER = re.compile(r"0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_.eE+\-]*")
 _REPEATED = re.compile(r"(.)\1{5,}")
 _TRIVIAL_VALUES = frozenset(
     {
@@ -298,15 +384,29 @@ def is_placeholder_value(value: str) -> bool:
     )
 
 
+def _is_path(value: str) -> bool:
+    """/etc/ssl/server.key or ./config/app.yaml; not a base64 value that starts with '/'."""
+    head, slash, rest = value.partition("/")
+    if not slash or head not in ("", ".", "..", "~"):
+        return False
+    return all(looks_like_words(part) for part in rest.split("/") if part)
+
+
 def looks_secret(value: str) -> bool:
     """Whether a value assigned to a secret-sounding name is itself secret-like."""
     if len(value) < 8 or len(value) > 500 or any(c.isspace() for c in value):
         return False
-    if is_placeholder_value(value) or "://" in value or value.startswith(("/", "./", "~/")):
+    if is_placeholder_value(value) or "://" in value or _is_path(value):
         return False
-    if _WORDS_ONLY.fullmatch(value) or _UUID.fullmatch(value) or _CODE_PATH.fullmatch(value):
+    if looks_like_words(value) or _UUID.fullmatch(value) or _CODE_PATH.fullmatch(value):
         return False
-    if value.startswith(("sha1-", "sha256-", "sha384-", "sha512-", "$2a$", "$2b$", "$argon")):
+    if "\\" in value or "(?" in value or ("[" in value and "]" in value) or "{" in value:
+        return False  # a regular expression or a template, not a credential
+    if _NUMBER.fullmatch(value):
+        return False
+    if value.startswith(
+        ("sha1-", "sha256-", "sha384-", "sha512-", "$2a$", "$2b$", "$argon", "arn:")
+    ):
         return False
     classes = sum(
         (
@@ -316,7 +416,9 @@ def looks_secret(value: str) -> bool:
             any(not c.isalnum() for c in value),
         )
     )
-    return classes >= 2 and entropy(value) >= 3.0
+    # Short random values rarely reach 3 bits per character (16 hex digits average about 3.4,
+    # and one in seven falls under 3), so the bar is lower below about 20 characters.
+    return classes >= 2 and entropy(value) >= min(3.0, math.log2(len(value)) - 1.2)
 
 
 def _assignment_spans(text: str, lower: str) -> Iterator[tuple[int, int, str]]:
@@ -340,22 +442,26 @@ def _assignment_spans(text: str, lower: str) -> Iterator[tuple[int, int, str]]:
             position = _skip_word(text, position)
             continue
         name = text[start:end].strip(".-")
-        if not name or _NOT_A_SECRET_NAME.search(name):
+        last = name.rsplit(".", 1)[-1]  # config.api_key, db.password; not token.startswith
+        if not _KEYWORD_ANY_CASE.search(last) or _NOT_A_SECRET_NAME.search(last):
             continue
         opened = text[start - 1] if start > 0 and text[start - 1] in "\"'" else ""
         assignment = _ASSIGNMENT.match(text, end)
         if assignment is None:
             continue
-        if assignment.group("close") != opened and assignment.group("op") != "(":
-            continue
         op = assignment.group("op")
-        if op == "," and not opened:
-            continue  # only ("name", "value") pairs, not any list after a name
-        group = "quoted" if assignment.group("quoted") is not None else "bare"
-        if group == "bare" and op in ("(", ",", "===", "!==", "!=", "=="):
+        if assignment.group("close") != opened and op != "(":
             continue
+        if op == "(" and not _SETTER.match(last):
+            continue  # setPassword("..."), .token("..."); not keys("pattern") or any call
+        before = text[text.rfind("\n", 0, start) + 1 : start - len(opened)]
+        if op == "," and not (opened and before.rstrip().endswith("(")):
+            continue  # ("name", "value") as a call's first arguments, not any list of strings
+        group = "quoted" if assignment.group("quoted") is not None else "bare"
+        if group == "bare" and (op in ("(", ",") or not _CONFIG_LINE_START.search(before)):
+            continue  # an unquoted value counts only in config lines (.env, YAML, properties)
         value = assignment.group(group)
-        if looks_secret(value):
+        if value != last and looks_secret(value):  # exports.ApiKey = ApiKey is code
             kind = "password" if re.search(r"(?i)pass|pwd", name) else "secret"
             yield assignment.start(group), assignment.end(group), kind
         position = max(position, assignment.end())
@@ -405,7 +511,8 @@ def _candidates(text: str) -> Iterator[tuple[int, int, str | None]]:
             start = text.index(value, start)
             end = start + len(value)
             if (
-                (rule.check_example and is_placeholder_value(value))
+                (rule.bounded and _inside_a_run(text, start, end))
+                or (rule.check_example and is_placeholder_value(value))
                 or (rule.kind == "jwt" and not _is_valid_jwt(value))
                 or (rule.validate is not None and not rule.validate(value))
             ):
@@ -413,6 +520,12 @@ def _candidates(text: str) -> Iterator[tuple[int, int, str | None]]:
                 continue
             yield start, end, rule.kind
     yield from _assignment_spans(text, lower)
+
+
+def _inside_a_run(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return before.isalnum() or after.isalnum()
 
 
 def _choose(candidates: Iterable[tuple[int, int, str | None]]) -> list[tuple[int, int, str]]:

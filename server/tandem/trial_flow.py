@@ -11,6 +11,7 @@ records say ``provider = fake``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,16 @@ def slice_for(repo: Path, anchor: FileRangeAnchor, settings: Settings) -> Slice:
         raise TrialInputError(f"cannot slice the task's anchor: {error}") from error
 
 
-def flow_runner(settings: Settings, *, environ: dict[str, str], fake_replies: Any = None) -> Runner:
-    """Runs one :class:`RunRequest` through the real plan → draft → review flow."""
+def flow_runner(
+    settings: Settings,
+    *,
+    environ: dict[str, str],
+    fake_replies: Any = None,
+    confirm: Callable[[str], bool] | None = None,
+) -> Runner:
+    """Runs one :class:`RunRequest` through the real plan → draft → review flow. Trials run
+    unattended: a step above ``budgets.confirm_above_usd`` is sent only with ``confirm``
+    (``tandem trial --yes``)."""
 
     async def run(request: RunRequest) -> RunOutcome:
         from tandem.flow import (
@@ -88,6 +97,7 @@ def flow_runner(settings: Settings, *, environ: dict[str, str], fake_replies: An
             recorder=request.recorder,
             providers=providers,
             history=request.history,
+            confirm=confirm,
         )
         anchor = anchor_for(request.task, request.workdir)
         context = slice_for(request.workdir, anchor, mode_settings)

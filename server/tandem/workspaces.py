@@ -78,7 +78,7 @@ class Folder:
         """
         from tandem.preview import build_preview
 
-        key = (rel, version, start_line, end_line, request)
+        key = (rel, version, self._place(rel, start_line, end_line), request)
         found = self.previews.get(key)
         if found is not None:
             self.previews.move_to_end(key)
@@ -102,6 +102,22 @@ class Folder:
         while len(self.previews) > PREVIEW_CACHE_SIZE:
             self.previews.popitem(last=False)
         return result
+
+    def _place(self, rel: str, start_line: int, end_line: int) -> tuple[int, int]:
+        """The lines a preview is cached under: for a single line, the innermost unit holding
+        it, so moving the cursor inside a function reuses the function's preview."""
+        from tandem.slicing.index import FileRecord
+
+        if start_line != end_line:
+            return start_line, end_line
+        record = self.index.record(rel)
+        if not isinstance(record, FileRecord):
+            return start_line, end_line
+        holding = [u for u in record.units if u.start_line <= start_line <= u.end_line]
+        if not holding:
+            return start_line, end_line
+        unit = min(holding, key=lambda u: u.end_line - u.start_line)
+        return unit.start_line, unit.end_line
 
     def changed(self) -> None:
         """Something the previews depend on changed (a buffer, a file, the ledger)."""

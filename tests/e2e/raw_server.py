@@ -81,8 +81,12 @@ class RawServer:
         self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
         return self.reply(msg_id)
 
-    def initialize(self) -> dict[str, Any]:
-        reply = self.request("init", "initialize", {"processId": None, "capabilities": {}})
+    def initialize(self, root: Path | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"processId": None, "capabilities": {}}
+        if root is not None:
+            params["rootUri"] = root.as_uri()
+            params["workspaceFolders"] = [{"uri": root.as_uri(), "name": root.name}]
+        reply = self.request("init", "initialize", params)
         self.notify("initialized", {})
         return reply
 

@@ -236,6 +236,12 @@ async def test_actions_at_a_cursor_and_a_selection(session: Session) -> None:
     assert draft["command"]["arguments"] == [{"task_id": planned["task_id"]}]
     assert selection[0]["command"]["arguments"][0]["range"]["start"]["line"] == 9
 
+    plan_path = f".tandem/tasks/{planned['task_id']}/plan.md"
+    in_plan = await session.actions(session.open(plan_path), 0, 0)
+    assert [(a["title"], a["command"]["arguments"]) for a in in_plan] == [
+        ("Draft from plan", [{"task_id": planned["task_id"]}])
+    ]
+
 
 async def test_plan_opens_the_plan_with_progress_and_records_the_step(session: Session) -> None:
     result = await plan(session)

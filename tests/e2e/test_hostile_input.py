@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
+import socket
+import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -23,6 +27,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from raw_server import ENV, SERVE, RawServer, frame
+
+from tandem.lsp.transport import Frame, FrameDecoder
 
 PING = {"jsonrpc": "2.0", "method": "tandem/ping", "params": None}
 URI = "file:///tmp/tandem-hostile/example.py"
@@ -40,10 +46,13 @@ def ping_answered(server: RawServer) -> None:
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawServer]:
-    log = tmp_path_factory.mktemp("raw") / "stderr.log"
-    with log.open("wb") as stderr:
+    folder = tmp_path_factory.mktemp("raw")
+    (folder / "workspace").mkdir()
+    (folder / "workspace" / "small.py").write_text("def small():\n    return 1\n")
+    with (folder / "stderr.log").open("wb") as stderr:
         server = RawServer(stderr)
-        assert "result" in server.initialize()
+        assert "result" in server.initialize(folder / "workspace")
+        server.workspace = folder / "workspace"
         yield server
         assert server.malformed_output == []
         assert server.process.poll() is None, "the server died"
@@ -91,27 +100,28 @@ def test_invalid_utf8_in_a_body_is_replaced_and_the_request_answered(raw: RawSer
     assert raw.reply("utf8")["result"] == {"ok": True}
 
 
-def test_a_twenty_megabyte_document_is_accepted_and_edited(raw: RawServer) -> None:
-    lines = [f"value_{n} = {n}  # {'x' * 40}\n" for n in range(400_000)]
+def test_a_twenty_megabyte_document_is_accepted_edited_and_hovered(raw: RawServer) -> None:
+    lines = [f"def function_{n}():  # {'x' * 60}\n    return {n}\n" for n in range(200_000)]
     text = "".join(lines)
     assert len(text) > 20_000_000
-    item = {"uri": URI, "languageId": "python", "version": 1, "text": text}
+    uri = (raw.workspace / "big.py").as_uri()  # in the workspace folder: features process it
+    item = {"uri": uri, "languageId": "python", "version": 1, "text": text}
     raw.notify("textDocument/didOpen", {"textDocument": item})
     ping_answered(raw)
-    end = {"line": len(lines), "character": 0}
+    end = {"line": 2 * len(lines), "character": 0}
     change = {"range": {"start": end, "end": end}, "text": "tail = 1\n"}
     raw.notify(
         "textDocument/didChange",
-        {"textDocument": {"uri": URI, "version": 2}, "contentChanges": [change]},
+        {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [change]},
     )
     hover = raw.request(
         "big-hover",
         "textDocument/hover",
-        {"textDocument": {"uri": URI}, "position": {"line": 399_999, "character": 3}},
+        {"textDocument": {"uri": uri}, "position": {"line": 2 * 199_999, "character": 6}},
     )
-    assert "result" in hover or hover["error"]["code"] in (-32601, -32603)
+    assert "result" in hover or hover["error"]["code"] == -32601, hover  # -32601: no hover yet
     ping_answered(raw)
-    raw.notify("textDocument/didClose", {"textDocument": {"uri": URI}})
+    raw.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     ping_answered(raw)
 
 
@@ -311,3 +321,54 @@ async def test_a_second_initialize_is_refused(client: LanguageClient) -> None:
     params = {"processId": None, "capabilities": {}}
     assert await error_of(client, "initialize", params) == -32600
     await ping(client)
+
+
+# --- the TCP transport is the same hardened reader -----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_tcp_mode_survives_garbage_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    command = [*SERVE[:-1], "--tcp", f"127.0.0.1:{port}"]
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=stderr, env=ENV)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the TCP server never listened"
+                    time.sleep(0.1)
+            with connection:
+                init = {"jsonrpc": "2.0", "id": 1, "method": "initialize"}
+                connection.sendall(
+                    b"Content-Length: 9999999999999\r\n\r\n"
+                    + frame(b"{not json")
+                    + frame({**init, "params": {"capabilities": {}}})
+                    + frame({"jsonrpc": "2.0", "id": 2, "method": "tandem/ping"})
+                    + frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+                    + frame({"jsonrpc": "2.0", "method": "exit"})
+                )
+                decoder = FrameDecoder()
+                replies: dict[Any, Any] = {}
+                while 3 not in replies and (chunk := connection.recv(1 << 16)):
+                    decoder.feed(chunk)
+                    for event in decoder.events():
+                        assert isinstance(event, Frame)
+                        message = json.loads(event.body)
+                        if "method" not in message:  # not a log notification
+                            replies[message.get("id")] = message
+            assert replies[None]["error"]["code"] == -32700
+            assert replies[2]["result"] == {"ok": True}
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -80,15 +80,19 @@ def _git(repo: Path, *args: str) -> None:
     )
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def make_workspace(parent: Path) -> Path:
     """A git copy of the example (so "changes since HEAD" means the draft's changes)."""
-    repo = tmp_path / "projects_api"
+    repo = parent / "projects_api"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "example")
     return repo
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path)
 
 
 FAKE_SETTINGS = """\
@@ -105,11 +109,6 @@ fake_replies = "fake_replies.json"
 """
 REQUEST = "add an optional archived filter to GET /projects"
 FAKE_REPLIES = json.loads((EXAMPLE / "fake_replies.json").read_text())
-
-requires_flow_commands = pytest.mark.skipif(
-    not (REPO / "server" / "tandem" / "lsp" / "flow_commands.py").is_file(),
-    reason="the server's tandem.plan/draft/review commands (issue 6) are not merged yet",
-)
 
 
 @pytest.fixture
@@ -161,10 +160,17 @@ def run_scenario(
     return seen
 
 
+@pytest.fixture(scope="module")
+def started(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One start-up scenario, shared: (workspace, what Neovim saw)."""
+    workspace = make_workspace(tmp_path_factory.mktemp("startup"))
+    return workspace, run_scenario(nvim, workspace, "startup")
+
+
 def test_plugin_starts_the_server_at_the_workspace_root_and_adds_the_commands(
-    nvim: str, workspace: Path
+    started: tuple[Path, dict[str, Any]],
 ) -> None:
-    seen = run_scenario(nvim, workspace, "startup")
+    workspace, seen = started
     assert seen["attached"] is True
     assert seen["root_dir"] == str(workspace)
     assert seen["user_commands"] == [
@@ -175,17 +181,25 @@ def test_plugin_starts_the_server_at_the_workspace_root_and_adds_the_commands(
         "TandemReview",
     ]
     assert seen["plan_handler"] is True
+    # The server's commands the plugin's user commands call (LSP_CONTRACT.md).
+    assert {"tandem.plan", "tandem.draft", "tandem.review"} <= set(seen["server_commands"])
 
 
 def test_checkhealth_reports_neovim_the_server_version_doctor_and_the_client(
-    nvim: str, workspace: Path
+    started: tuple[Path, dict[str, Any]],
 ) -> None:
-    health = run_scenario(nvim, workspace, "startup")["health"]
+    workspace, seen = started
+    health = seen["health"]
     assert re.search(r"OK Neovim 0\.1\d\.\d+", health)
     assert f"OK version: tandem {__version__}" in health
     assert f"doctor --workspace {workspace}" in health
     assert "OK grammar tree_sitter_python: loaded" in health
     assert f"running: tandem {__version__}, root {workspace}" in health
+
+
+def test_help_file_has_every_tag_it_promises(started: tuple[Path, dict[str, Any]]) -> None:
+    help_found = started[1]["help"]
+    assert help_found and all(help_found.values()), help_found
 
 
 def test_bad_options_name_the_option_and_roots_follow_the_markers(
@@ -228,7 +242,6 @@ def replaced_unit(text: str, name: str, code: str) -> str:
     return text[:start] + code + text[end:]
 
 
-@requires_flow_commands
 def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
     seen = run_scenario(nvim, fake_workspace, "flow")
     assert seen["prompts"] == ["Tandem: what should change? "]
@@ -271,16 +284,30 @@ def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
     assert all(finding["message"] in messages for finding in findings)
 
 
-@requires_flow_commands
 def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspace: Path) -> None:
     seen = run_scenario(nvim, fake_workspace, "code_action")
     assert seen["prompts"] == ["Tandem: what should change? "] * 2
-    assert seen["events_after_cancel"] == 0  # <Esc>: nothing was sent
+    assert seen["plans_after_cancel"] == 0  # <Esc>: nothing was sent
     messages = [note["message"] for note in seen["notifications"]]
     assert "Tandem: cancelled: no change request given" in messages
     assert seen["plan"]["result"]["task_id"]
     task = fake_workspace / ".tandem" / "tasks" / seen["plan"]["result"]["task_id"]
     assert REQUEST in "".join(p.read_text() for p in task.iterdir() if p.is_file())
+
+
+def test_estimate_report_and_statusline_in_neovim(nvim: str, fake_workspace: Path) -> None:
+    seen = run_scenario(nvim, fake_workspace, "preview")
+    if "tandem.estimate" not in seen["server_commands"]:
+        pytest.skip("the server has no tandem.estimate/showReport/status yet (issue 6, lsp-core)")
+    estimate = seen["estimate"]["result"]
+    assert seen["float_text"].strip() == estimate["markdown"].strip()
+    assert "$" in seen["float_text"]
+    assert seen["report"]["result"]["uri"].endswith("/.tandem/report.md")
+    assert (
+        seen["report_text"].strip()
+        == (fake_workspace / ".tandem" / "report.md").read_text().strip()
+    )
+    assert re.fullmatch(r"Tandem \$\d+\.\d{4} today( · .*)?", seen["statusline"])
 
 
 # The screenshot: Neovim in a pseudo-terminal, its screen emulated by pyte, drawn with Pillow.
@@ -316,9 +343,12 @@ def _rgb(colour: str, default: str) -> str:
     return "#" + colour if re.fullmatch(r"[0-9a-fA-F]{6}", colour) else "#" + default
 
 
-def run_in_terminal(server_args: list[str], cwd: Path, env: dict[str, str], ready: Path) -> Any:
+def run_in_terminal(
+    server_args: list[str], cwd: Path, env: dict[str, str], ready: Path, expected: list[str]
+) -> Any:
     """Runs ``server_args`` (a headless Neovim) with a real terminal UI attached on a pty
-    (``nvim --remote-ui``) until ``ready`` exists and the screen settles; returns pyte's screen.
+    (``nvim --remote-ui``) until ``ready`` exists, the screen shows every ``expected`` text and
+    it has settled; returns pyte's screen.
 
     The UI is a separate client because the wrapper from install_nvim.sh cannot re-launch
     itself, which Neovim's built-in TUI does to start its embedded server.
@@ -371,13 +401,13 @@ def run_in_terminal(server_args: list[str], cwd: Path, env: dict[str, str], read
                     break
                 stream.feed(data)
                 settled_since = None
-            elif ready.exists():
+            elif ready.exists() and all(text in "\n".join(screen.display) for text in expected):
                 settled_since = settled_since or time.monotonic()
-                if time.monotonic() - settled_since > 1.0:
+                if time.monotonic() - settled_since > 0.5:
                     return screen
             if ui.poll() is not None or server.poll() is not None:
                 break
-        raise AssertionError("nvim did not reach the ready state:\n" + "\n".join(screen.display))
+        raise AssertionError("nvim did not show what was expected:\n" + "\n".join(screen.display))
     finally:
         for proc in (ui, server):
             if proc.poll() is None:
@@ -433,7 +463,6 @@ def render_screen(screen: Any, path: Path) -> None:
 SCREENSHOT = REPO / "docs" / "img" / "nvim.png"
 
 
-@requires_flow_commands
 def test_screenshot_of_neovim_for_the_readme(
     nvim: str, fake_workspace: Path, tmp_path: Path
 ) -> None:
@@ -445,11 +474,13 @@ def test_screenshot_of_neovim_for_the_readme(
     env = nvim_env(out, scenario, TANDEM_TEST_READY=str(ready), TERM="xterm-256color")
     env["COLORTERM"] = "truecolor"
     args = [nvim, "-u", str(MINIMAL_INIT), "app/handlers.py", "-c", f"luafile {DRIVER}"]
-    screen = run_in_terminal(args, fake_workspace, env, ready)
-    text = "\n".join(screen.display)
-    assert 'archived = params.get("archived")' in text  # the draft, applied
-    assert "# Plan" in text  # the plan beside it
-    assert "Any value other than `true`" in text  # the review finding
+    expected = [
+        'archived = params.get("archived")',  # the draft, applied
+        "# Plan",  # the plan beside it
+        "Suggested change: Accept exactly `true` and `false`",  # the finding, opened
+        "review: request_changes, 3 findings",  # the message
+    ]
+    screen = run_in_terminal(args, fake_workspace, env, ready, expected)
     png = tmp_path / "nvim.png"
     render_screen(screen, png)
     assert png.stat().st_size > 10_000

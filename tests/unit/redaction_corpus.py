@@ -133,7 +133,7 @@ SECRET_KINDS: dict[str, tuple[Generator, tuple[str, ...], frozenset[str]]] = {
     "gcp-service-account-key": (
         lambda r: _pem(r, "PRIVATE KEY"),
         ("private_key",),
-        frozenset({"private-key", "secret"}),  # the key and its 40-hex private_key_id
+        frozenset({"private-key"}),  # private_key_id is the key's public identifier
     ),
     "azure-storage-key": (
         _azure_storage,
@@ -383,8 +383,9 @@ def planted_secrets(seed: int = SEED, per_kind: int = 9) -> list[Sample]:
                 }
                 text = json.dumps(document, indent=2)
                 if fmt in LANGUAGES:
-                    text = embed(fmt, "service_account_json", json.dumps(document), rng)
-                parts = (*parts, document["private_key_id"])
+                    # The file's JSON as a string literal in code: quotes and \n escaped again.
+                    literal = json.dumps(json.dumps(document))[1:-1]
+                    text = embed(fmt, "service_account_json", literal, rng)
             else:
                 text = embed(fmt, rng.choice(names), value, rng)
             samples.append(Sample(kind, fmt, text, parts, expected))

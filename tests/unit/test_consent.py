@@ -267,3 +267,30 @@ def test_only_the_flow_calls_a_provider() -> None:
 def test_demo_uses_only_the_fake_provider() -> None:
     text = (PACKAGE / "demo.py").read_text(encoding="utf-8")
     assert "FakeProvider" in text and "build_provider" not in text
+
+
+def test_an_unattended_trial_sends_a_step_above_the_threshold_only_with_yes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_trial import example_trial
+
+    from tandem.providers import registry
+
+    built: list[ChargingProvider] = []
+
+    def charging(alias: str, model: Any, environ: Any, **options: Any) -> ChargingProvider:
+        built.append(ChargingProvider(copy.deepcopy(example_replies())))
+        return built[-1]
+
+    monkeypatch.setattr(registry, "build_provider", charging)
+    models = '[models.strong]\nprovider = "openai"\nmodel = "gpt-5"\n'
+    models += '[models.cheap]\nprovider = "openai"\nmodel = "gpt-5-mini"\n'
+    task = example_trial(tmp_path, models + "[budgets]\nconfirm_above_usd = 0\n")
+    args = ["trial", str(task), "--repeat", "1", "--modes", "split", "--format", "json"]
+    args += ["--ledger", str(tmp_path / "ledger.sqlite")]
+    assert main(args) == 0
+    error = capsys.readouterr().err
+    assert "stopped" in error and "not sent" in error and "--yes" in error
+    assert all(provider.requests == [] for provider in built)  # nothing was sent
+    assert main([*args, "--yes"]) == 0
+    assert sum(len(provider.requests) for provider in built) >= 3

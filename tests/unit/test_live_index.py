@@ -220,3 +220,28 @@ def test_whole_file_tokens_are_close_to_one_count_of_the_file(project: Path) -> 
     chunked = index.whole_tokens(text)
     assert abs(chunked - exact) <= exact * 0.02
     assert index.whole_tokens(text) == chunked  # counted once per chunk content
+
+
+def test_edits_far_apart_between_reads_each_reread_only_their_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "".join(f"def handler_{i}(value):\n    return value * {i}\n\n\n" for i in range(400))
+    document = OpenDocument("app/big.py", text, 1)
+    cache: dict[bytes, frozenset[str]] = {}
+    assert document.record(cache) is not None
+    full_parses: list[int] = []
+    real = live.extract_units
+
+    def counted(path: str, data: bytes, language: Any) -> Any:
+        full_parses.append(len(data.strip()) > len(text) // 2)
+        return real(path, data, language)
+
+    monkeypatch.setattr(live, "extract_units", counted)
+    first = text.replace("value * 3\n", "value * 33\n")
+    both = first.replace("value * 390\n", "value * 391\n")
+    document.update(first, 2)
+    document.update(both, 3)
+    record = document.record(cache)
+    assert record is not None
+    assert record.units == real("app/big.py", both, "python").units
+    assert full_parses and not any(full_parses)  # regions only, never the whole file

@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from tandem.flow import FlowEnv, FlowPosition, create_task
 from tandem.handoff import Plan, PlanReply, Scope
-from tandem.lsp.flow_actions import flow_code_actions
+from tandem.lsp.flow_actions import flow_code_actions, plan_document_actions
 from tandem.lsp.flow_tasks import TaskCatalog, TaskSummary
 from tandem.taskstore import TaskStore
 
@@ -185,3 +185,10 @@ def test_the_catalog_knows_which_tasks_touch_a_file_and_sees_new_ones(tmp_path: 
     time.sleep(0.01)  # a new folder changes the tasks directory's mtime
     second = create_task(env, REQUEST, example_anchor(), example_slice(repo), task_id="zz-later")
     assert [t.task_id for t in catalog.touching("app/handlers.py")] == [second.task_id, first]
+
+
+def test_in_a_plan_document_only_draft_from_plan_for_its_task() -> None:
+    [draft] = plan_document_actions(summary("t3", has_plan=True))
+    assert draft.command is not None and draft.command.arguments == [{"task_id": "t3"}]
+    assert plan_document_actions(summary("t3", has_plan=True, drafts=1)) == []
+    assert plan_document_actions(None) == []

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tandem.lsp.server import TandemServer
+from tandem.lsp import documents
+from tandem.lsp.server import ClientLogHandler, TandemServer, create_server
 from tandem.lsp.transport import Frame, FrameDecoder
 
 URI = "file:///tmp/hostile/example.py"
@@ -223,3 +229,141 @@ def test_a_cancel_request_with_a_bad_id_is_ignored(wire: Wire, params: Any) -> N
     wire.notify("$/cancelRequest", params)
     assert len(wire.received) == before
     assert wire.request(2, "tandem/ping")["result"] == {"ok": True}
+
+
+# --- documents that are not open ------------------------------------------------------------------
+
+
+def test_an_unopened_regular_file_is_read_with_invalid_utf8_replaced(
+    wire: Wire, tmp_path: Path
+) -> None:
+    file = tmp_path / "module.py"
+    file.write_bytes(b"x = '\xff'\n")
+    assert wire.server.workspace.get_text_document(file.as_uri()).source == "x = '\ufffd'\n"
+
+
+@pytest.mark.parametrize("make", ["device", "fifo", "directory", "missing", "nul"])
+def test_an_unopened_path_that_is_not_a_regular_file_raises_oserror_without_reading(
+    wire: Wire, tmp_path: Path, make: str
+) -> None:
+    uri = {
+        "device": "file:///dev/zero",
+        "directory": tmp_path.as_uri(),
+        "missing": (tmp_path / "gone.py").as_uri(),
+        "nul": tmp_path.as_uri() + "/bad%00name.py",
+    }.get(make)
+    if make == "fifo":
+        os.mkfifo(tmp_path / "pipe")
+        uri = (tmp_path / "pipe").as_uri()
+    assert uri is not None
+    with pytest.raises(OSError):
+        _ = wire.server.workspace.get_text_document(uri).source
+
+
+def test_an_unopened_file_over_the_limit_raises_oserror(
+    wire: Wire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "MAX_UNOPENED_BYTES", 10)
+    file = tmp_path / "big.py"
+    file.write_text("x" * 11)
+    with pytest.raises(OSError, match="larger than 10 bytes"):
+        _ = wire.server.workspace.get_text_document(file.as_uri()).source
+
+
+def test_an_unopened_non_file_document_is_empty_not_a_relative_path(wire: Wire) -> None:
+    assert wire.server.workspace.get_text_document("untitled:Untitled-1").source == ""
+
+
+def test_an_open_document_is_the_editors_text_even_for_a_device_path(wire: Wire) -> None:
+    item = {"uri": "file:///dev/zero", "languageId": "python", "version": 1, "text": "a = 1\n"}
+    wire.notify("textDocument/didOpen", {"textDocument": item})
+    assert wire.server.workspace.get_text_document("file:///dev/zero").source == "a = 1\n"
+
+
+def test_a_broken_channel_is_reported_once_and_never_written_again() -> None:
+    class BrokenPipe:
+        writes = 0
+
+        def write(self, data: bytes) -> None:
+            BrokenPipe.writes += 1
+            raise BrokenPipeError("client gone")
+
+        def close(self) -> None:
+            pass
+
+    server = create_server(features=[])
+    server.protocol.set_writer(BrokenPipe())
+    try:
+        server.protocol.handle_body(b"{not json")  # logs (forwarded to the client) and replies
+        server.protocol.handle_body(b"{not json")
+    finally:
+        tandem_logger = logging.getLogger("tandem")
+        for handler in list(tandem_logger.handlers):
+            if isinstance(handler, ClientLogHandler) and handler.server is server:
+                tandem_logger.removeHandler(handler)
+    assert server.protocol.channel_broken and BrokenPipe.writes == 1
+
+
+# --- any request gets exactly one reply ----------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+# Every method lsprotocol knows (with a param shape to miss), ours, and made-up ones; not exit,
+# which ends the process by design.
+known_methods = sorted(m for m in types.METHOD_TO_TYPES if m != types.EXIT)
+methods = st.sampled_from([*known_methods, "tandem/ping"]) | st.text(max_size=12)
+shaped_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "textDocument": st.fixed_dictionaries(
+            {}, optional={"uri": json_values, "version": json_values}
+        ),
+        "position": st.fixed_dictionaries(
+            {}, optional={"line": json_values, "character": json_values}
+        ),
+        "capabilities": json_values,
+        "command": json_values,
+        "arguments": json_values,
+        "id": json_values,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.booleans(),
+    methods,
+    json_values | shaped_params,
+    st.integers(min_value=1000) | st.text(min_size=1).map(lambda s: "x" + s),
+)
+def test_any_request_gets_exactly_one_reply_and_the_server_keeps_answering(
+    initialize_first: bool, method: str, params: Any, msg_id: int | str
+) -> None:
+    wire = Wire()
+    if initialize_first:
+        wire.initialize()
+    wire.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    assert len([m for m in wire.received if "method" not in m and m.get("id") == msg_id]) == 1
+    answer = wire.request(999, "tandem/ping")
+    assert "result" in answer or error_code(answer) in (-32002, -32600)  # before init / shut down
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values | st.lists(json_values) | shaped_params.map(lambda p: {"jsonrpc": "2.0", **p}))
+def test_any_json_value_is_handled_without_raising(value: Any) -> None:
+    wire = Wire()
+    wire.initialize()
+    wire.server.protocol.handle_data(value)
+    assert wire.request(999, "tandem/ping")["result"] == {"ok": True}
+
+
+def test_a_notification_sent_with_an_id_gets_invalid_request_and_is_not_applied(wire: Wire) -> None:
+    item = {"uri": URI, "languageId": "python", "version": 1, "text": "x = 1\n"}
+    reply = wire.request(5, "textDocument/didOpen", {"textDocument": item})
+    assert error_code(reply) == -32600
+    assert URI not in wire.server.workspace.text_documents

@@ -11,7 +11,6 @@ from tandem.lsp.review_diagnostics import (
     locate,
     lsp_diagnostic,
     place_findings,
-    refresh_line_texts,
     shift_findings,
     todo_line,
 )
@@ -89,41 +88,54 @@ def change(
     )
 
 
+DOC = [f"line {n}\n" for n in range(12)]
+
+
 def at(line: int) -> PlacedFinding:
     return PlacedFinding("t", "a.py", line, finding("a.py:1"), f"line {line}", "file:///p.md")
 
 
-def lines_after(c: types.TextDocumentContentChangePartial, *lines: int) -> list[int]:
-    return [p.line for p in shift_findings([at(n) for n in lines], line_change(c), lambda: "")]
+def lines_after(
+    c: types.TextDocumentContentChangePartial, new_lines: list[str], *lines: int
+) -> list[int]:
+    return [p.line for p in shift_findings([at(n) for n in lines], [line_change(c)], new_lines)]
 
 
 def test_findings_below_an_edit_move_with_it_and_those_above_stay() -> None:
-    assert lines_after(change((3, 0), (3, 0), "a\nb\n"), 1, 3, 8) == [1, 5, 10]
-    assert lines_after(change((2, 0), (4, 0), ""), 1, 4, 8) == [1, 2, 6]  # two lines deleted
+    typed = [*DOC[:3], "a\n", "b\n", *DOC[3:]]
+    assert lines_after(change((3, 0), (3, 0), "a\nb\n"), typed, 1, 3, 8) == [1, 5, 10]
+    deleted = [*DOC[:2], *DOC[4:]]
+    assert lines_after(change((2, 0), (4, 0), ""), deleted, 1, 4, 8) == [1, 2, 6]
 
 
 def test_a_finding_whose_line_was_edited_is_dropped() -> None:
-    assert lines_after(change((5, 4), (5, 4), "x"), 4, 5, 6) == [4, 6]
-    assert lines_after(change((5, 0), (5, 0), "    "), 5) == []  # typed at its start
-    assert lines_after(change((4, 3), (5, 0), ""), 5) == []  # joined with the line above
-    assert lines_after(change((4, 5), (4, 5), "\n"), 5) == [6]  # a break typed above it
+    typed = [*DOC[:5], "linex 5\n", *DOC[6:]]
+    assert lines_after(change((5, 4), (5, 4), "x"), typed, 4, 5, 6) == [4, 6]
+    indented = [*DOC[:5], "    line 5\n", *DOC[6:]]
+    assert lines_after(change((5, 0), (5, 0), "    "), indented, 5) == []
+    joined = [*DOC[:4], "linline 5\n", *DOC[6:]]
+    assert lines_after(change((4, 3), (5, 0), ""), joined, 5) == []
+    broken = [*DOC[:4], "line\n", " 4\n", *DOC[5:]]
+    assert lines_after(change((4, 4), (4, 4), "\n"), broken, 5) == [6]
+
+
+def test_a_late_report_of_an_edit_the_review_already_saw_keeps_the_finding() -> None:
+    # The review saw the new text (line 5 reads "line 5"); the editor reports the edit that
+    # produced it afterwards: the line is unchanged, so the finding stays where it is.
+    assert lines_after(change((4, 0), (6, 0), "line 4\nline 5\n"), DOC, 5, 9) == [5, 9]
+    grown = [*DOC[:4], "new\n", *DOC[4:]]
+    late = change((3, 0), (4, 0), "line 3\nnew\n")
+    assert lines_after(late, grown, 8) == [9]
+    assert lines_after(late, DOC, 8) == [8]  # already in place: kept where it was
 
 
 def test_a_whole_document_change_keeps_findings_on_their_lines_text() -> None:
     placed = [at(1), at(3)]
-    new_text = "header\nline 3\nline 1\n"
-    kept = shift_findings(
-        placed,
-        line_change(types.TextDocumentContentChangeWholeDocument(text=new_text)),
-        lambda: new_text,
-    )
+    new_lines = ["header\n", "line 3\n", "line 1\n"]
+    whole = line_change(types.TextDocumentContentChangeWholeDocument(text="".join(new_lines)))
+    kept = shift_findings(placed, [whole], new_lines)
     assert [(p.line, p.line_text) for p in kept] == [(2, "line 1"), (1, "line 3")]
-    assert shift_findings(placed, None, lambda: "nothing\n") == []
-
-
-def test_refreshing_drops_findings_past_the_end() -> None:
-    refreshed = refresh_line_texts([at(0), at(4)], ["first\n", "second\n"])
-    assert [(p.line, p.line_text) for p in refreshed] == [(0, "first")]
+    assert shift_findings(placed, [None], ["nothing\n"]) == []
 
 
 def test_the_todo_of_a_quick_fix_is_a_comment_in_the_files_language() -> None:

@@ -1,8 +1,9 @@
 """Provider faults in a real ``tandem run`` on a copy of ``examples/projects_api``.
 
 The providers' own retry and failure mapping is specified in ``tests/unit/providers/``; here the
-faults go through the real Anthropic SDK (httpx2 mock transport, recorded waits instead of
-sleeps) into the whole flow, the SQLite ledger and the task store. Each fault hits the draft
+faults go through the real Anthropic SDK, and the OpenAI SDK's Responses API for a subset
+(httpx2 mock transport, recorded waits instead of sleeps), into the whole flow, the SQLite
+ledger and the task store. Each fault hits the draft
 step, after a good plan: the run ends failed with a message that says what happened, the failed
 attempt is a ledger row with its HTTP attempts, the plan stays in ``.tandem/tasks/<id>/``, and
 ``tandem run --resume`` goes on from the draft without planning again.
@@ -30,7 +31,9 @@ from provider_wire import (
     Wire,
     anthropic_error,
     anthropic_message,
+    openai_error,
     respond,
+    responses_body,
 )
 
 from tandem.cli import main
@@ -216,3 +219,80 @@ def test_a_fault_at_the_plan_keeps_the_task_and_the_retry_plans_it(
     with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
         outcomes = [(r.record.step, r.record.outcome) for r in ledger.steps()]
     assert outcomes == [("plan", "failed"), ("plan", "ok"), ("draft", "ok"), ("review", "ok")]
+
+
+OPENAI_MODELS = """
+[models.strong]
+provider = "openai"
+model = "gpt-5"
+api_key_env = "OPENAI_API_KEY"
+
+[models.cheap]
+provider = "openai"
+model = "gpt-5-mini"
+api_key_env = "OPENAI_API_KEY"
+"""
+
+
+def _openai_ok(reply: dict[str, Any]) -> httpx2.Response:
+    return respond(200, responses_body(json.dumps(reply), output_tokens=400, reasoning=100))
+
+
+OPENAI_FAULTS: dict[str, tuple[list[Step], str, int]] = {
+    "rate limited (429, retry-after)": (
+        [respond(429, openai_error("Rate limit reached", "requests"), {"retry-after": "2"})] * 4,
+        "rate",
+        4,
+    ),
+    "server error (500)": ([respond(500, openai_error("server", "server_error"))] * 4, "500", 4),
+    "timeout": ([httpx2.ReadTimeout("timed out") for _ in range(4)], "did not answer", 4),
+    "truncated (max_output_tokens)": (
+        [
+            respond(
+                200,
+                responses_body(
+                    '{"edits": [{"kind": "repl',
+                    status="incomplete",
+                    incomplete_reason="max_output_tokens",
+                ),
+            )
+        ],
+        "output limit",
+        1,
+    ),
+    "schema-invalid reply": (
+        [respond(200, responses_body(json.dumps({"edits": 3}))) for _ in range(2)],
+        "DraftReply",
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(OPENAI_FAULTS))
+def test_openai_faults_end_the_same_way_and_resume(
+    fault: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    wired: tuple[list[Wire], Sleeps],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wires, _ = wired
+    steps, words, attempts = OPENAI_FAULTS[fault]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+    replies = _replies()
+    repo = example_repo(tmp_path)
+    (repo / "tandem.toml").write_text(OPENAI_MODELS)
+    wires.append(Wire([_openai_ok(replies["plan"][0]), *steps]))
+    run = ["run", "--repo", str(repo), *SOURCE, "--request", REQUEST, "--yes"]
+    code, first, _ = _run(run, capsys)
+    assert code == 1 and first["status"] == "failed"
+    assert first["message"].startswith("draft failed:") and words in first["message"]
+    task_id = first["task_id"]
+    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+        failed = ledger.steps(task_id=task_id)[-1].record
+    assert (failed.provider, failed.step, failed.outcome) == ("openai", "draft", "failed")
+    assert failed.attempts == attempts
+    wires.append(Wire([_openai_ok(replies["draft"][0]), _openai_ok(replies["review"][1])]))
+    code, second, _ = _run(["run", "--repo", str(repo), "--resume", task_id, "--yes"], capsys)
+    assert code == 0 and second["status"] == "done"
+    assert [s["step"] for s in second["steps"]] == ["plan", "draft", "draft", "review"]

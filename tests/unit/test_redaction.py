@@ -114,3 +114,54 @@ def test_text_without_secrets_comes_back_unchanged() -> None:
     result = redact(text)
     assert result.text == text
     assert result.count == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Lines from real libraries that an earlier version of the rules flagged.
+        "index = bisect_right(intervals, key, lo=1, key=_interval_start) - 1",
+        "if key_node.tag == 'tag:yaml.org,2002:value':",
+        "if final_token.startswith('licenseref-'):",
+        "COCOA = {'ASPasswordCredential', 'ASPasswordCredentialIdentity', 'NSURLCredential'}",
+        "fiber_force_length_passive=FiberForceLengthPassiveDeGroote2016,",
+        "_sasl_keywords = r'SASL_(?:MECH|REALM|AUTHCID|AUTHZID|CBINDING)'",
+        "_TOKEN_REF = r'[A-Z]\\w*'",
+        "deprecated_removed_keys = V2_REMOVED_KEYS & config_dict.keys()",
+        "'price_key': 'cache_write_5m_mtok',",
+        "exports.X509KeyUsageExtension = X509KeyUsageExtension;",
+        '"KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/4c1731d6-5435-ed4d-be13-d53411a7",',
+        "for key in db.keys('autorestore/*'):",
+        '"result_key": "DBClusterSnapshots"',
+        '"result_key": "VpcPeeringConnections"',
+        "emitKey = !!key.emitKey",
+        "keyList: c.#keyList,",
+        "MIGRATION_LOCK_KEY = 0x7A4D_2025",
+        "password: SecretStr",
+        '"initial": {"key_sha256": "bb1636883c2707b51c5b7fc26c6927af4430f2e0785a8c7bc886337f91"},',
+        'publicKeyToken="1fc8b3b9a1e18e3b"',
+        "mhu = MultiHostUrl('https://foo.com:123,foo:bar@bar.com/path')",
+        "AAACCATCTCTACCGGTTCGCTTTCACTGGATATCGCGCTTGGGGCAGGTGGTCTGCCGATGGGCCG",
+        "toolskey_path = '/usr/share/keys/deploy/known_hosts'",
+    ],
+)
+def test_code_from_real_libraries_is_not_taken_for_a_secret(line: str) -> None:
+    assert redact(line).findings == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('session_key = "3f7a9c0e5b2d"', "secret"),  # short hex is still random
+        ("API_TOKEN=/Qk9fP2mQ7vL4zR8tXy3Wd", "secret"),  # base64 may start with '/'
+        ('props.setProperty("db.password", "Xk9#fP2m!Q7v")', "password"),
+        ('builder.password("Xk9#fP2m!Q7v")', "password"),
+        ('conn = "Server=db;User Id=app;Password=Xk9fP2mQ7vL4;"', "password"),
+        ("jdbc:postgresql://db/app?user=app&password=Xk9fP2mQ7vL4&ssl=true", "password"),
+        ("  - POSTGRES_PASSWORD=Xk9fP2mQ7vL4", "password"),
+        ("export GITHUB_TOKEN=ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5", "github-token"),
+        ('apiKey: string = "AIzaSyD8sP2mQ7vL4zR8tXy3WdK9fJ6hB1cN0eA"', "gcp-api-key"),
+    ],
+)
+def test_secrets_in_less_common_shapes_are_found(line: str, kind: str) -> None:
+    assert redact(line).findings == {kind: 1}

@@ -99,6 +99,33 @@ local function user_commands()
   return names
 end
 
+--- Builds the help tags from a copy of doc/ (the checkout stays clean) and opens each tag.
+local function help_tags()
+  local doc = vim.api.nvim_get_runtime_file("doc/tandem.txt", false)[1]
+  local copy = vim.fn.tempname()
+  vim.fn.mkdir(copy .. "/doc", "p")
+  vim.fn.writefile(vim.fn.readfile(doc), copy .. "/doc/tandem.txt")
+  vim.cmd("helptags " .. copy .. "/doc")
+  vim.opt.runtimepath:prepend(copy)
+  local found = {}
+  for _, tag in ipairs({
+    "tandem",
+    "tandem-setup",
+    ":TandemPlan",
+    ":TandemDraft",
+    ":TandemReview",
+    ":TandemEstimate",
+    ":TandemReport",
+    "tandem.statusline()",
+    "TandemCommandDone",
+    "tandem-health",
+  }) do
+    found[tag] = pcall(vim.cmd, "help " .. tag)
+    pcall(vim.cmd, "helpclose")
+  end
+  return found
+end
+
 local scenarios = {}
 
 function scenarios.startup()
@@ -111,6 +138,7 @@ function scenarios.startup()
   out.user_commands = user_commands()
   out.plan_handler = type(vim.lsp.commands["tandem.plan"]) == "function"
   out.health = health_text()
+  out.help = help_tags()
 end
 
 function scenarios.missing()
@@ -163,8 +191,44 @@ function scenarios.code_action()
     return #out.prompts == 1
   end)
   vim.wait(300)
-  out.events_after_cancel = #out.events
+  out.plans_after_cancel = #vim.tbl_filter(function(event)
+    return event.command == "tandem.plan"
+  end, out.events)
   out.plan = run_command("tandem.plan", 60000, plan_action)
+end
+
+function scenarios.preview()
+  -- :TandemEstimate (a float, nothing sent to a model), :TandemReport, the statusline.
+  local client = wait_for_client()
+  local provider = client.server_capabilities.executeCommandProvider
+  out.server_commands = type(provider) == "table" and provider.commands or {}
+  if not vim.list_contains(out.server_commands, "tandem.estimate") then
+    return
+  end
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  out.estimate = run_command("tandem.estimate", 60000, function()
+    vim.cmd("TandemEstimate " .. vim.env.TANDEM_TEST_REQUEST)
+  end)
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      out.float_text = buffer_text(vim.api.nvim_win_get_buf(win))
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  out.report = run_command("tandem.showReport", 60000, function()
+    vim.cmd("TandemReport")
+  end)
+  if out.report.result then
+    local report_buf = vim.uri_to_bufnr(out.report.result.uri)
+    wait_for("the report to be shown", 10000, function()
+      return #vim.fn.win_findbuf(report_buf) > 0
+    end)
+    out.report_text = buffer_text(report_buf)
+  end
+  wait_for("a status", 10000, function()
+    return tandem.statusline() ~= ""
+  end)
+  out.statusline = tandem.statusline()
 end
 
 function scenarios.flow()
@@ -233,10 +297,13 @@ function scenarios.flow()
     end
     return found
   end
-  wait_for(expected .. " tandem diagnostics", 10000, function()
+  local arrived = vim.wait(30000, function()
     return #tandem_diagnostics() >= expected
-  end)
+  end, 50)
   out.diagnostics = tandem_diagnostics()
+  if not arrived then
+    error(string.format("%d of %d tandem diagnostics after 30 s: %s", #out.diagnostics, expected, vim.inspect(out.diagnostics)))
+  end
   if vim.env.TANDEM_TEST_READY then
     -- For the screenshot: the code beside the plan, the first finding opened.
     vim.api.nvim_set_current_win(vim.fn.win_findbuf(code_buf)[1] or 0)

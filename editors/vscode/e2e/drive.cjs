@@ -38,6 +38,16 @@ async function quickInput(page, text) {
   return input;
 }
 
+/** Runs a palette command by its exact title. */
+async function runCommand(page, title) {
+  const input = await quickInput(page, `>${title}`);
+  await page
+    .locator(".quick-input-list .monaco-list-row", { hasText: title })
+    .first()
+    .waitFor({ timeout: 30_000 });
+  await input.press("Enter");
+}
+
 async function main() {
   const context = await chromium.launchPersistentContext(process.env.E2E_BROWSER_PROFILE, {
     executablePath: "/usr/bin/chromium",
@@ -107,6 +117,52 @@ async function main() {
     step(`status bar: ${(await statusBar.first().innerText()).trim()}`);
     await page.screenshot({ path: process.env.E2E_SCREENSHOT });
     step(`screenshot ${process.env.E2E_SCREENSHOT}`);
+
+    // Draft from the plan: the edits arrive in the refactor preview; apply them there.
+    await page.keyboard.press("Escape");
+    input = await quickInput(page, ">Tandem: Draft from plan");
+    await page
+      .locator(".quick-input-list .monaco-list-row", { hasText: "Tandem: Draft from plan" })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await input.press("Enter");
+    const preview = page.locator(".bulk-edit-panel", { hasText: "handlers.py" });
+    await preview.first().waitFor({ timeout: 120_000 });
+    await preview.first().locator(".monaco-tl-contents.textedit").first().waitFor();
+    step("draft shown in the refactor preview");
+    await page.screenshot({ path: process.env.E2E_DRAFT_SCREENSHOT });
+    step(`screenshot ${process.env.E2E_DRAFT_SCREENSHOT}`);
+    // Edits that need confirmation start unchecked: tick each file, as a user accepting them.
+    const files = preview.first().locator(".monaco-tl-contents:not(.textedit) .edit-checkbox");
+    const count = await files.count();
+    for (let index = 0; index < count; index += 1) {
+      await files.nth(index).click();
+    }
+    step(`ticked ${count} files in the preview`);
+    await preview.first().getByRole("button", { name: "Apply", exact: true }).click();
+    await page
+      .locator('.tab[aria-label^="handlers.py"]')
+      .click();
+    await page
+      .locator(".monaco-editor .view-lines", { hasText: "archived" })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    step("draft applied: app/handlers.py reads the archived parameter");
+
+    // Save, then review the working tree against HEAD: findings arrive as diagnostics.
+    await runCommand(page, "File: Save All");
+    await runCommand(page, "Tandem: Review changes since HEAD");
+    const verdict = page.locator(".notification-toast", { hasText: "Tandem review:" });
+    await verdict.first().waitFor({ timeout: 120_000 });
+    step(`review: ${(await verdict.first().innerText()).split("\n").find((line) => line.includes("Tandem review:"))}`);
+    const problems = page.locator("#status\\.problems");
+    await page.waitForFunction(
+      () => /[1-9]/.test(document.querySelector("#status\\.problems")?.textContent ?? ""),
+      undefined,
+      { timeout: 30_000 },
+    );
+    step(`problems in the status bar: ${(await problems.innerText()).replace(/\s+/g, " ").trim()}`);
+    step(`status bar: ${(await statusBar.first().innerText()).trim()}`);
   } catch (error) {
     await page.screenshot({ path: process.env.E2E_FAILURE_SHOT }).catch(() => undefined);
     throw error;

@@ -27,6 +27,7 @@ EXT_DIR="$(cd "$HERE/.." && pwd)"
 REPO="$(cd "$EXT_DIR/../.." && pwd)"
 E2E_HOME="${VSCODE_E2E_HOME:-$HOME/.cache/tandem-vscode-e2e}"
 SCREENSHOT="${E2E_SCREENSHOT:-$REPO/docs/img/vscode.png}"
+DRAFT_SCREENSHOT="${E2E_DRAFT_SCREENSHOT:-$(dirname "$SCREENSHOT")/vscode-draft.png}"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 log() { echo "e2e: $*"; }
@@ -67,17 +68,25 @@ cp -r "$REPO/examples/projects_api" "$WS"
 rm -rf "$WS/.tandem"
 find "$WS" -name __pycache__ -prune -exec rm -rf {} +
 cat >"$WS/tandem.toml" <<'EOF'
-# End-to-end test only: every alias is the FAKE provider replaying canned replies.
+# End-to-end test only: every alias is the FAKE provider replaying canned replies, priced per
+# million tokens like the default strong and cheap models so the status bar shows real amounts.
 [models.strong]
 provider = "fake"
 model = "fake-strong"
 fake_replies = "fake_replies.json"
+price = { input_per_mtok = 3, output_per_mtok = 15 }
 
 [models.cheap]
 provider = "fake"
 model = "fake-cheap"
 fake_replies = "fake_replies.json"
+price = { input_per_mtok = 1, output_per_mtok = 5 }
 EOF
+
+# A git repository, so "Review changes since HEAD" has a HEAD to compare with.
+git -C "$WS" init -q
+git -C "$WS" add -A
+git -C "$WS" -c user.name=e2e -c user.email=e2e@example.invalid commit -qm "projects_api example"
 
 # `tandem` for the extension: this checkout's server on the chosen Python.
 cat >"$SCRATCH/tandem" <<EOF
@@ -136,7 +145,7 @@ log "code-server up on port $PORT in $(since "$t") s"
 mkdir -p "$(dirname "$SCREENSHOT")"
 t=$(now)
 status=0
-E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE="$WS" E2E_SCREENSHOT="$SCREENSHOT" \
+E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE="$WS" E2E_SCREENSHOT="$SCREENSHOT" E2E_DRAFT_SCREENSHOT="$DRAFT_SCREENSHOT" \
   E2E_BROWSER_PROFILE="$SCRATCH/chromium" E2E_FAILURE_SHOT="$SCRATCH/failure.png" \
   node "$HERE/drive.cjs" || status=$?
 log "drove VS Code in $(since "$t") s"

@@ -119,7 +119,7 @@ export function resultMessage(command: string, result: unknown): ResultMessage |
       return {
         level: "info",
         text:
-          `Tandem review: ${typeof verdict === "string" ? verdict : "done"}, ` +
+          `Tandem review: ${typeof verdict === "string" ? verdict.replace(/_/g, " ") : "done"}, ` +
           `${count} finding${count === 1 ? "" : "s"}` +
           (count > 0 ? " (in the Problems panel)." : "."),
       };

@@ -68,8 +68,8 @@ describe("messages after a command", () => {
 
   it("counts review findings and points at the Problems panel", () => {
     assert.equal(
-      resultMessage("tandem.review", { task_id: "t", verdict: "changes requested", findings: 2 })?.text,
-      "Tandem review: changes requested, 2 findings (in the Problems panel).",
+      resultMessage("tandem.review", { task_id: "t", verdict: "request_changes", findings: 2 })?.text,
+      "Tandem review: request changes, 2 findings (in the Problems panel).",
     );
     assert.equal(resultMessage("tandem.review", { task_id: "t", verdict: "approve", findings: 0 })?.text, "Tandem review: approve, 0 findings.");
   });

@@ -21,6 +21,11 @@ def register(subparsers: SubParsers) -> None:
         "--modes", default="split,strong,cheap", help="comma-separated: split,strong,cheap"
     )
     parser.add_argument("--trial-id", metavar="ID", help="name the trial (default: generated)")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm steps above budgets.confirm_above_usd in advance (trials are unattended)",
+    )
     parser.add_argument("--format", choices=["table", "markdown", "json", "csv"], default="table")
     add_ledger_option(parser)
     add_settings_options(parser)
@@ -70,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
     except TrialInputError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return SETTINGS_ERROR_EXIT
-    runner = flow_runner(loaded_settings.settings, environ=dict(os.environ))
+    runner = flow_runner(
+        loaded_settings.settings,
+        environ=dict(os.environ),
+        confirm=(lambda question: True) if args.yes else None,
+    )
     target = resolve_ledger_path(settings_args)
     if target is None:
         return SETTINGS_ERROR_EXIT

@@ -89,6 +89,13 @@ def flow_code_actions(
     return [action for action in actions if _wanted(action.kind or "", only)]
 
 
+def plan_document_actions(task: TaskSummary | None) -> list[types.CodeAction]:
+    """In a task's plan.md: "Draft from plan" for that task while it has no draft."""
+    if task is None or not task.can_draft:
+        return []
+    return [_command_action("Draft from plan", REWRITE, DRAFT, {"task_id": task.task_id})]
+
+
 def quick_fixes(
     uri: str,
     path: str,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lsprotocol import types
@@ -69,13 +69,12 @@ from tandem.lsp.review_diagnostics import (
     line_change,
     lsp_diagnostic,
     place_findings,
-    refresh_line_texts,
     shift_findings,
 )
 from tandem.lsp.server import TandemServer
 from tandem.slicing.result import Anchor, DiffAnchor, FileRangeAnchor, Slice
 from tandem.stepinputs import scope_paths
-from tandem.taskstore import TaskStore, TaskStoreError
+from tandem.taskstore import TASKS_DIR, TaskStore, TaskStoreError
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +143,16 @@ def cost_of(store: TaskStore, task_id: str, step: str) -> float | None:
 async def show_plan(ls: TandemServer, plan_uri: str, task_id: str) -> None:
     window = ls.client_capabilities.window
     if window is not None and window.show_document is not None and window.show_document.support:
-        await ls.window_show_document_async(types.ShowDocumentParams(uri=plan_uri, take_focus=True))
-        return
+        shown = ls.window_show_document_async(
+            types.ShowDocumentParams(uri=plan_uri, take_focus=True)
+        )
+        try:
+            answer = await asyncio.wait_for(shown, 10)
+        except Exception as error:  # the plan exists either way: say where it is
+            log.info("showDocument failed: %s", error)
+        else:
+            if answer.success:
+                return
     ls.window_show_message(
         types.ShowMessageParams(
             type=types.MessageType.Info,
@@ -178,9 +185,9 @@ async def run_plan(ls: TandemServer, state: FlowState, args: PlanArgs) -> dict[s
     text = target.text
     lines = text.splitlines()
     selection = args.range.lsp() if args.range else None
-    cursor = selection or types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
-    start, end = line_span(cursor, len(lines))
-    request, origin = resolve_request(args.request, lines[start - 1 : end], target.root)
+    start, end = line_span(selection, len(lines))  # no range: the whole document
+    selected = lines[start - 1 : end] if selection is not None else []
+    request, origin = resolve_request(args.request, selected, target.root)
     log.info("tandem.plan: request from %s", origin)
     anchor = FileRangeAnchor(path=target.path, start_line=start, end_line=end, text=text)
     context = await slice_at(target, anchor, ls)
@@ -259,12 +266,7 @@ def first_draft_texts(
     store: TaskStore, task_id: str
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """The original snapshot and the text the first draft turned it into."""
-    original = store.load_snapshot(task_id) or {}
-    plan, first = store.load_plan(task_id), store.load_draft(task_id, 1)
-    if plan is None or first is None:
-        return original, {}
-    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
-    return original, apply_edits(snapshot, first.edits, plan.scope).files
+    return store.load_snapshot(task_id) or {}, drafted_texts(store, task_id, 1)
 
 
 def approve_from_document(ls: TandemServer, store: TaskStore, task_id: str) -> None:
@@ -454,9 +456,34 @@ def enclosing_unit(path: str, text: str, line: int) -> tuple[int, int] | None:
     return (innermost.start_line, innermost.end_line) if innermost else None
 
 
+def disk_text(root: Path, path: str) -> str | None:
+    file = root / path
+    try:
+        return file.read_text(encoding="utf-8") if file.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def drafted_texts(store: TaskStore, task_id: str, round_: int) -> dict[str, str]:
+    """The files as the task's draft of ``round_`` made them (what its review saw)."""
+    original = store.load_snapshot(task_id) or {}
+    plan, draft = store.load_plan(task_id), store.load_draft(task_id, round_)
+    if plan is None or draft is None:
+        return {}
+    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
+    return apply_edits(snapshot, draft.edits, plan.scope).files
+
+
 async def review_task(
-    ls: TandemServer, state: FlowState, root: Path, task_id: str, round_: int
+    ls: TandemServer,
+    state: FlowState,
+    root: Path,
+    task_id: str,
+    round_: int,
+    seen: Callable[[str], str | None] | None = None,
 ) -> dict[str, Any]:
+    """Review the task's draft ``round_`` and publish the findings, placed on the text the
+    review saw (``seen``; default: the draft's result, else the file)."""
     catalog = state.catalog(root)
     async with Job(ls, "Tandem: review") as job:
         env, recorder = open_env(ls, state, root, job, review=True)
@@ -467,7 +494,13 @@ async def review_task(
     summary = catalog.refresh(task_id)
     plan_uri = uri_of(ls, catalog.store.plan_document(task_id))
     findings = review.findings if review is not None else []
-    placed = place_findings(task_id, findings, lambda p: read_text(ls, root, p), plan_uri)
+    if seen is None:
+        drafted = drafted_texts(catalog.store, task_id, round_)
+
+        def seen(path: str) -> str | None:
+            return drafted[path] if path in drafted else disk_text(root, path)
+
+    placed = place_findings(task_id, findings, seen, plan_uri)
     covered = set(summary.files) if summary is not None else set()
     replace_findings(ls, state, root, task_id, covered, placed)
     verdict = review.reply.verdict if review is not None else "skipped"
@@ -475,7 +508,13 @@ async def review_task(
 
 
 async def review_outside(
-    ls: TandemServer, state: FlowState, root: Path, anchor: Anchor, diff: str, request: str
+    ls: TandemServer,
+    state: FlowState,
+    root: Path,
+    anchor: Anchor,
+    diff: str,
+    request: str,
+    seen: Callable[[str], str | None],
 ) -> dict[str, Any]:
     from tandem.slicing import SliceError, slice_repository
 
@@ -492,7 +531,7 @@ async def review_outside(
         review_outside_change(env, task_id, diff)
     finally:
         recorder.close()
-    return await review_task(ls, state, root, task_id, 1)
+    return await review_task(ls, state, root, task_id, 1, seen)
 
 
 async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> dict[str, Any]:
@@ -509,7 +548,16 @@ async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> di
             raise CommandFailed("tandem.review: no workspace folder to diff")
         root = roots[-1] if ls.settings_state.workspace is not None else roots[0]
         diff = await asyncio.to_thread(git_diff, root, args.base)
-        return await review_outside(ls, state, root, DiffAnchor(diff=diff), diff, REVIEW_REQUEST)
+        # git diff reads the saved files: the findings are placed on them too
+        return await review_outside(
+            ls,
+            state,
+            root,
+            DiffAnchor(diff=diff),
+            diff,
+            REVIEW_REQUEST,
+            lambda path: disk_text(root, path),
+        )
     assert args.uri is not None
     target = target_of(ls, "tandem.review", args.uri)
     text = target.text
@@ -526,7 +574,11 @@ async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> di
         "security problems and missing tests."
     )
     diff = selection_diff(target.path, lines, start, end)
-    return await review_outside(ls, state, target.root, anchor, diff, request)
+
+    def seen(path: str) -> str | None:  # the buffer as it was when the review started
+        return text if path == target.path else read_text(ls, target.root, path)
+
+    return await review_outside(ls, state, target.root, anchor, diff, request, seen)
 
 
 def follow_changes(
@@ -538,9 +590,8 @@ def follow_changes(
     if not items:
         return
     document = ls.workspace.get_text_document(uri)
-    for change in params.content_changes:
-        items = shift_findings(items, line_change(change), lambda: document.source)
-    state.findings[uri] = refresh_line_texts(items, document.lines)
+    changes = [line_change(change) for change in params.content_changes]
+    state.findings[uri] = shift_findings(items, changes, document.lines)
     publish(ls, state, {uri})
 
 
@@ -568,6 +619,9 @@ def code_actions(
 
     path = file.relative_to(root).as_posix()
     catalog = state.catalog(root)
+    parts = PurePosixPath(path).parts
+    if parts[:2] == TASKS_DIR.parts and len(parts) == 4 and parts[3] == "plan.md":
+        return flow_actions.plan_document_actions(catalog.get(parts[2]))
     kept = frozenset(task for task, kept_root in state.kept_drafts.items() if kept_root == root)
     return flow_actions.flow_code_actions(
         uri,

@@ -296,7 +296,7 @@ class Job:
         if capabilities.window is not None and capabilities.window.work_done_progress:
             token = f"tandem-{uuid.uuid4().hex[:12]}"
             try:
-                await self.ls.work_done_progress.create_async(token)
+                await asyncio.wait_for(self.ls.work_done_progress.create_async(token), 5)
             except Exception as error:  # a client refusing progress must not stop the work
                 log.info("no progress for %s: %s", self.title, error)
             else:

@@ -89,6 +89,10 @@ class TaskCatalog:
         found = [task for task in self._tasks.values() if path in task.files]
         return sorted(found, key=lambda task: task.task_id, reverse=True)
 
+    def get(self, task_id: str) -> TaskSummary | None:
+        self._scan()
+        return self._tasks.get(task_id)
+
     def latest_planned(self) -> TaskSummary | None:
         self._scan()
         planned = [task for task in self._tasks.values() if task.position.has_plan]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -18,6 +18,9 @@ from pygls.uris import from_fs_path
 from tandem.lsp.positions import document_lines, line_at, line_range, lines_range
 from tandem.lsp.server import TandemServer
 from tandem.lsp.workspace import locate
+
+if TYPE_CHECKING:
+    from tandem.preview import Preview
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,52 @@ def _range_of(argument: dict[str, Any]) -> types.Range | None:
         raise JsonRpcInvalidParams(f"range must be an LSP Range: {error}") from error
 
 
+def jsonable(value: Any) -> Any:
+    """Decimals as floats, recursively, so the value crosses JSON-RPC unchanged."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def preview_json(preview: Preview) -> dict[str, Any]:
+    """The structured estimate (as ``tandem estimate --json``) plus the slice and budget."""
+    from tandem.flowestimate import estimate_json  # the same JSON as the CLI's --json
+
+    context, budget = preview.context, preview.budget
+    document = estimate_json(preview.flow)
+    document.update(
+        {
+            "path": preview.path,
+            "start_line": preview.start_line,
+            "end_line": preview.end_line,
+            "request": preview.request,
+            "slice": {
+                "tokens": context.tokens,
+                "whole_file_tokens": context.whole_file_tokens,
+                "units": [f"{unit.path}::{unit.name}" for unit in context.touched],
+                "tests": [f"{test.path}::{test.name}" for test in context.tests],
+                "excluded": list(context.excluded),
+                "warnings": list(context.warnings),
+            },
+            "budget_left": {
+                "task_type": budget.task_type,
+                "max_usd": budget.max_usd,
+                "max_tokens": budget.max_tokens,
+                "task_left_usd": budget.task_left_usd,
+                "today_usd": budget.today_usd,
+                "daily_usd": budget.daily_usd,
+                "daily_left_usd": budget.daily_left_usd,
+            },
+        }
+    )
+    result: dict[str, Any] = jsonable(document)
+    return result
+
+
 def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
     from tandem.preview import PreviewError, preview_markdown
 
@@ -81,7 +130,7 @@ def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
 
 
 def estimate(ls: TandemServer, argument: dict[str, Any]) -> dict[str, Any]:
-    from tandem.preview import PreviewError, preview_json, preview_markdown
+    from tandem.preview import PreviewError, preview_markdown
 
     uri = argument.get("uri")
     if not isinstance(uri, str):

@@ -12,6 +12,8 @@ What it gets wrong, and this class fixes:
   become U+FFFD on the way in;
 - requests before ``initialize``, a second ``initialize`` and requests after ``shutdown`` reach the
   handlers: here they get the errors the LSP specification names;
+- a document that is not open is read from whatever path its URI names, at any size: here only
+  a regular file within a limit is read (``tandem.lsp.documents``);
 - ``didChange`` for a document never opened raises a KeyError shown as an error popup: here it is
   logged and ignored;
 - a feature that calls ``sys.exit`` stops the whole server, and a result that cannot be serialised
@@ -51,6 +53,8 @@ from pygls.protocol.json_rpc import (
     JsonRPCResponseMessage,
 )
 
+from tandem.lsp.documents import bound
+
 log = logging.getLogger(__name__)
 
 PING = "tandem/ping"
@@ -79,6 +83,11 @@ def without_lone_surrogates(value: Any) -> Any:
 
 def _valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _has_id_field(message_type: type) -> bool:
+    """Whether an lsprotocol message class is a request (notifications have no id)."""
+    return any(field.name == "id" for field in getattr(message_type, "__attrs_attrs__", ()))
 
 
 def _message_id(value: Any) -> str | int | None:
@@ -115,6 +124,7 @@ class TandemProtocol(LanguageServerProtocol):
     """pygls' language server protocol, hardened against whatever arrives on the wire."""
 
     initialize_received = False
+    channel_broken = False
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -162,8 +172,15 @@ class TandemProtocol(LanguageServerProtocol):
             return
         params = data.get("params")
         cancelled = params.get("id") if isinstance(params, dict) else None
-        if method == types.CANCEL_REQUEST and not _valid_id(cancelled):
+        if method == types.CANCEL_REQUEST and not has_id and not _valid_id(cancelled):
             log.warning("ignored $/cancelRequest without a valid id")  # pygls would raise
+            return
+        message_type = self.get_message_type(method)
+        if has_id and message_type is not None and not _has_id_field(message_type):
+            # pygls would handle it as the notification and never reply.
+            self.reply_error(
+                msg_id, JsonRpcInvalidRequest(f"Invalid request: {method} is a notification")
+            )
             return
         if "params" not in data and method not in types.METHOD_TO_TYPES:
             data = {**data, "params": None}
@@ -251,7 +268,7 @@ class TandemProtocol(LanguageServerProtocol):
 
     def _send_data(self, data: Any) -> None:
         """As pygls, but a reply that cannot be serialised becomes an error reply, not silence."""
-        if not data:
+        if not data or self.channel_broken:
             return
         if self.writer is None:
             log.error("no channel to send on")
@@ -277,8 +294,10 @@ class TandemProtocol(LanguageServerProtocol):
             payload = header.encode("ascii") + payload
         try:
             self.writer.write(payload)  # the channels in tandem.lsp.transport write synchronously
-        except OSError as error:  # the client is gone; input EOF ends the loop
-            log.error("could not write to the client: %s", error)
+        except (OSError, ValueError) as error:  # the client is gone (or exit closed the channel)
+            # Set before logging: the log handler that forwards to the client sends through here.
+            self.channel_broken = True
+            log.error("could not write to the client, nothing more will be sent: %s", error)
 
     # --- handlers ------------------------------------------------------------------------------
 
@@ -291,6 +310,14 @@ class TandemProtocol(LanguageServerProtocol):
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         super()._execute_handler(msg_id, _isolated(handler), callback, args, kwargs)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        bound(self._workspace)
+        return result
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(

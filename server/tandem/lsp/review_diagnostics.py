@@ -142,45 +142,46 @@ def line_change(change: types.TextDocumentContentChangeEvent) -> LineChange | No
     return LineChange(start.line, end.line, breaks, end.character == 0 and whole_lines)
 
 
-def shift_findings(
-    placed: Sequence[PlacedFinding], change: LineChange | None, new_text: Callable[[], str]
-) -> list[PlacedFinding]:
-    """The findings of one document after one change: moved, kept or dropped."""
-    if change is None:
-        return _reanchor(placed, new_text().splitlines())
+def _moved(line: int, change: LineChange) -> int:
+    """Where a line goes through one change (a line inside the edited range stays put)."""
     delta = change.inserted_breaks - (change.end_line - change.start_line)
+    untouched_end = line == change.end_line and change.keeps_end_line
+    return line + delta if line > change.end_line or untouched_end else line
+
+
+def shift_findings(
+    placed: Sequence[PlacedFinding], changes: Sequence[LineChange | None], lines: Sequence[str]
+) -> list[PlacedFinding]:
+    """The findings of one document after one ``didChange`` (its ``changes`` in order; ``lines``
+    the text after all of them): each moves with the edits above it and is kept only while its
+    line still reads as it did when the finding was placed, so a finding whose line was edited
+    is dropped. A finding is also kept where it was when that line is unchanged: an editor may
+    report an edit late (Neovim debounces ``didChange``), after the review already saw it."""
+    if any(change is None for change in changes):
+        return _reanchor(placed, lines)
     kept = []
     for item in placed:
         line = item.line
-        untouched_end = line == change.end_line and change.keeps_end_line
-        if line < change.start_line:
-            kept.append(item)
-        elif line > change.end_line or untouched_end:
-            kept.append(replace(item, line=line + delta))
-        # else: the finding's own line was edited: dropped.
+        for change in changes:
+            assert change is not None
+            line = _moved(line, change)
+        for candidate in dict.fromkeys((line, item.line)):
+            if 0 <= candidate < len(lines) and lines[candidate].rstrip("\r\n") == item.line_text:
+                kept.append(replace(item, line=candidate))
+                break
     return kept
 
 
-def _reanchor(placed: Sequence[PlacedFinding], lines: list[str]) -> list[PlacedFinding]:
+def _reanchor(placed: Sequence[PlacedFinding], lines: Sequence[str]) -> list[PlacedFinding]:
     """After a whole-document change: keep each finding on the nearest line with its text."""
+    texts = [line.rstrip("\r\n") for line in lines]
     kept = []
     for item in placed:
-        matches = [index for index, text in enumerate(lines) if text == item.line_text]
+        matches = [index for index, text in enumerate(texts) if text == item.line_text]
         if item.line_text.strip() and matches:
             nearest = min(matches, key=lambda index: abs(index - item.line))
             kept.append(replace(item, line=nearest))
     return kept
-
-
-def refresh_line_texts(
-    placed: Sequence[PlacedFinding], lines: Sequence[str]
-) -> list[PlacedFinding]:
-    """Findings with the current text of their lines (those past the end are dropped)."""
-    return [
-        replace(item, line_text=lines[item.line].rstrip("\r\n"))
-        for item in placed
-        if 0 <= item.line < len(lines)
-    ]
 
 
 COMMENT_PREFIX: dict[str, str] = {"python": "#"}

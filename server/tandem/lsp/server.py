@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 Feature = Callable[["TandemServer"], None]
 Hook = Callable[["TandemServer"], None]
-DocumentListener = Callable[["TandemServer", str], None]
 
 
 class TandemServer(LanguageServer):
@@ -34,8 +33,6 @@ class TandemServer(LanguageServer):
         """Per workspace folder: settings, live slicing index, ledger view (``for_uri``)."""
         self.initialized_hooks: list[Hook] = []
         """Run after ``initialized`` (one handler per LSP method: features add hooks here)."""
-        self.document_listeners: list[DocumentListener] = []
-        """Called with the URI after the workspace feature took a didOpen/didChange/didSave."""
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Failures outside a request go to the log, not to a popup per malformed message.

@@ -12,6 +12,7 @@ import time
 import uuid
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp._capabilities import get_capability
@@ -21,6 +22,9 @@ from tandem.lsp import lifecycle
 from tandem.lsp.server import TandemServer
 from tandem.workspaces import Folder
 
+if TYPE_CHECKING:
+    from tandem.config import Settings
+
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_SECONDS = 0.2
@@ -28,6 +32,7 @@ WATCHER_ID = "tandem-watched-files"
 SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
 IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
 _building: dict[Path, asyncio.Task[None]] = {}
+_warming: set[asyncio.Future[None]] = set()
 
 
 def folder_paths(ls: TandemServer) -> list[Path]:
@@ -94,18 +99,19 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
     finally:
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-    await asyncio.to_thread(warm_up, folder)
 
 
-def warm_up(folder: Folder) -> None:
-    """Load the tokenizer, price table and prompts now, so the first hover does not pay."""
+def warm_up(settings: Settings) -> None:
+    """Import the preview's modules and load the tokenizer, price table and prompts, so the
+    first hover does not pay for them (run in a thread right after ``initialized``)."""
     try:
+        import tandem.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
         from tandem.cost.estimate import count_prompt_tokens
         from tandem.cost.prices import price_usage
         from tandem.prompts import load_prompt
         from tandem.values import Usage
 
-        for model in folder.settings.models.values():
+        for model in settings.models.values():
             count_prompt_tokens(model, system="warm", user="up", output_schema=None)
             price_usage(model, Usage(input_tokens=1, output_tokens=1))
         for step in ("plan", "draft", "review"):
@@ -156,8 +162,11 @@ def _register_watcher(ls: TandemServer) -> None:
 
 def start(ls: TandemServer) -> None:
     """After ``initialized``: one folder per workspace folder, each indexed in the background."""
-    for path in folder_paths(ls):
-        ensure_built(ls, ls.workspaces.add(path))
+    folders = [ls.workspaces.add(path) for path in folder_paths(ls)]
+    settings = folders[0].settings if folders else ls.settings_state.current.settings
+    _warming.add(asyncio.ensure_future(asyncio.to_thread(warm_up, settings)))
+    for folder in folders:
+        ensure_built(ls, folder)
     _register_watcher(ls)
 
 
@@ -168,8 +177,6 @@ def _document_changed(ls: TandemServer, uri: str) -> None:
         document = ls.workspace.get_text_document(uri)
         folder.index.open_document(rel, document.source, document.version)
         folder.changed()
-    for listener in ls.document_listeners:
-        listener(ls, uri)
 
 
 def register(server: TandemServer) -> None:

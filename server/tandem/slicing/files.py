@@ -30,6 +30,8 @@ def source_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\r" not in text:  # the common case: no per-line pass over a large file
+        return lines
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 

@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from tandem.slicing.index import FileRecord
-from tandem.slicing.languages import FAMILY
+from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.units import Unit
 
 if TYPE_CHECKING:
@@ -68,8 +68,9 @@ W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
 MIN_SCORE = 1.2
-RELATIVE_CUT = 0.25
+RELATIVE_CUT = 0.4
 LEAD = 5
+OTHER_FILE_SLOTS = 1
 MAX_SOURCE_NAMES = 40
 MAX_CALLERS_PER_NAME = 12
 
@@ -200,17 +201,18 @@ def rank_tests(
 
     df: dict[str, int] = {}
     for t in tests:
-        for tok in t.norms | t.tokens:
+        for tok in t.tokens:  # tokens include the normalised identifiers
             df[tok] = df.get(tok, 0) + 1
     n = len(tests)
-    max_idf = math.log(n + 1) + 0.1
 
     def idf(tok: str) -> float:
         return math.log((n + 1) / (df.get(tok, 0) + 1)) + 0.1
 
+    rarest = idf("\0") if n == 1 else math.log((n + 1) / 2) + 0.1  # a name one test uses
+
     def spec(ident: str) -> float:
-        """How specific a name is among the tests: 1 for a rare name, near 0 for a common one."""
-        return max(0.05, min(1.0, idf(norm(ident)) / max_idf))
+        """How specific a name is among the tests: 1 when one test uses it, near 0 when all do."""
+        return max(0.05, min(1.0, idf(norm(ident)) / rarest))
 
     # ---- names from the change ----------------------------------------------------------
     touched_names: dict[str, str] = {}  # simple name -> qualified name (shown in reasons)
@@ -224,6 +226,11 @@ def rank_tests(
         if u.kind == "class" and _usable(simple):
             type_names.setdefault(simple, u.name)
     touched_norms = {norm(nm): nm for nm in touched_names if len(norm(nm)) >= 2}
+    touched_words = {
+        nm: ws
+        for nm in touched_names
+        if (ws := frozenset(words(nm))) and (len(ws) > 1 or len(nm) >= 5)
+    }
     type_norms = {norm(nm): nm for nm in type_names if norm(nm) not in touched_norms}
 
     change_tokens = _tokens_of(i for i in change.added_idents if _usable(i))
@@ -235,20 +242,20 @@ def rank_tests(
     token_mass = sum(idf(tok) for tok in change_tokens) or 1.0
 
     # ---- one hop through test helpers ----------------------------------------------------
-    helper_hop: dict[str, str] = {}  # norm(helper) -> touched name it calls
+    helper_hop: dict[str, tuple[str, str]] = {}  # norm(helper) -> (helper, touched name)
     for _rec, unit, idents in helpers:
         if not _usable(unit.simple_name) or norm(unit.simple_name) in touched_norms:
             continue
         keys = (norm(i) for i in idents)
         hit = next((touched_norms[k] for k in keys if k in touched_norms), None)
         if hit is not None:
-            helper_hop.setdefault(norm(unit.simple_name), hit)
+            helper_hop.setdefault(norm(unit.simple_name), (unit.simple_name, hit))
 
     # ---- one or two hops through source callers ---------------------------------------------
     source_hop = _source_callers(change, touched_names, sources) if sources else {}
 
     # ---- scoring --------------------------------------------------------------------------
-    src_families = {FAMILY[rec.language] for rec in records if rec.path in change.files}
+    src_families = {FAMILY[lang] for p in change.files if (lang := language_for_path(p))}
     change_dirs = {str(PurePosixPath(p).parent) for p in change.files}
     pair_cache: dict[str, str | None] = {}
 
@@ -266,13 +273,12 @@ def rank_tests(
         direct.sort(key=lambda x: -x[0])
         for k, (w, qual) in enumerate(direct[:4]):
             reasons.append((W_DIRECT * w / (1 + k), f"calls {qual}"))
-        for nm, qual in touched_names.items():
-            ws = set(words(nm))
-            if ws and ws <= t.name_tokens and (len(ws) > 1 or len(nm) >= 5):
-                reasons.append((W_NAMED * spec(nm), f"named after {qual}"))
+        for nm, ws in touched_words.items():
+            if ws <= t.name_tokens:
+                reasons.append((W_NAMED * spec(nm), f"named after {touched_names[nm]}"))
                 break
         if not direct:
-            hops = [(spec(h), h, tgt) for h, tgt in helper_hop.items() if h in t.norms]
+            hops = [(spec(h), nm, tgt) for h, (nm, tgt) in helper_hop.items() if h in t.norms]
             if hops:
                 w, helper, target = max(hops)
                 reasons.append(
@@ -319,7 +325,7 @@ def rank_tests(
         score = sum(r for r, _ in reasons)
         if score < MIN_SCORE:
             continue
-        scored.append((score, lexical + where / W_PAIR * 0.3, t, reasons))
+        scored.append((score, lexical, t, reasons))
 
     if not scored:
         return []
@@ -332,9 +338,11 @@ def rank_tests(
         key=lambda x: (-x[1], -x[0], x[2].rec.path, x[2].unit.start_line),
     )
     merged = _merge(evidence, lexical_rank, limit)
+    merged = _diversify(merged, evidence, limit)
     out: list[Candidate] = []
     for score, _lex, t, reasons in merged:
-        reasons.sort(key=lambda r: -r[0])
+        # Structural evidence explains a test best; shared words only fill in.
+        reasons.sort(key=lambda r: (r[1].startswith("shares "), -r[0]))
         reason = "; ".join(dict.fromkeys(r for _, r in reasons[:2]))
         out.append(Candidate(t.rec.path, t.unit, round(score, 3), reason))
     return out
@@ -369,6 +377,29 @@ def _merge(evidence: list[_Scored], lexical: list[_Scored], limit: int) -> list[
         if not progressed:
             break
     return out[:limit]
+
+
+def _diversify(ranked: list[_Scored], evidence: list[_Scored], limit: int) -> list[_Scored]:
+    """Give the last slots to the best tests of files not yet shown, when there are any.
+
+    The tests a change needs are often split over two files (the module's own tests and an
+    integration test); ten entries from one file would hide the second.
+    """
+    if OTHER_FILE_SLOTS <= 0:
+        return ranked
+    shown = {item[2].rec.path for item in ranked}
+    others: list[_Scored] = []
+    for item in evidence:
+        path = item[2].rec.path
+        if path not in shown:
+            shown.add(path)
+            others.append(item)
+        if len(others) >= OTHER_FILE_SLOTS:
+            break
+    if not others:
+        return ranked
+    keep = max(LEAD, min(len(ranked), limit - len(others)))
+    return [*ranked[:keep], *others][:limit]
 
 
 def _source_callers(

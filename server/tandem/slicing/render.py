@@ -58,12 +58,12 @@ def _head(block: Block, n_lines: int) -> Block:
     )
 
 
-def _signature_only(block: Block) -> str:
+def _signature_only(block: Block, why: str = "body omitted for budget") -> str:
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
     head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
     if block.note:
         head += f"  ({block.note})"
-    return f"{head}\n{block.start_line} | {sig}  ... (body omitted for budget)"
+    return f"{head}\n{block.start_line} | {sig}  ... ({why})"
 
 
 def render(
@@ -72,14 +72,26 @@ def render(
     tests: list[Block],
     plain: list[Block],
     budget: int,
+    *,
+    test_bodies: int | None = None,
 ) -> Rendered:
-    """The slice text and its exact token count under ``budget``."""
+    """The slice text and its exact token count under ``budget``.
+
+    ``test_bodies`` keeps the bodies of only that many best-ranked tests; the others are shown
+    by signature from the start (the budget can still turn more into signatures).
+    """
     warnings: list[str] = []
     touched_text = [_numbered(b) for b in touched]
     plain_text = [_numbered(b) for b in plain]
     test_full = [_numbered(b) for b in tests]
-    test_sig = [_signature_only(b) for b in tests]
-    test_mode = [True] * len(tests)
+    shown = len(tests) if test_bodies is None else max(0, test_bodies)
+    test_sig = [
+        _signature_only(
+            b, "body omitted for budget" if k < shown else "body omitted: lower-ranked test"
+        )
+        for k, b in enumerate(tests)
+    ]
+    test_mode = [k < shown for k in range(len(tests))]
     callee_keep = len(callees)
 
     def assemble() -> str:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
+TEST_BODIES = 3  # the best related tests shown whole; the rest by signature
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
@@ -156,7 +157,9 @@ def slice_repository(
         for c in ranked
     ]
     callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in callees]
-    rendered = render(touched_blocks, callee_lines, test_blocks, plain, budget)
+    rendered = render(
+        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=TEST_BODIES
+    )
     warnings.extend(rendered.warnings)
 
     involved = {path: rec.text for path, rec in records.items()}

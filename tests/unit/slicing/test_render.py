@@ -97,3 +97,11 @@ def test_a_slice_stays_within_its_budget_and_reports_whole_file_tokens(
     assert tight.tokens == count_tokens(tight.text)
     assert [t.name for t in tight.touched] == ["compute"]
     assert "(body omitted for budget)" in tight.text
+
+
+def test_only_the_best_ranked_test_bodies_are_kept_when_asked() -> None:
+    rendered = render(TOUCHED, CALLEES, TESTS, [], budget=10**6, test_bodies=1)
+    assert "value_test_1_29" in rendered.text
+    assert "def test_2()  ... (body omitted: lower-ranked test)" in rendered.text
+    assert "value_test_3_0" not in rendered.text
+    assert rendered.warnings == []  # a policy, not a budget problem

@@ -172,11 +172,23 @@ function M.get_client(bufnr)
   return vim.lsp.get_clients({ name = M.client_name })[1]
 end
 
+--- Whether the running server offers `command` (servers grow commands over releases).
+---@param client table
+---@param command string
+---@return boolean
+local function offers(client, command)
+  local provider = client.server_capabilities and client.server_capabilities.executeCommandProvider
+  return type(provider) == "table" and vim.list_contains(provider.commands or {}, command)
+end
+
 local function done(command, result, err)
   vim.api.nvim_exec_autocmds("User", {
     pattern = "TandemCommandDone",
     data = { command = command, result = result, error = err },
   })
+  if command ~= "tandem.status" then
+    M.refresh_status()
+  end
 end
 
 --- Sends `workspace/executeCommand` to the Tandem server and reports the outcome.
@@ -202,6 +214,9 @@ function M.execute(command, argument, on_result, bufnr)
   if next(argument) ~= nil then
     params.arguments = { argument }
   end
+  -- No bufnr: the client then sends the pending (debounced) changes of every buffer first, not
+  -- only this one's. Tandem commands read several documents (the plan's buffer, every file a
+  -- draft touched), and a late didChange would move or drop fresh review findings.
   client_request(client, "workspace/executeCommand", params, function(err, result)
     if err then
       notify(command .. " failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
@@ -209,10 +224,13 @@ function M.execute(command, argument, on_result, bufnr)
       return
     end
     if on_result and type(result) == "table" then
-      on_result(result)
+      local shown, problem = pcall(on_result, result)
+      if not shown then
+        notify(command .. ": cannot show the result: " .. tostring(problem), vim.log.levels.ERROR)
+      end
     end
     done(command, result, nil)
-  end, bufnr)
+  end, nil)
 end
 
 -- Arguments from the editor state ---------------------------------------------------------
@@ -341,7 +359,10 @@ end
 --- The estimate's markdown in a floating window next to the cursor.
 local function show_estimate(result)
   local markdown = result.markdown or vim.inspect(result.estimate)
-  vim.lsp.util.open_floating_preview(vim.split(markdown, "\n"), "markdown", {
+  -- Markdown in floats needs the tree-sitter markdown parser, which some distributions'
+  -- Neovim packages leave out: plain text then.
+  local has_parser = pcall(vim.treesitter.language.add, "markdown")
+  vim.lsp.util.open_floating_preview(vim.split(markdown, "\n"), has_parser and "markdown" or "", {
     border = "rounded",
     focus_id = "tandem-estimate",
     title = " Tandem estimate ",
@@ -361,7 +382,57 @@ end
 
 --- :TandemReport — the scorecard, opened by the server as .tandem/report.md.
 function M.report()
-  M.execute("tandem.showReport", {}, nil)
+  local name = vim.api.nvim_buf_get_name(0)
+  -- The buffer's uri picks its workspace folder when several are open.
+  M.execute("tandem.showReport", name ~= "" and { uri = vim.uri_from_bufnr(0) } or {}, nil)
+end
+
+-- Spend for statuslines -----------------------------------------------------------------------
+
+---@type table|nil the last `tandem.status` result
+M.last_status = nil
+
+--- Asks the server for today's spend and the current task (after every Tandem command, so a
+--- statusline using `statusline()` stays current without polling).
+function M.refresh_status()
+  local client = M.get_client()
+  if not client or not offers(client, "tandem.status") then
+    return
+  end
+  client_request(client, "workspace/executeCommand", {
+    command = "tandem.status",
+    arguments = { vim.empty_dict() },
+  }, function(err, result)
+    if not err and type(result) == "table" then
+      M.last_status = result
+      vim.api.nvim_exec_autocmds("User", {
+        pattern = "TandemCommandDone",
+        data = { command = "tandem.status", result = result },
+      })
+    end
+  end, nil)
+end
+
+--- Today's spend and the current task's spend against its budget, e.g.
+--- "Tandem $0.0132 today · drafted $0.0132/$0.50"; "" before the first status.
+---@return string
+function M.statusline()
+  local status = M.last_status
+  if type(status) ~= "table" then
+    return ""
+  end
+  local text = string.format("Tandem $%.4f today", tonumber(status.today_usd) or 0)
+  local task = status.task
+  if type(task) == "table" then
+    text = text
+      .. string.format(
+        " · %s $%.4f/$%.2f",
+        task.stage or "task",
+        tonumber(task.spent_usd) or 0,
+        tonumber(task.budget_usd) or 0
+      )
+  end
+  return text
 end
 
 M.user_commands = {
@@ -411,6 +482,15 @@ function M.setup(opts)
     end
   end
   local group = vim.api.nvim_create_augroup("tandem", { clear = true })
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if client and client.name == M.client_name and not M.last_status then
+        M.refresh_status()
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd({ "FileType", "BufReadPost" }, {
     group = group,
     callback = function(args)

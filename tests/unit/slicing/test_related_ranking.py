@@ -1,0 +1,332 @@
+"""How related tests are ranked: the evidence that puts a test first, and what keeps noise out.
+
+Each test builds a small repository in one language, touches one unit with a cursor range and
+reads the ranked tests (best first, each with a one-line reason).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slice_repos import RepoBuilder
+
+from tandem.config import Settings
+from tandem.slicing import slice_repository
+from tandem.slicing.result import FileRangeAnchor, RelatedTest
+
+
+def _related(repo: Path, path: str, line: int) -> list[RelatedTest]:
+    anchor = FileRangeAnchor(path=path, start_line=line, end_line=line)
+    return slice_repository(repo, anchor, Settings()).tests
+
+
+def _names(tests: list[RelatedTest]) -> list[str]:
+    return [t.name for t in tests]
+
+
+def _line_of(repo: Path, path: str, text: str) -> int:
+    lines = (repo / path).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if text in line)
+
+
+PARSER_PY = """
+    class Parser:
+        def __init__(self):
+            self.buffer = []
+
+        def feed(self, chunk):
+            self.buffer.append(chunk.strip())
+
+        def close(self):
+            self.buffer.clear()
+"""
+
+
+def test_a_direct_caller_outranks_a_test_that_only_shares_the_file(make_repo: RepoBuilder) -> None:
+    repo = make_repo(
+        {
+            "pkg/parser.py": PARSER_PY,
+            "tests/test_parser.py": """
+                from pkg.parser import Parser
+
+                def test_close_empties_the_buffer():
+                    p = Parser()
+                    p.close()
+                    assert p.buffer == []
+
+                def test_feed_strips_chunks():
+                    p = Parser()
+                    p.feed(" a ")
+                    assert p.buffer == ["a"]
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "chunk.strip"))
+    assert tests[0].name == "test_feed_strips_chunks"
+    assert "calls Parser.feed" in tests[0].reason
+    names = _names(tests)
+    if "test_close_empties_the_buffer" in names:
+        assert tests[names.index("test_close_empties_the_buffer")].score < tests[0].score
+
+
+def test_a_test_reaches_the_change_through_a_fixture_that_calls_it(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "pkg/parser.py": PARSER_PY,
+            "tests/conftest.py": """
+                import pytest
+                from pkg.parser import Parser
+
+                @pytest.fixture
+                def loaded_parser():
+                    p = Parser()
+                    p.feed("x")
+                    return p
+            """,
+            "tests/test_reports.py": """
+                def test_report_lists_the_buffer(loaded_parser):
+                    assert loaded_parser.buffer == ["x"]
+
+                def test_totals_add_up():
+                    assert sum([1, 2]) == 3
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "chunk.strip"))
+    by_name = {t.name: t for t in tests}
+    assert "test_report_lists_the_buffer" in by_name
+    assert "loaded_parser" in by_name["test_report_lists_the_buffer"].reason
+    assert "test_totals_add_up" not in by_name
+
+
+def test_a_test_reaches_a_private_function_through_the_public_one_that_calls_it(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "pkg/pager.py": """
+                def _tempfile_pager(lines, cmd):
+                    return [line.rstrip() for line in lines]
+
+                def echo_via_pager(text):
+                    return _tempfile_pager(text.splitlines(), "less")
+            """,
+            "tests/test_output.py": """
+                from pkg.pager import echo_via_pager
+
+                def test_pager_gets_every_line():
+                    assert echo_via_pager("a\\nb") == ["a", "b"]
+
+                def test_unrelated_arithmetic():
+                    assert 2 + 2 == 4
+            """,
+        }
+    )
+    line = _line_of(repo, "pkg/pager.py", "line.rstrip")
+    tests = _related(repo, "pkg/pager.py", line)
+    assert _names(tests) == ["test_pager_gets_every_line"]
+    assert "echo_via_pager, which calls _tempfile_pager" in tests[0].reason
+
+
+def test_names_match_across_naming_styles(make_repo: RepoBuilder) -> None:
+    repo = make_repo(
+        {
+            "pkg/bars.py": """
+                class ProgressBar:
+                    def render_finish(self):
+                        return "done"
+
+                def progressbar():
+                    return ProgressBar()
+            """,
+            "tests/test_widgets.py": """
+                from pkg import bars
+
+                def test_progressbar_finishes():
+                    assert bars.progressbar().render_finish() == "done"
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/bars.py", _line_of(repo, "pkg/bars.py", "class ProgressBar"))
+    assert _names(tests) == ["test_progressbar_finishes"]
+
+
+def test_typescript_tests_that_import_and_use_the_export_are_found(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "src/money.ts": """
+                export function formatAmount(cents: number): string {
+                  return (cents / 100).toFixed(2);
+                }
+
+                export function parseAmount(text: string): number {
+                  return Math.round(parseFloat(text) * 100);
+                }
+            """,
+            "tests/money.test.ts": """
+                import { formatAmount, parseAmount } from "../src/money";
+
+                describe("money", () => {
+                  it("formats cents as units", () => {
+                    expect(formatAmount(150)).toBe("1.50");
+                  });
+                  it("parses units to cents", () => {
+                    expect(parseAmount("1.5")).toBe(150);
+                  });
+                });
+            """,
+            "tests/dates.test.ts": """
+                test("adds a day", () => {
+                  expect(new Date(0).getTime() + 86400000).toBe(86400000);
+                });
+            """,
+        }
+    )
+    line = _line_of(repo, "src/money.ts", "toFixed")
+    tests = _related(repo, "src/money.ts", line)
+    assert tests[0].name == "money > formats cents as units"
+    assert "formatAmount" in tests[0].reason
+    assert all(t.path != "tests/dates.test.ts" for t in tests)
+
+
+def test_go_tests_of_the_same_package_say_so(make_repo: RepoBuilder) -> None:
+    repo = make_repo(
+        {
+            "client/client.go": """
+                package client
+
+                type Client struct{ base string }
+
+                func NewClient(base string) *Client {
+                    return &Client{base: base}
+                }
+            """,
+            "client/server_test.go": """
+                package client
+
+                import "testing"
+
+                func TestServerUsesTheClient(t *testing.T) {
+                    if NewClient("x").base != "x" {
+                        t.Fatal("base")
+                    }
+                }
+            """,
+            "other/other_test.go": """
+                package other
+
+                import "testing"
+
+                func TestSomethingElse(t *testing.T) {}
+            """,
+        }
+    )
+    line = _line_of(repo, "client/client.go", "return &Client")
+    tests = _related(repo, "client/client.go", line)
+    assert _names(tests) == ["TestServerUsesTheClient"]
+    assert "NewClient" in tests[0].reason
+    assert "same package" in tests[0].reason
+
+
+def test_java_tests_in_the_src_test_mirror_are_paired(make_repo: RepoBuilder) -> None:
+    repo = make_repo(
+        {
+            "src/main/java/org/acme/Tokens.java": """
+                package org.acme;
+
+                public class Tokens {
+                    public static String normalise(String raw) {
+                        return raw.trim().toLowerCase();
+                    }
+                }
+            """,
+            "src/test/java/org/acme/TokensTest.java": """
+                package org.acme;
+
+                import org.junit.jupiter.api.Test;
+
+                class TokensTest {
+                    @Test
+                    void normaliseTrimsAndLowers() {
+                        Tokens.normalise(" A ");
+                    }
+                }
+            """,
+            "src/test/java/org/acme/ClockTest.java": """
+                package org.acme;
+
+                import org.junit.jupiter.api.Test;
+
+                class ClockTest {
+                    @Test
+                    void ticks() {
+                        System.nanoTime();
+                    }
+                }
+            """,
+        }
+    )
+    path = "src/main/java/org/acme/Tokens.java"
+    tests = _related(repo, path, _line_of(repo, path, "raw.trim"))
+    assert _names(tests) == ["TokensTest.normaliseTrimsAndLowers"]
+    assert "Tokens.normalise" in tests[0].reason
+
+
+def test_rust_inline_tests_of_the_changed_file_come_first(make_repo: RepoBuilder) -> None:
+    repo = make_repo(
+        {
+            "src/lib.rs": """
+                pub fn parse_line(line: &str) -> Vec<&str> {
+                    line.split(',').collect()
+                }
+
+                pub fn other(x: u32) -> u32 {
+                    x + 1
+                }
+
+                #[cfg(test)]
+                mod tests {
+                    use super::*;
+
+                    #[test]
+                    fn splits_on_commas() {
+                        assert_eq!(parse_line("a,b"), vec!["a", "b"]);
+                    }
+
+                    #[test]
+                    fn other_adds_one() {
+                        assert_eq!(other(1), 2);
+                    }
+                }
+            """,
+        }
+    )
+    tests = _related(repo, "src/lib.rs", _line_of(repo, "src/lib.rs", "split(','"))
+    assert tests[0].name == "tests::splits_on_commas"
+    assert "calls parse_line" in tests[0].reason
+    names = _names(tests)
+    if "tests::other_adds_one" in names:
+        assert tests[names.index("tests::other_adds_one")].score < tests[0].score
+
+
+def test_a_name_every_test_uses_counts_for_less_than_a_rare_one(make_repo: RepoBuilder) -> None:
+    common = "\n".join(f"def test_case_{i}():\n    assert run({i}) == {i}\n" for i in range(8))
+    repo = make_repo(
+        {
+            "pkg/engine.py": """
+                def run(x):
+                    return x
+
+                def rewind_tape(x):
+                    return run(x)
+            """,
+            "tests/test_engine.py": common
+            + "\ndef test_rewinding():\n    assert rewind_tape(1) == 1\n",
+        }
+    )
+    tests = _related(repo, "pkg/engine.py", _line_of(repo, "pkg/engine.py", "def rewind_tape"))
+    assert tests[0].name == "test_rewinding"
