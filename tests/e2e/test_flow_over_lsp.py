@@ -595,3 +595,28 @@ async def test_review_selection_then_changes_since_head_replaces_the_findings(
     await diagnostics_of(session, uri, 0)  # the new review covers handlers.py: cleared
     [minor] = await diagnostics_of(session, session.uri("tests/test_handlers.py"), 1)
     assert minor.severity == types.DiagnosticSeverity.Information and minor.code == "test-gap"
+
+
+async def test_the_plan_title_carries_the_estimate_once_a_hover_computed_it(
+    session: Session,
+) -> None:
+    uri = session.open(HANDLER)
+    [before, *_] = await session.actions(uri, 13, 13)
+    assert before["title"] == "Plan this change…"
+    await until(  # the workspace index is built (a fresh index drops cached previews)
+        lambda: any(
+            isinstance(values[-1], types.WorkDoneProgressEnd)
+            for values in session.client.progress_reports.values()
+            if values
+        )
+    )
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=13, character=8),
+        )
+    )
+    assert hover is not None
+    [after, *_] = await session.actions(uri, 12, 12)  # same function, another line
+    assert after["title"].startswith("Plan this change… · fake-model")
+    assert after["command"]["command"] == "tandem.plan"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from flow_doubles import (
@@ -17,7 +18,7 @@ from lsprotocol import types
 
 from tandem.flow import FlowEnv, FlowPosition, create_task
 from tandem.handoff import Plan, PlanReply, Scope
-from tandem.lsp.flow_actions import flow_code_actions, plan_document_actions
+from tandem.lsp.flow_actions import flow_code_actions, plan_document_actions, plan_hint
 from tandem.lsp.flow_tasks import TaskCatalog, TaskSummary
 from tandem.taskstore import TaskStore
 
@@ -192,3 +193,14 @@ def test_in_a_plan_document_only_draft_from_plan_for_its_task() -> None:
     assert draft.command is not None and draft.command.arguments == [{"task_id": "t3"}]
     assert plan_document_actions(summary("t3", has_plan=True, drafts=1)) == []
     assert plan_document_actions(None) == []
+
+
+def test_a_known_estimate_goes_into_the_plan_title() -> None:
+    assert plan_hint("strong", "claude-sonnet-4-6", Decimal("0.0234")) == (
+        " · claude-sonnet-4-6 · ≈$0.02"
+    )
+    assert plan_hint("cheap", None, Decimal("0.0012")) == " · cheap · ≈$0.0012"
+    assert plan_hint(None, None, None) == " · skipped"
+    [plan, *_] = actions_for([], hint=" · cheap · ≈$0.0012")
+    assert plan.title == "Plan this change… · cheap · ≈$0.0012"
+    assert plan.command is not None and plan.command.title == plan.title

@@ -8,6 +8,7 @@ client runs the command (``workspace/executeCommand``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from lsprotocol import types
@@ -44,6 +45,15 @@ def _range_json(selection: types.Range) -> dict[str, Any]:
     }
 
 
+def plan_hint(alias: str | None, model: str | None, usd: Decimal | None) -> str:
+    """ " · sonnet · ≈$0.02": the plan step's route and the task's typical cost, once known."""
+    route = "skipped" if alias is None else (model or alias)
+    if usd is None:
+        return f" · {route}"
+    amount = f"{usd:.2f}" if usd >= Decimal("0.01") else f"{usd:.4f}"
+    return f" · {route} · ≈${amount}"
+
+
 def _wanted(kind: str, only: Sequence[str] | None) -> bool:
     if not only:
         return True
@@ -60,9 +70,12 @@ def flow_code_actions(
     line_text: Callable[[int], str],
     kept_drafts: frozenset[str] = frozenset(),
     only: Sequence[str] | None = None,
+    hint: str = "",
 ) -> list[types.CodeAction]:
+    """``hint`` (from :func:`plan_hint`) is added to the plan's title when an estimate of this
+    code is already known; none is computed here."""
     at = {"uri": uri, "range": _range_json(selection)}
-    actions = [_command_action("Plan this change…", REWRITE, PLAN, at)]
+    actions = [_command_action("Plan this change…" + hint, REWRITE, PLAN, at)]
     draftable = next((task for task in tasks if task.can_draft), None)
     if draftable is not None:
         actions.append(

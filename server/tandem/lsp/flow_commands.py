@@ -598,6 +598,28 @@ def follow_changes(
 # ----- code actions -------------------------------------------------------------------------
 
 
+def known_hint(ls: TandemServer, uri: str, line: int, version: int | None) -> str:
+    """The plan's route and the task's typical cost when a preview of this line (e.g. from a
+    hover) is already cached for this document version; never computes one."""
+    try:
+        located = ls.workspaces.locate(uri)
+        if located is None:
+            return ""
+        folder, rel = located
+        for key, preview in reversed(list(folder.previews.items())):
+            path, cached_version, place, request = key
+            covers = isinstance(place, tuple) and int(place[0]) <= line <= int(place[1])
+            if (path, cached_version, request) == (rel, version, None) and covers:
+                route = preview.flow.routes.get("plan")
+                usd = preview.flow.estimate.usd_typical
+                return flow_actions.plan_hint(
+                    route.alias if route else None, route.model if route else None, usd
+                )
+    except Exception:  # a hint is a nicety: never let it cost the action list
+        log.debug("no estimate hint", exc_info=True)
+    return ""
+
+
 def code_actions(
     ls: TandemServer, state: FlowState, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
@@ -623,6 +645,7 @@ def code_actions(
     if parts[:2] == TASKS_DIR.parts and len(parts) == 4 and parts[3] == "plan.md":
         return flow_actions.plan_document_actions(catalog.get(parts[2]))
     kept = frozenset(task for task, kept_root in state.kept_drafts.items() if kept_root == root)
+    version = document.version if document is not None else None
     return flow_actions.flow_code_actions(
         uri,
         params.range,
@@ -632,6 +655,7 @@ def code_actions(
         line_text=line_text,
         kept_drafts=kept,
         only=params.context.only,
+        hint=known_hint(ls, uri, params.range.start.line + 1, version),
     )
 
 
