@@ -110,6 +110,11 @@ def check_units(path: str, text: str) -> None:
         assert unit.name
 
 
+def test_a_definition_whose_name_is_missing_still_gets_a_name() -> None:
+    check_units("src/test/java/a/ATest.java", "class ATest {\n  @Test\n  void () {}\n}\n")
+    check_units("pkg/test_mod.py", "def (x):\n    pass\n")
+
+
 @settings(max_examples=60, deadline=None)
 @given(path=st.sampled_from(sorted(SEEDS)), text=TEXT)
 def test_unit_extraction_accepts_random_text_in_every_language(path: str, text: str) -> None:

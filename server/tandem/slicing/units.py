@@ -155,6 +155,9 @@ class _Extractor:
         test_region: bool = False,
         container: str = "",
     ) -> None:
+        if not name.strip() or name.endswith((".", "::", "> ")):
+            # Error recovery can leave a definition whose name is missing (an empty node).
+            name = f"{name}<{kind}>"
         self.units.append(
             Unit(
                 name=name,
