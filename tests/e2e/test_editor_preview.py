@@ -280,6 +280,10 @@ async def test_the_file_watcher_is_registered_when_the_client_allows(session: Se
     methods = [r.method for r in getattr(session.client, "registrations", [])]
     if session.encoding == "utf-16":  # the VS Code profile allows dynamic registration
         assert types.WORKSPACE_DID_CHANGE_WATCHED_FILES in methods
+        registration = session.client.registrations[0]  # type: ignore[attr-defined]
+        globs = [w["globPattern"] for w in registration.register_options["watchers"]]
+        assert any(".py" in g or ",py" in g or "{py" in g for g in globs)
+        assert "**/.gitignore" in globs and "**/tandem.toml" in globs
     else:  # Neovim's profile does not
         assert methods == []
 

@@ -292,6 +292,9 @@ class Job:
         request = futures.get(protocol.msg_id) if protocol.msg_id is not None else None
         if request is not None:
             request.add_done_callback(self._on_request_done)
+        elif protocol.msg_id is not None:  # answered already: cancelled before the call began
+            self.active = False
+            raise JsonRpcRequestCancelled(f"{self.title}: cancelled before the call began")
         capabilities = self.ls.client_capabilities
         if capabilities.window is not None and capabilities.window.work_done_progress:
             token = f"tandem-{uuid.uuid4().hex[:12]}"

@@ -26,29 +26,17 @@ class SourceLookup(Protocol):
     def mentioning(self, names: Iterable[str]) -> list[FileRecord]: ...
 
 
-def _pattern(names: Iterable[str]) -> re.Pattern[bytes] | None:
+def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     wanted = sorted({n for n in names if n}, key=len, reverse=True)
     if not wanted:
         return None
-    alternatives = b"|".join(re.escape(n.encode("utf-8")) for n in wanted)
-    # No leading look-behind: with one, the regex engine tries every position of the file;
-    # without it, it skips to where a name can start (3-4x faster on a big repository).
-    # ``_mentions`` checks the byte before each hit instead.
-    return re.compile(rb"(?:" + alternatives + rb")(?![\w$])")
+    alternatives = "|".join(re.escape(n) for n in wanted)
+    return re.compile(r"(?<![\w$])(?:" + alternatives + r")(?![\w$])")
 
 
-_NAME_BYTE = re.compile(rb"[\w$]")
-
-
-def _mentions(pattern: re.Pattern[bytes], data: bytes) -> bool:
-    """Whether ``pattern`` matches a whole identifier somewhere in ``data``."""
-    pos = 0
-    while (hit := pattern.search(data, pos)) is not None:
-        start = hit.start()
-        if start == 0 or _NAME_BYTE.match(data, start - 1) is None:
-            return True
-        pos = start + 1
-    return False
+def _mentions(text: str, names: list[str], pattern: re.Pattern[str]) -> bool:
+    # A substring test first: most files mention none of the names, and ``in`` is fast.
+    return any(n in text for n in names) and pattern.search(text) is not None
 
 
 @dataclass
@@ -58,9 +46,9 @@ class RepoSources:
     index: RepoIndex
     files: list[str]
     families: set[str]
-    _data: dict[str, bytes] | None = field(default=None, init=False)
+    _data: dict[str, str] | None = field(default=None, init=False)
 
-    def _load(self) -> dict[str, bytes]:
+    def _load(self) -> dict[str, str]:
         if self._data is None:
             self._data = {}
             for rel in self.files:
@@ -74,7 +62,7 @@ class RepoSources:
                 except OSError:
                     continue
                 if len(data) <= self.index.max_file_bytes and b"\0" not in data[:8000]:
-                    self._data[rel] = data
+                    self._data[rel] = data.decode("utf-8", "replace")
                 if len(self._data) >= MAX_SOURCE_FILES:
                     break
         return self._data
@@ -83,9 +71,10 @@ class RepoSources:
         pattern = _pattern(names)
         if pattern is None:
             return []
+        wanted = [n for n in names if n]
         out: list[FileRecord] = []
         for rel, data in self._load().items():
-            if _mentions(pattern, data):
+            if _mentions(data, wanted, pattern):
                 rec = self.index.record(rel)
                 if isinstance(rec, FileRecord):
                     out.append(rec)
@@ -102,4 +91,5 @@ class RecordSources:
         pattern = _pattern(names)
         if pattern is None:
             return []
-        return [r for r in self.records if _mentions(pattern, r.text.encode("utf-8"))]
+        wanted = [n for n in names if n]
+        return [r for r in self.records if _mentions(r.text, wanted, pattern)]
