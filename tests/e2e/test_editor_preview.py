@@ -280,6 +280,10 @@ async def test_the_file_watcher_is_registered_when_the_client_allows(session: Se
     methods = [r.method for r in getattr(session.client, "registrations", [])]
     if session.encoding == "utf-16":  # the VS Code profile allows dynamic registration
         assert types.WORKSPACE_DID_CHANGE_WATCHED_FILES in methods
+        registration = session.client.registrations[0]  # type: ignore[attr-defined]
+        globs = [w["globPattern"] for w in registration.register_options["watchers"]]
+        assert any(".py" in g or ",py" in g or "{py" in g for g in globs)
+        assert "**/.gitignore" in globs and "**/tandem.toml" in globs
     else:  # Neovim's profile does not
         assert methods == []
 
@@ -386,3 +390,33 @@ async def test_show_report_writes_the_scorecard_and_opens_it(session: Session) -
     assert text.startswith("# ") and "20261130-101010-aaaaaa" in text
     shown = session.client.shown_documents[-1]
     assert shown.uri == report.as_uri() and shown.take_focus is True
+
+
+async def test_a_folder_added_later_is_indexed_and_served(session: Session, tmp_path: Path) -> None:
+    await _indexed(session)
+    third = _copy_example(tmp_path / "third")
+    session.client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=third.as_uri(), name="third")],
+                removed=[types.WorkspaceFolder(uri=session.second.as_uri(), name="second")],
+            )
+        )
+    )
+    await _until(lambda: len(_indexing_reports(session.client)) == 3)
+    assert "`get_project`" in _markdown(await session.hover(third / HANDLERS, GET_PROJECT_LINE))
+    assert await session.hover(session.second / HANDLERS, GET_PROJECT_LINE) is None
+
+
+async def test_closing_a_buffer_goes_back_to_the_file_on_disk(session: Session) -> None:
+    path = session.first / HANDLERS
+    original = path.read_text(encoding="utf-8")
+    edited = original.replace("def get_project(", "def fetch_project(")
+    session.open(path, edited)
+    assert "`fetch_project`" in _markdown(await session.hover(path, GET_PROJECT_LINE))
+    session.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=session.uri(path))
+        )
+    )
+    assert "`get_project`" in _markdown(await session.hover(path, GET_PROJECT_LINE))

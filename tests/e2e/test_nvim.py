@@ -297,8 +297,7 @@ def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspa
 
 def test_estimate_report_and_statusline_in_neovim(nvim: str, fake_workspace: Path) -> None:
     seen = run_scenario(nvim, fake_workspace, "preview")
-    if "tandem.estimate" not in seen["server_commands"]:
-        pytest.skip("the server has no tandem.estimate/showReport/status yet (issue 6, lsp-core)")
+    assert {"tandem.estimate", "tandem.showReport", "tandem.status"} <= set(seen["server_commands"])
     estimate = seen["estimate"]["result"]
     assert seen["float_text"].strip() == estimate["markdown"].strip()
     assert "$" in seen["float_text"]

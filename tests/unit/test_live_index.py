@@ -196,7 +196,6 @@ def test_a_build_parses_every_file_and_changes_on_disk_are_reread(project: Path)
     index = LiveIndex(project, Settings())
     steps = list(index.build_steps())
     assert index.ready and steps[-1][0] == steps[-1][1] == len(index.walk().files)
-    assert (project / ".tandem" / "cache").is_dir()
     (project / "app" / "extra.py").write_text("def extra():\n    return 1\n", encoding="utf-8")
     index.file_changed("app/extra.py")
     assert "app/extra.py" in index.walk().files
@@ -245,3 +244,21 @@ def test_edits_far_apart_between_reads_each_reread_only_their_region(
     assert record is not None
     assert record.units == real("app/big.py", both, "python").units
     assert full_parses and not any(full_parses)  # regions only, never the whole file
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [("app/handlers.py", 19), ("app/queries.py", 8), ("app/permissions.py", 5), ("app/db.py", 4)],
+)
+def test_the_live_index_slices_like_the_cli(project: Path, path: str, line: int) -> None:
+    from tandem.slicing.result import FileRangeAnchor
+    from tandem.slicing.slicer import slice_repository
+
+    settings = Settings()
+    live_index = LiveIndex(project, settings)
+    list(live_index.build_steps())
+    live = live_index.slice(path, line, line)
+    anchor = FileRangeAnchor(path=path, start_line=line, end_line=line)
+    cli = slice_repository(project, anchor, settings)
+    assert live.touched == cli.touched and live.tests == cli.tests
+    assert live.callees == cli.callees and live.text == cli.text

@@ -204,3 +204,22 @@ def test_the_report_counts_redactions_per_task_step_and_model(
         "t1": 5,
         "t2": 0,
     }
+
+
+def test_tandem_run_prints_how_many_secrets_each_step_had_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flow_doubles import FAKE_REPLIES
+
+    repo = example_repo(tmp_path)
+    _plant(repo)
+    replies = json.loads(FAKE_REPLIES.read_text())
+    replies["review"] = [replies["review"][1]]
+    canned = tmp_path / "replies.json"
+    canned.write_text(json.dumps(replies))
+    args = ["run", "--repo", str(repo), "--file", "app/handlers.py", "--lines", "10-14"]
+    assert main([*args, "--request", REQUEST, "--fake-replies", str(canned), "--yes"]) == 0
+    captured = capsys.readouterr()
+    assert "plan 1: ok on" in captured.out and ", 1 secrets redacted" in captured.out
+    assert "secrets replaced by placeholders before sending: 1 (github-token 1)" in captured.err
+    assert TOKEN not in captured.err  # (the local diff on stdout shows the file as it is)

@@ -13,13 +13,17 @@
 # 4. starts code-server on that folder and drives it with playwright-core and Debian's chromium:
 #    open app/handlers.py, put the cursor in get_projects, run "Tandem: Plan this change", type the
 #    request in the input box, and wait until the plan document (.tandem/tasks/<id>/plan.md) is
-#    open in an editor with the status bar showing the spend;
-# 5. saves a screenshot to docs/img/vscode.png (E2E_SCREENSHOT overrides the path) and prints the
-#    time of each phase.
+#    open in an editor with the status bar showing the spend (screenshot docs/img/vscode.png,
+#    E2E_SCREENSHOT overrides the path); then "Draft from plan" up to the refactor preview
+#    (screenshot docs/img/vscode-draft.png, E2E_DRAFT_SCREENSHOT), tick the files, apply, check
+#    the handler changed, save, "Review changes since HEAD" until the Problems count shows the
+#    findings, "Show report" until report.md opens, and "Estimate cost" until the estimate opens;
+# 5. prints the time of each phase.
 #
 # Environment: VSCODE_E2E_HOME (install dir), TANDEM_PYTHON (a Python with Tandem's dependencies;
 # default: the repository's .venv, else python3), E2E_KEEP=1 keeps the scratch folder.
-# Exit status 0 when the plan document opened; on failure a screenshot of the moment is kept.
+# Exit status 0 when every step above was seen; on failure a screenshot of the moment, the
+# code-server log and VS Code's logs (the "Tandem" output channel included) go to .e2e-failure/.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"

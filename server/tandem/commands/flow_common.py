@@ -239,9 +239,10 @@ def print_result(result: FlowResult) -> None:
         if step.outcome == "skipped":
             print(f"  {step.step} {step.round}: skipped: {step.message}")
             continue
+        redacted = f", {step.redactions} secrets redacted" if step.redactions else ""
         print(
             f"  {step.step} {step.round}: {step.outcome} on {where}: {step.input_tokens} in / "
-            f"{step.output_tokens} out, {cost}{fake}"
+            f"{step.output_tokens} out, {cost}{redacted}{fake}"
         )
     total = summaries_total(result.steps)
     if total is not None:

@@ -31,6 +31,7 @@ REPORT_EVERY_SECONDS = 0.2
 WATCHER_ID = "tandem-watched-files"
 SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
 IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
+WATCHED_NAMES = SETTINGS_FILES | IGNORE_FILES
 _building: dict[Path, asyncio.Task[None]] = {}
 _warming: set[asyncio.Future[None]] = set()
 
@@ -143,8 +144,14 @@ def _register_watcher(ls: TandemServer) -> None:
     )
     if not dynamic:
         return
+    from tandem.slicing.languages import EXTENSIONS
+
+    # Source files the index reads, and the files that change what it reads; not "**/*",
+    # which would send every build artefact and dependency folder's churn.
+    suffixes = ",".join(sorted(extension.lstrip(".") for extension in EXTENSIONS))
+    patterns = [f"**/*.{{{suffixes}}}", *(f"**/{name}" for name in sorted(WATCHED_NAMES))]
     options = types.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+        watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in patterns]
     )
     registration = types.Registration(
         id=WATCHER_ID,

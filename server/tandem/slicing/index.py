@@ -31,6 +31,8 @@ from tandem.slicing.units import (
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
+    from tandem.slicing.callers import SourceLookup
+
 log = logging.getLogger("tandem.slicing")
 
 CACHE_VERSION = 2
@@ -180,6 +182,12 @@ class RepoIndex:
     def forget(self, rel: str) -> None:
         """Drop what is known of ``rel`` (it changed or went away on disk); reread on next use."""
         self._records.pop(rel, None)
+
+    def sources(self, files: list[str], families: set[str]) -> SourceLookup:
+        """The non-test source files the related-test ranking searches for callers."""
+        from tandem.slicing.callers import RepoSources
+
+        return RepoSources(self, files, families)
 
     def whole_tokens(self, text: str) -> int:
         """Tokens of a whole file, the figure a slice is compared with."""

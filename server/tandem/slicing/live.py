@@ -12,13 +12,14 @@ milliseconds; the items around an edit cost well under one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tandem.exclusions import Exclusions
+from tandem.slicing.callers import MAX_SOURCE_FILES
 from tandem.slicing.files import RepoFiles, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
@@ -242,15 +243,14 @@ class OpenDocument:
             return None
         data = self.text.encode("utf-8")
         units, has_errors = self._current_units(data, self.language)
-        # Only test files' identifiers are read (to rank related tests); a large source file
-        # being edited skips the scan.
-        scan = is_test_file(self.path, self.language) or any(u.is_test for u in units)
         self._record = FileRecord(
             path=self.path,
             blob=blob_id(data),
             language=self.language,
             units=units,
-            idents=_unit_idents(data, units, idents_cache) if scan else [frozenset()] * len(units),
+            # Related-test ranking reads every unit's identifiers (callers in source files
+            # too); each unit's text is scanned once per content, so an edit rescans one.
+            idents=_unit_idents(data, units, idents_cache),
             has_errors=has_errors,
             text=self.text,
         )
@@ -295,6 +295,28 @@ def _unit_idents(
     return out
 
 
+class LiveSources:
+    """Source files mentioning names, answered from the index's identifiers (open buffers as
+    edited) instead of reading and searching every file on each request. A file counts when a
+    code unit mentions a name, which is all the caller search reads."""
+
+    def __init__(self, index: LiveIndex, files: list[str], families: set[str]) -> None:
+        self.index = index
+        self.files = files
+        self.families = families
+
+    def mentioning(self, names: Iterable[str]) -> list[FileRecord]:
+        wanted = {name for name in names if name}
+        if not wanted:
+            return []
+        out: list[FileRecord] = []
+        for rel in self.index.source_files(self.files, self.families):
+            found = self.index.record(rel)
+            if isinstance(found, FileRecord) and not wanted.isdisjoint(self.index.mentioned(found)):
+                out.append(found)
+        return out
+
+
 class LiveIndex(RepoIndex):
     """A ``RepoIndex`` that knows the folder's file list and open buffers, and follows changes."""
 
@@ -307,6 +329,8 @@ class LiveIndex(RepoIndex):
         self.ready = False
         self._token_chunks: dict[str, int] = {}
         self._idents: dict[bytes, frozenset[str]] = {}
+        self._mentioned: dict[str, frozenset[str]] = {}
+        self._source_files: dict[tuple[int, frozenset[str]], list[str]] = {}
 
     # ---- building ----------------------------------------------------------------------
 
@@ -356,6 +380,7 @@ class LiveIndex(RepoIndex):
     def file_changed(self, rel: str) -> None:
         """``rel`` was created or changed on disk."""
         self.forget(rel)
+        self._source_files.clear()
         language = language_for_path(rel)
         if self.files is None or language is None:
             return
@@ -366,11 +391,40 @@ class LiveIndex(RepoIndex):
 
     def file_deleted(self, rel: str) -> None:
         self.forget(rel)
+        self._source_files.clear()
         if self.files is not None and rel in self.files.files:
             self.files.files.remove(rel)
             self.files.languages.pop(rel, None)
 
     # ---- answers -----------------------------------------------------------------------
+
+    def sources(self, files: list[str], families: set[str]) -> LiveSources:
+        return LiveSources(self, files, families)
+
+    def source_files(self, files: list[str], families: set[str]) -> list[str]:
+        """The non-test files of ``families`` among ``files`` (kept until files change)."""
+        key = (id(files), frozenset(families))
+        found = self._source_files.get(key)
+        if found is None:
+            found = []
+            for rel in files:
+                language = language_for_path(rel)
+                if language is None or FAMILY[language] not in families:
+                    continue
+                if not is_test_file(rel, language):
+                    found.append(rel)
+                if len(found) >= MAX_SOURCE_FILES:
+                    break
+            self._source_files[key] = found
+        return found
+
+    def mentioned(self, record: FileRecord) -> frozenset[str]:
+        """Every identifier inside the record's units."""
+        found = self._mentioned.get(record.blob)
+        if found is None:
+            found = frozenset().union(*record.idents)
+            _bounded_put(self._mentioned, record.blob, found)
+        return found
 
     def whole_tokens(self, text: str) -> int:
         from tandem.cost.tokens import count_tokens

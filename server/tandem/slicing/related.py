@@ -165,6 +165,17 @@ def _tokens_of(idents: Iterable[str]) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=131_072)
+def _test_sets(
+    name: str, idents: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """A test unit's normalised identifiers, name tokens and all tokens. Cached: a file
+    version's identifier sets are shared between slices, so a warm process computes them once."""
+    name_tokens = frozenset(_name_tokens(name))
+    tokens = frozenset(_tokens_of(idents) | name_tokens)
+    return frozenset(norm(i) for i in idents), name_tokens, tokens
+
+
 def _usable(name: str) -> bool:
     return len(name) >= 2 and name not in _STOP and not name.startswith("<")
 
@@ -181,9 +192,7 @@ def rank_tests(
     for rec in records:
         for unit, idents in zip(rec.units, rec.idents, strict=True):
             if unit.is_test:
-                norms = frozenset(norm(i) for i in idents)
-                name_tokens = frozenset(_name_tokens(unit.name))
-                tokens = frozenset(_tokens_of(idents) | name_tokens)
+                norms, name_tokens, tokens = _test_sets(unit.name, idents)
                 tests.append(_Test(rec, unit, idents, norms, tokens, name_tokens))
             elif unit.kind == "function" and (unit.in_test_region or rec.path not in change.files):
                 helpers.append((rec, unit, idents))

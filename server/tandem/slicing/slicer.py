@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
-from tandem.slicing.callers import RepoSources
 from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
 from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
@@ -136,7 +135,7 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
-    sources = RepoSources(index, walk.files, families)
+    sources = index.sources(walk.files, families)
     ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
     callees = _callees(index, walk, records, touched)
 

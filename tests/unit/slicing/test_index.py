@@ -192,4 +192,11 @@ def test_any_sequence_of_edits_agrees_with_a_fresh_parse(
         start = int(where * len(text))
         text, edit = edit_for(text, start, min(len(text), start + length), insert)
         doc.apply(text, edit)
-    assert doc.units().units == extract_units(path, text, language).units
+    fresh = extract_units(path, text, language)
+    incremental = doc.units()
+    if fresh.has_errors:
+        # Tree-sitter's error recovery depends on the parse history, so on broken code an
+        # incremental tree may group the damage differently; it must still parse and say so.
+        assert incremental.has_errors
+    else:
+        assert incremental.units == fresh.units
