@@ -3,7 +3,9 @@
 Opens a generated 5,000-line Python file in a scratch workspace (with a planned task touching it,
 so "Draft from plan" is offered), then N times: one ``didChange`` (a line typed somewhere),
 then a code action request at a random line, timed from writing the request to reading its
-answer. The same is done on a 10-line file in the same session as the baseline.
+answer; then once more with no edit in between (what the server's own didChange handling
+costs shows as the difference). The same is done on a 10-line file in the same session as the
+baseline.
 Prints median and p95 (ms) and the ratio to the baseline. Run:
 ``python bench/code_actions.py [N]`` (default 200). Not part of the test run.
 """
@@ -171,7 +173,11 @@ def main() -> None:
         planned_task(workspace, "big.py")
         session = Session(workspace)
         big, small = session.open(workspace / "big.py"), session.open(workspace / "small.py")
-        results: dict[str, list[float]] = {"5,000 lines": [], "10 lines (baseline)": []}
+        results: dict[str, list[float]] = {
+            "5,000 lines": [],
+            "5,000 lines, no edit": [],
+            "10 lines (baseline)": [],
+        }
         counts: set[int] = set()
         for _ in range(10):  # warm up
             session.code_actions(big, 1)
@@ -181,6 +187,8 @@ def main() -> None:
             elapsed, count = session.code_actions(big, random.randrange(0, 5000))
             results["5,000 lines"].append(elapsed)
             counts.add(count)
+            elapsed, _ = session.code_actions(big, random.randrange(0, 5000))
+            results["5,000 lines, no edit"].append(elapsed)
             session.type_line(small, random.randrange(0, 10))
             elapsed, _ = session.code_actions(small, random.randrange(0, 10))
             results["10 lines (baseline)"].append(elapsed)
