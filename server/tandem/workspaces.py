@@ -124,6 +124,20 @@ class Folder:
         self.previews.clear()
 
 
+_SYSTEM_FOLDERS = (Path("/dev"), Path("/proc"), Path("/sys"))
+
+
+def unindexable_reason(root: Path) -> str | None:
+    """Why a workspace folder must not be walked (a filesystem root or a system folder), or
+    None. An editor opened on ``/`` would otherwise make the index read the whole machine."""
+    resolved = root.resolve()
+    if resolved == Path(resolved.anchor):
+        return "it is the root of the filesystem"
+    if any(resolved == folder or folder in resolved.parents for folder in _SYSTEM_FOLDERS):
+        return "it is a system folder"
+    return None
+
+
 class Workspaces:
     """Every folder the server serves, kept in step with the client's settings."""
 

@@ -204,3 +204,11 @@ def test_a_known_estimate_goes_into_the_plan_title() -> None:
     [plan, *_] = actions_for([], hint=" · cheap · ≈$0.0012")
     assert plan.title == "Plan this change… · cheap · ≈$0.0012"
     assert plan.command is not None and plan.command.title == plan.title
+
+
+def test_no_todo_quick_fix_writes_a_redaction_placeholder_into_code() -> None:
+    leaky = tandem_diagnostic("compare with <<REDACTED:aws-access-key:1>> instead")
+    actions = flow_code_actions(
+        URI, CURSOR, [], [leaky], path="app/handlers.py", line_text=lambda _: "    return 1\n"
+    )
+    assert [a for a in actions if a.kind == "quickfix"] == []

@@ -171,3 +171,12 @@ def test_hovers_inside_one_function_share_its_preview(project: Path) -> None:
     assert folder.preview("app/handlers.py", 21, 21, version=2) is not first
     folder.changed()
     assert folder.preview("app/handlers.py", 19, 19, version=1) is not first
+
+
+def test_a_filesystem_root_or_system_folder_is_never_indexed(tmp_path: Path) -> None:
+    from tandem.workspaces import unindexable_reason
+
+    assert unindexable_reason(Path("/")) == "it is the root of the filesystem"
+    assert unindexable_reason(Path("/proc/self")) == "it is a system folder"
+    assert unindexable_reason(Path("/dev")) == "it is a system folder"
+    assert unindexable_reason(tmp_path) is None

@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from tandem.lsp.flow_tasks import TaskSummary
 from tandem.lsp.review_diagnostics import SOURCE, todo_line
+from tandem.redaction import find_placeholders
 
 PLAN = "tandem.plan"
 DRAFT = "tandem.draft"
@@ -127,22 +128,10 @@ def quick_fixes(
         line = diagnostic.range.start.line
         start = types.Position(line=line, character=0)
         comment = todo_line(line_text(line), path, suggestion)
-        fixes.append(
-            types.CodeAction(
-                title=f"Add TODO: {' '.join(suggestion.split())}",
-                kind=QUICKFIX,
-                diagnostics=[diagnostic],
-                edit=types.WorkspaceEdit(
-                    changes={
-                        uri: [
-                            types.TextEdit(
-                                range=types.Range(start=start, end=start), new_text=comment
-                            )
-                        ]
-                    }
-                ),
-            )
-        )
+        if find_placeholders(suggestion):
+            comment = ""  # the reviewer saw redacted text: a placeholder never goes into code
+        if comment:
+            fixes.append(_todo_fix(uri, start, comment, suggestion, diagnostic))
         task_id = data.get("task_id")
         if redraftable is not None and redraftable.task_id == task_id:
             fix = _command_action(
@@ -151,3 +140,22 @@ def quick_fixes(
             fix.diagnostics = [diagnostic]
             fixes.append(fix)
     return fixes
+
+
+def _todo_fix(
+    uri: str,
+    start: types.Position,
+    comment: str,
+    suggestion: str,
+    diagnostic: types.Diagnostic,
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=f"Add TODO: {' '.join(suggestion.split())}",
+        kind=QUICKFIX,
+        diagnostics=[diagnostic],
+        edit=types.WorkspaceEdit(
+            changes={
+                uri: [types.TextEdit(range=types.Range(start=start, end=start), new_text=comment)]
+            }
+        ),
+    )

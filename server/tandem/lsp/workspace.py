@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from tandem.lsp import lifecycle
 from tandem.lsp.server import TandemServer
-from tandem.workspaces import Folder
+from tandem.workspaces import Folder, unindexable_reason
 
 if TYPE_CHECKING:
     from tandem.config import Settings
@@ -33,6 +33,7 @@ SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
 IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
 WATCHED_NAMES = SETTINGS_FILES | IGNORE_FILES
 _building: dict[Path, asyncio.Task[None]] = {}
+_refused: set[Path] = set()
 _warming: set[asyncio.Future[None]] = set()
 
 
@@ -72,6 +73,7 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
     index = folder.index
     token = await _create_progress(ls, f"Tandem: indexing {folder.root.name}")
     started = time.monotonic()
+    message = "stopped"  # the server may stop (cancelling this task) before the build ends
     try:
         if index.files is None:
             from tandem.slicing.files import walk_repository
@@ -125,6 +127,15 @@ def ensure_built(ls: TandemServer, folder: Folder) -> None:
     """Start the folder's background build unless it is built or being built."""
     running = _building.get(folder.root)
     if folder.index.ready or (running is not None and not running.done()):
+        return
+    refused = unindexable_reason(folder.root)
+    if refused is not None:
+        from tandem.slicing.files import RepoFiles
+
+        folder.index.files = RepoFiles()  # nothing is walked: slices hold the touched code only
+        if folder.root not in _refused:
+            _refused.add(folder.root)
+            log.warning("tandem: not indexing %s: %s; open a project folder", folder.root, refused)
         return
     _building[folder.root] = asyncio.ensure_future(build_index(ls, folder))
 
