@@ -35,6 +35,20 @@ def test_estimate_prints_routes_costs_and_the_baseline_without_sending(
     assert not (repo / ".tandem" / "tasks").exists()
 
 
+def test_estimate_says_which_files_were_excluded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    (repo / ".env").write_text("DATABASE_PASSWORD=hunter2\n")
+    args = ["estimate", "--repo", str(repo), *SOURCE, "--request", REQUEST]
+    assert main([*args, "--json"]) == 0
+    assert ".env" in json.loads(capsys.readouterr().out)["excluded"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "excluded from the slice (never read or sent): " in out and ".env" in out
+    assert "hunter2" not in out
+
+
 def test_run_json_with_fake_replies_applies_the_reviewed_edits(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -96,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"tandem estimate: {error}", file=sys.stderr)
         return BAD_INPUT
-    from tandem.doctor import ledger_path
+    from tandem.ledger import configured_ledger
 
-    history = GuardedRecorder(ledger_path(loaded, args.workspace))
+    history = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     try:
         result = estimate_flow(
             loaded.settings,
@@ -113,7 +113,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         history.close()
     if args.json:
-        print_json(estimate_json(result))
+        print_json({**estimate_json(result), "excluded": list(context.excluded)})
     else:
         print_estimate(result)
+        if context.excluded:
+            shown = ", ".join(context.excluded[:10])
+            more = f" and {len(context.excluded) - 10} more" if len(context.excluded) > 10 else ""
+            print(f"excluded from the slice (never read or sent): {shown}{more}")
     return 0
