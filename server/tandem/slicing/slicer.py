@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
-TEST_BODIES = 3  # the best related tests shown whole; the rest by signature
+TEST_BODIES = 2  # the best related tests shown whole; the rest by signature
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
