@@ -49,23 +49,12 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _git_diff(repo: Path, *revisions: str) -> str:
-    import subprocess
+    from tandem.gitdiff import GitDiffError, git_diff
 
     try:
-        done = subprocess.run(
-            ["git", "diff", "--no-color", "--no-ext-diff", *revisions],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError as error:
-        raise InputError(f"cannot run git: {error.strerror}") from error
-    if done.returncode != 0:
-        raise InputError(f"git diff {' '.join(revisions)} failed: {done.stderr.strip()}")
-    if not done.stdout.strip():
-        raise InputError(f"git diff {' '.join(revisions)} is empty: nothing to review")
-    return done.stdout
+        return git_diff(repo, *revisions)
+    except GitDiffError as error:
+        raise InputError(str(error)) from error
 
 
 def _diff_file(args: argparse.Namespace) -> Path | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -418,24 +417,16 @@ def replace_findings(
     publish(ls, state, touched)
 
 
-def git_diff(root: Path, base: str) -> str:
-    if base.startswith("-"):
-        raise JsonRpcInvalidParams(f"tandem.review: {base!r} is not a revision")
+def review_diff(root: Path, base: str) -> str:
+    """The working tree's changes since ``base``, errors turned into JSON-RPC errors."""
+    from tandem.gitdiff import GitDiffError, git_diff
+
     try:
-        done = subprocess.run(
-            ["git", "diff", "--no-color", "--no-ext-diff", base],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError as error:
-        raise CommandFailed(f"tandem.review: cannot run git: {error.strerror}") from error
-    if done.returncode != 0:
-        raise CommandFailed(f"tandem.review: git diff {base} failed: {done.stderr.strip()}")
-    if not done.stdout.strip():
-        raise CommandFailed(f"tandem.review: no changes since {base}: nothing to review")
-    return done.stdout
+        return git_diff(root, base)
+    except GitDiffError as error:
+        if error.bad_revision:
+            raise JsonRpcInvalidParams(f"tandem.review: {error}") from error
+        raise CommandFailed(f"tandem.review: {error}") from error
 
 
 def selection_diff(path: str, lines: list[str], start: int, end: int) -> str:
@@ -547,7 +538,7 @@ async def run_review(ls: TandemServer, state: FlowState, args: ReviewArgs) -> di
         if not roots:
             raise CommandFailed("tandem.review: no workspace folder to diff")
         root = roots[-1] if ls.settings_state.workspace is not None else roots[0]
-        diff = await asyncio.to_thread(git_diff, root, args.base)
+        diff = await asyncio.to_thread(review_diff, root, args.base)
         # git diff reads the saved files: the findings are placed on them too
         return await review_outside(
             ls,
