@@ -140,8 +140,10 @@ def read_text(ls: TandemServer, root: Path, path: str) -> str | None:
 
 
 def workspace_roots(ls: TandemServer) -> list[Path]:
-    roots = [Path(p) for folder in ls.workspace.folders.values() if (p := to_fs_path(folder.uri))]
-    if ls.settings_state.workspace is not None:
+    from tandem.lsp.workspace import folder_paths
+
+    roots = folder_paths(ls)
+    if ls.settings_state.workspace is not None and ls.settings_state.workspace not in roots:
         roots.append(ls.settings_state.workspace)
     return roots
 
