@@ -434,7 +434,8 @@ def _unit_that_lost(rec: FileRecord, deletion: Deletion) -> Unit | None:
     for unit in sorted(rec.units, key=lambda u: (_KIND_RANK.get(u.kind, 3), -u.start_line)):
         header = lines[unit.start_line - 1] if unit.start_line <= len(lines) else ""
         header_depth = len(header) - len(header.lstrip())
-        if unit.end_line == before and depth > header_depth:
+        # A class unit is its header only: lines under it were members, units of their own.
+        if unit.kind != "class" and unit.end_line == before and depth > header_depth:
             return unit
         if unit.start_line == _next_code_line(lines, deletion.point) and (
             removed[-1].lstrip().startswith(("@", "#["))

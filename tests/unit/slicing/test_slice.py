@@ -358,3 +358,18 @@ def test_callees_in_a_sibling_file_of_the_same_package_are_found(make_repo: Repo
         ("pkg/b.py", "def helper(x: int) -> int")
     ]
     assert "return x * 2" not in result.text
+
+
+def test_members_removed_under_a_class_header_do_not_touch_the_header(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    diff = (
+        "--- a/pkg/shapes.py\n+++ b/pkg/shapes.py\n"
+        "@@ -7,4 +7,3 @@\n"
+        " class Circle:\n"
+        '-    kind = "round"\n'
+        '     """A circle."""\n'
+        " \n"
+    )
+    assert touched_names(slice_repository(repo, DiffAnchor(diff=diff), Settings())) == []
