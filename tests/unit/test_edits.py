@@ -285,3 +285,12 @@ def test_a_method_inserted_after_a_method_gets_one_blank_line() -> None:
         "        return 1\n\n    def size(self):\n        return 0\n\n    def put"
         in (result.files["m.py"])
     )
+
+
+def test_a_class_and_one_of_its_methods_in_one_draft_overlap_and_the_second_is_refused() -> None:
+    snapshot = files_snapshot({"m.py": snapshot_text("m.py", CLASS_SOURCE)})
+    whole = _edit("replace_unit", "m.py::Repo", "class Repo:\n    pass\n")
+    method = _edit("replace_unit", "m.py::Repo.get", "def get(self):\n    return 2\n")
+    result = apply_edits(snapshot, [whole, method], None)
+    assert result.applied == [whole]
+    assert result.rejected[0].reason == "overlaps an earlier edit of m.py::Repo"
