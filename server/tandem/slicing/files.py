@@ -102,6 +102,19 @@ class RepoFiles:
     excluded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     languages: dict[str, LanguageName] = field(default_factory=dict)  # of each file in files
+    folders: list[str] = field(default_factory=list)  # walked, "" for the root, walk order
+    nested_ignores: list[str] = field(default_factory=list)  # folders with a .gitignore, in order
+
+    def copy(self) -> RepoFiles:
+        """A copy whose lists a caller may change without touching this one."""
+        return RepoFiles(
+            list(self.files),
+            list(self.excluded),
+            list(self.warnings),
+            dict(self.languages),
+            list(self.folders),
+            list(self.nested_ignores),
+        )
 
 
 def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
@@ -115,8 +128,10 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
     skip = len(root) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
+        out.folders.append(rel_dir)
         if rel_dir and ".gitignore" in filenames:
             exclusions.add_nested_gitignore(repo, rel_dir)
+            out.nested_ignores.append(rel_dir)
         prefix = f"{rel_dir}/" if rel_dir else ""
         kept = []
         for d in sorted(dirnames):
