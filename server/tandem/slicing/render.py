@@ -85,11 +85,16 @@ def render(
     plain_text = [_numbered(b) for b in plain]
     test_full = [_numbered(b) for b in tests]
     shown = len(tests) if test_bodies is None else max(0, test_bodies)
+    # A body no longer than its signature line (a one-line test) is never worth omitting.
     test_sig = [
-        _signature_only(
-            b, "body omitted for budget" if k < shown else "body omitted: lower-ranked test"
+        min(
+            _signature_only(
+                b, "body omitted for budget" if k < shown else "body omitted: lower-ranked test"
+            ),
+            full,
+            key=len,
         )
-        for k, b in enumerate(tests)
+        for k, (b, full) in enumerate(zip(tests, test_full, strict=True))
     ]
     test_mode = [k < shown for k in range(len(tests))]
     callee_keep = len(callees)

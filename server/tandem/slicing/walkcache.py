@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tandem.exclusions import Exclusions
 
 _LIMIT = 16  # repositories remembered per process
+_IGNORE_FILES = (".gitignore", ".tandemignore")  # what a walk may read in a folder
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class _Walk:
     spec: GitIgnoreSpec  # the root rules the walk started from (compiled once per process)
     use_gitignore: bool
     folders: tuple[tuple[str, int], ...]  # absolute folder path, mtime_ns
-    ignores: tuple[tuple[str, Stamp], ...]  # nested .gitignore path, stamp
+    ignores: tuple[tuple[str, Stamp], ...]  # nested ignore file path, stamp
+    nested: tuple[GitIgnoreSpec, ...]  # the rules the walk added from nested ignore files
+    sources: tuple[str, ...]  # the sources the walk added to the exclusions
     files: RepoFiles
 
     def current(self) -> bool:
@@ -56,7 +59,7 @@ def forget_walks() -> None:
 def walk_repository_cached(repo: Path, exclusions: Exclusions) -> RepoFiles:
     """``walk_repository(repo, exclusions)``, reused while its folders are unchanged.
 
-    As the walk does, the nested ``.gitignore`` files are added to ``exclusions``.
+    As the walk does, the rules of nested ignore files are added to ``exclusions``.
     """
     if exclusions.nested:  # not the state a walk starts from: walk as asked
         return walk_repository(repo, exclusions)
@@ -68,19 +71,23 @@ def walk_repository_cached(repo: Path, exclusions: Exclusions) -> RepoFiles:
         and found.use_gitignore == exclusions.use_gitignore
         and found.current()
     ):
-        for folder in found.files.nested_ignores:
-            exclusions.add_nested_gitignore(repo, folder)
+        exclusions.nested.extend(found.nested)
+        exclusions.sources.extend(found.sources)
         return found.files.copy()
     walked_at = time.time_ns()
+    known_sources = len(exclusions.sources)
     walk = walk_repository(repo, exclusions)
-    remembered = _remember(root, walk, exclusions, walked_at)
-    if not remembered:
+    added = tuple(exclusions.sources[known_sources:])
+    if not _remember(root, walk, exclusions, added, walked_at):
         _WALKS.pop(root, None)
     return walk
 
 
-def _remember(root: str, walk: RepoFiles, exclusions: Exclusions, walked_at: int) -> bool:
+def _remember(
+    root: str, walk: RepoFiles, exclusions: Exclusions, added: tuple[str, ...], walked_at: int
+) -> bool:
     folders: list[tuple[str, int]] = []
+    ignores: list[tuple[str, Stamp]] = []
     for rel in walk.folders:
         path = f"{root}/{rel}" if rel else root
         try:
@@ -90,15 +97,22 @@ def _remember(root: str, walk: RepoFiles, exclusions: Exclusions, walked_at: int
         if not settled_time(mtime, walked_at):  # a folder changed around the walk
             return False
         folders.append((path, mtime))
-    ignores: list[tuple[str, Stamp]] = []
-    for rel in walk.nested_ignores:
-        stamp = file_stamp(f"{root}/{rel}/.gitignore")
-        if stamp is None or not settled(stamp, walked_at):
-            return False
-        ignores.append((f"{root}/{rel}/.gitignore", stamp))
+        for name in _IGNORE_FILES if rel else ():  # the root's are read before the walk
+            ignore = f"{path}/{name}"
+            if os.path.lexists(ignore):
+                stamp = file_stamp(ignore)
+                if stamp is None or not settled(stamp, walked_at):
+                    return False
+                ignores.append((ignore, stamp))
     if len(_WALKS) >= _LIMIT:
         _WALKS.clear()
     _WALKS[root] = _Walk(
-        exclusions.spec, exclusions.use_gitignore, tuple(folders), tuple(ignores), walk.copy()
+        exclusions.spec,
+        exclusions.use_gitignore,
+        tuple(folders),
+        tuple(ignores),
+        tuple(exclusions.nested),
+        added,
+        walk.copy(),
     )
     return True

@@ -56,7 +56,19 @@ def test_a_10_mb_minified_bundle_is_never_parsed(make_repo: RepoBuilder) -> None
 
 def test_a_minified_file_under_the_size_limit_is_recognised_by_its_long_lines() -> None:
     warning = decode_source(b"var a=1;" * 2000, "min.js")
-    assert warning == "min.js: skipped, looks minified or generated (a line over 5000 characters)"
+    assert warning == (
+        "min.js: skipped, looks minified or generated (mostly lines over 5000 characters)"
+    )
+
+
+def test_a_source_file_with_one_long_literal_line_is_still_sliced() -> None:
+    body = "".join(
+        f"test('case {k}', () => {{ expect(f({k})).toBe({k}); }});\n" for k in range(300)
+    )
+    text = f"const LONG = '{'x' * 9000}';\n{body}"
+    source = decode_source(text.encode(), "long.test.ts")
+    assert not isinstance(source, str)
+    assert source.text == text
 
 
 def test_invalid_utf8_is_decoded_with_replacement_characters_and_a_warning(

@@ -65,7 +65,7 @@ def test_the_walk_is_reused_until_a_folder_changes(
     assert "test_scale_by_three" in [t.name for t in after.tests]
 
 
-def test_a_reused_walk_still_applies_nested_gitignore_files(
+def test_a_reused_walk_applies_nested_gitignore_files_until_one_changes(
     make_repo: RepoBuilder, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo(
@@ -79,6 +79,11 @@ def test_a_reused_walk_still_applies_nested_gitignore_files(
         result = slice_repository(repo, anchor, settings)
         assert result.touched == [] and "vendor/copy.py" in result.excluded
     assert len(walked) == 1
+
+    (repo / "vendor" / ".gitignore").write_text("# nothing ignored\n")  # folder mtime kept
+    os.utime(repo / "vendor", (HOUR_AGO, HOUR_AGO))
+    result = slice_repository(repo, anchor, settings)
+    assert len(walked) == 2 and "vendor/copy.py" not in result.excluded
 
 
 def test_a_folder_changed_just_before_the_walk_is_walked_again(

@@ -7,8 +7,11 @@ from slice_repos import RepoBuilder
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
 from tandem.slicing import slice_repository
+from tandem.slicing.related import Candidate
 from tandem.slicing.render import Block, render
 from tandem.slicing.result import FileRangeAnchor
+from tandem.slicing.slicer import bodies_shown
+from tandem.slicing.units import Unit
 
 
 def block(name: str, start: int, n_lines: int, *, signature: str = "") -> Block:
@@ -105,3 +108,21 @@ def test_only_the_best_ranked_test_bodies_are_kept_when_asked() -> None:
     assert "def test_2()  ... (body omitted: lower-ranked test)" in rendered.text
     assert "value_test_3_0" not in rendered.text
     assert rendered.warnings == []  # a policy, not a budget problem
+
+
+def test_a_one_line_test_is_shown_whole_even_when_bodies_are_omitted() -> None:
+    one_liner = Block("src/m_test.go", "ExampleGet", 7, 7, ["func ExampleGet() {}"])
+    rendered = render(TOUCHED, [], [*TESTS[:1], one_liner], [], budget=10**6, test_bodies=1)
+    assert "7 | func ExampleGet() {}\n" in rendered.text
+    assert "lower-ranked" not in rendered.text
+
+
+def test_a_second_test_is_shown_whole_only_when_it_scores_half_the_best_or_more() -> None:
+    def ranked(*scores: float) -> list[Candidate]:
+        unit = Unit(name="test_x", kind="function", start_line=1, end_line=2)
+        return [Candidate("tests/test_x.py", unit, score, "calls x") for score in scores]
+
+    assert bodies_shown(ranked()) == 0
+    assert bodies_shown(ranked(6.9)) == 1
+    assert bodies_shown(ranked(6.9, 1.2, 1.1)) == 1
+    assert bodies_shown(ranked(6.9, 5.0, 4.9)) == 2
