@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 MINIFIED_LINE_CHARS = 5000  # a line this long may be generated or minified code...
 MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is
+NESTED_IGNORE_FILES = (".gitignore", ".tandemignore")  # ignore files a walk may read
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
 
 
@@ -111,6 +112,7 @@ class RepoFiles:
     warnings: list[str] = field(default_factory=list)
     languages: dict[str, LanguageName] = field(default_factory=dict)  # of each file in files
     folders: list[str] = field(default_factory=list)  # walked, "" for the root, walk order
+    ignore_files: list[str] = field(default_factory=list)  # in walked folders but the root
 
     def copy(self) -> RepoFiles:
         """A copy whose lists a caller may change without touching this one."""
@@ -120,6 +122,7 @@ class RepoFiles:
             list(self.warnings),
             dict(self.languages),
             list(self.folders),
+            list(self.ignore_files),
         )
 
 
@@ -134,7 +137,6 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
     skip = len(root) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
-        out.folders.append(rel_dir)
         if rel_dir and ".gitignore" in filenames:
             exclusions.add_nested_gitignore(repo, rel_dir)
         prefix = f"{rel_dir}/" if rel_dir else ""
@@ -160,6 +162,10 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             if language is not None:
                 out.files.append(rel)
                 out.languages[rel] = language
+        # What a reused walk checks for changes (tandem.slicing.walkcache).
+        out.folders.append(rel_dir)
+        if rel_dir:
+            out.ignore_files += [prefix + n for n in NESTED_IGNORE_FILES if n in filenames]
     out.files.sort()
     out.excluded.sort()
     return out

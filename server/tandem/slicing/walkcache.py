@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from tandem.exclusions import Exclusions
 
 _LIMIT = 16  # repositories remembered per process
-_IGNORE_FILES = (".gitignore", ".tandemignore")  # what a walk may read in a folder
 
 
 @dataclass(frozen=True)
@@ -97,13 +96,11 @@ def _remember(
         if not settled_time(mtime, walked_at):  # a folder changed around the walk
             return False
         folders.append((path, mtime))
-        for name in _IGNORE_FILES if rel else ():  # the root's are read before the walk
-            ignore = f"{path}/{name}"
-            if os.path.lexists(ignore):
-                stamp = file_stamp(ignore)
-                if stamp is None or not settled(stamp, walked_at):
-                    return False
-                ignores.append((ignore, stamp))
+    for rel in walk.ignore_files:
+        stamp = file_stamp(f"{root}/{rel}")
+        if stamp is None or not settled(stamp, walked_at):
+            return False
+        ignores.append((f"{root}/{rel}", stamp))
     if len(_WALKS) >= _LIMIT:
         _WALKS.clear()
     _WALKS[root] = _Walk(
