@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tandem.exclusions import IGNORE_FILES
 from tandem.slicing.languages import LanguageName, language_for_path
 
 if TYPE_CHECKING:
@@ -137,8 +138,10 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
     skip = len(root) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
-        if rel_dir and ".gitignore" in filenames:
-            exclusions.add_nested_gitignore(repo, rel_dir)
+        if rel_dir:
+            for ignore_file in IGNORE_FILES:  # before the folder's own entries are checked
+                if ignore_file in filenames:
+                    exclusions.add_nested_ignore(repo, rel_dir, ignore_file)
         prefix = f"{rel_dir}/" if rel_dir else ""
         kept = []
         for d in sorted(dirnames):

@@ -37,7 +37,7 @@ log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
 TEST_BODIES = 2  # at most this many related tests shown whole; the rest by signature
-STRONG_BODY = 0.5  # a test after the first is shown whole only when it scores this share of it
+STRONG_BODY = 0.75  # a test after the first is shown whole only when it scores this share of it
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
