@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 MINIFIED_LINE_CHARS = 5000  # a line this long may be generated or minified code...
 MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is
-NESTED_IGNORE_FILES = (".gitignore", ".tandemignore")  # ignore files a walk may read
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
 
 
@@ -168,7 +167,7 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
         # What a reused walk checks for changes (tandem.slicing.walkcache).
         out.folders.append(rel_dir)
         if rel_dir:
-            out.ignore_files += [prefix + n for n in NESTED_IGNORE_FILES if n in filenames]
+            out.ignore_files += [prefix + n for n in IGNORE_FILES if n in filenames]
     out.files.sort()
     out.excluded.sort()
     return out

@@ -30,7 +30,7 @@ _LIMIT = 16  # repositories remembered per process
 @dataclass(frozen=True)
 class _Walk:
     spec: GitIgnoreSpec  # the root rules the walk started from (compiled once per process)
-    use_gitignore: bool
+    uses: tuple[bool, bool]  # whether nested .gitignore and .tandemignore files count
     folders: tuple[tuple[str, int], ...]  # absolute folder path, mtime_ns
     ignores: tuple[tuple[str, Stamp], ...]  # nested ignore file path, stamp
     nested: tuple[GitIgnoreSpec, ...]  # the rules the walk added from nested ignore files
@@ -67,7 +67,7 @@ def walk_repository_cached(repo: Path, exclusions: Exclusions) -> RepoFiles:
     if (
         found is not None
         and found.spec is exclusions.spec
-        and found.use_gitignore == exclusions.use_gitignore
+        and found.uses == (exclusions.use_gitignore, exclusions.use_tandemignore)
         and found.current()
     ):
         exclusions.nested.extend(found.nested)
@@ -105,7 +105,7 @@ def _remember(
         _WALKS.clear()
     _WALKS[root] = _Walk(
         exclusions.spec,
-        exclusions.use_gitignore,
+        (exclusions.use_gitignore, exclusions.use_tandemignore),
         tuple(folders),
         tuple(ignores),
         tuple(exclusions.nested),

@@ -65,11 +65,12 @@ def test_the_walk_is_reused_until_a_folder_changes(
     assert "test_scale_by_three" in [t.name for t in after.tests]
 
 
-def test_a_reused_walk_applies_nested_gitignore_files_until_one_changes(
-    make_repo: RepoBuilder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("ignore_file", [".gitignore", ".tandemignore"])
+def test_a_reused_walk_applies_nested_ignore_files_until_one_changes(
+    make_repo: RepoBuilder, settings: Settings, monkeypatch: pytest.MonkeyPatch, ignore_file: str
 ) -> None:
     repo = make_repo(
-        {**PYTHON_REPO, "vendor/.gitignore": "copy.py\n", "vendor/copy.py": "def scale():\n"}
+        {**PYTHON_REPO, f"vendor/{ignore_file}": "copy.py\n", "vendor/copy.py": "def scale():\n"}
     )
     backdate_folders(repo)
     monkeypatch.setattr(index_module, "SETTLED_NS", -(10**12))  # the .gitignore's ctime is now
@@ -80,7 +81,7 @@ def test_a_reused_walk_applies_nested_gitignore_files_until_one_changes(
         assert result.touched == [] and "vendor/copy.py" in result.excluded
     assert len(walked) == 1
 
-    (repo / "vendor" / ".gitignore").write_text("# nothing ignored\n")  # folder mtime kept
+    (repo / "vendor" / ignore_file).write_text("# nothing ignored\n")  # folder mtime kept
     os.utime(repo / "vendor", (HOUR_AGO, HOUR_AGO))
     result = slice_repository(repo, anchor, settings)
     assert len(walked) == 2 and "vendor/copy.py" not in result.excluded
