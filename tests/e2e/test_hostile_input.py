@@ -206,6 +206,15 @@ def test_bad_command_arguments_get_invalid_params_naming_them(
     ping_answered(raw)
 
 
+def test_show_report_answers_a_client_that_cannot_show_documents(raw: RawServer) -> None:
+    # The raw client declares no window.showDocument: the report is written and its uri
+    # returned, instead of waiting forever for an answer that never comes.
+    params = {"command": "tandem.showReport", "arguments": [{}]}
+    reply = raw.request(f"report-{next(ids)}", "workspace/executeCommand", params)
+    assert reply["result"]["uri"] == (raw.workspace / ".tandem" / "report.md").as_uri()
+    ping_answered(raw)
+
+
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[RawServer]:
     with (tmp_path / "stderr.log").open("wb") as stderr:
