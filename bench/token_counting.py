@@ -58,6 +58,7 @@ def before(text: str) -> int:
 
 def after(text: str) -> int:
     tokens._counter("o200k_base").piece_counts.clear()
+    tokens._long_piece_count.cache_clear()
     return tokens.count_tokens(text)
 
 

@@ -17,14 +17,18 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 EncodingName = Literal["o200k_base", "cl100k_base"]
 
 # Pieces repeat heavily in real text (" the", "(", "self"); bounded so all-unique input cannot
-# grow the cache without limit.
+# grow the cache without limit. Long pieces (a minified line, a row of emoji) go to a small LRU
+# instead, so a few huge strings are counted once per render rather than once per budget pass,
+# without the count-bounded cache holding gigabytes of them.
 _PIECE_CACHE_MAX = 1 << 18
+_LONG_PIECE_CHARS = 256
+_LONG_PIECES_KEPT = 32
 
 _NO_RANK = 1 << 62
 
@@ -60,6 +64,9 @@ def count_tokens(text: str, encoding: EncodingName = "o200k_base") -> int:
     piece_counts = counter.piece_counts
     total = 0
     for piece in counter.pretokenize(text):
+        if len(piece) > _LONG_PIECE_CHARS:
+            total += _long_piece_count(piece, encoding)
+            continue
         count = piece_counts.get(piece)
         if count is None:
             data = piece.encode("utf-8")
@@ -68,6 +75,11 @@ def count_tokens(text: str, encoding: EncodingName = "o200k_base") -> int:
                 piece_counts[piece] = count
         total += count
     return total
+
+
+@lru_cache(maxsize=_LONG_PIECES_KEPT)
+def _long_piece_count(piece: str, encoding: EncodingName) -> int:
+    return _merged_part_count(piece.encode("utf-8"), _counter(encoding).ranks)
 
 
 def _merged_part_count(piece: bytes, ranks: dict[bytes, int]) -> int:
