@@ -8,8 +8,8 @@ Evidence for a test unit, strongest first:
   two such source links;
 - it references the touched unit's class or type;
 - its file pairs with a changed file by convention (``test_core.py``, ``ParserTest.java``,
-  ``parser.test.ts``), holds the inline tests of a changed Rust file, or is in the changed Go
-  package;
+  ``parser.test.ts``), holds the inline tests of a changed Rust file, or is in a changed
+  package (a Go folder; a Java package, whose tests live in the ``src/test/java`` mirror);
 - it shares rare words with the change (identifiers of the changed lines and touched names,
   split at case and underscores; a test's name counts double).
 
@@ -33,7 +33,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from tandem.slicing.index import FileRecord
-from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.units import Unit
 
 if TYPE_CHECKING:
@@ -151,6 +150,28 @@ def _paired(test_path: str, src_path: str) -> bool:
     return False
 
 
+_JVM_ROOT = re.compile(r"(^|/)src/(main|test)/(java|kotlin)/")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _package_of(path: str) -> str | None:
+    """The package a file belongs to, where a language convention makes that a folder.
+
+    Go: the file's folder (tests sit next to the code). Java: the folder below
+    ``src/main/java`` or ``src/test/java`` of the same module, so a test and the code it tests
+    share a package although they live in two trees.
+    """
+    parent = str(PurePosixPath(path).parent)
+    if path.endswith(".go"):
+        return "go:" + parent
+    if path.endswith(".java"):
+        m = _JVM_ROOT.search(parent + "/")
+        if m is None:
+            return None
+        return "java:" + parent[: m.start()] + "|" + (parent + "/")[m.end() :]
+    return None
+
+
 def _name_tokens(name: str) -> set[str]:
     ws = words(name)
     out = set(ws)
@@ -255,8 +276,7 @@ def rank_tests(
     source_hop = _source_callers(change, touched_names, sources) if sources else {}
 
     # ---- scoring --------------------------------------------------------------------------
-    src_families = {FAMILY[lang] for p in change.files if (lang := language_for_path(p))}
-    change_dirs = {str(PurePosixPath(p).parent) for p in change.files}
+    change_packages = {pkg for p in change.files if (pkg := _package_of(p))}
     pair_cache: dict[str, str | None] = {}
 
     def paired_with(path: str) -> str | None:
@@ -319,7 +339,7 @@ def rank_tests(
         elif (src := paired_with(t.rec.path)) is not None:
             where = W_PAIR
             reasons.append((where, f"test file pairs with {src}"))
-        elif "go" in src_families and str(PurePosixPath(t.rec.path).parent) in change_dirs:
+        elif _package_of(t.rec.path) in change_packages:
             where = W_SAME_PACKAGE
             reasons.append((where, "same package"))
         score = sum(r for r, _ in reasons)

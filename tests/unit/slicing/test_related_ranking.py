@@ -276,6 +276,45 @@ def test_java_tests_in_the_src_test_mirror_are_paired(make_repo: RepoBuilder) ->
     assert "Tokens.normalise" in tests[0].reason
 
 
+def test_java_tests_of_the_mirrored_package_outrank_the_same_calls_elsewhere(
+    make_repo: RepoBuilder,
+) -> None:
+    def test_file(package: str, cls: str) -> str:
+        return f"""
+            package org.acme.{package};
+
+            import org.junit.jupiter.api.Test;
+            import org.acme.select.QueryParser;
+
+            class {cls} {{
+                @Test
+                void parsesAQuery() {{
+                    QueryParser.parse("div > p");
+                }}
+            }}
+        """
+
+    repo = make_repo(
+        {
+            "src/main/java/org/acme/select/QueryParser.java": """
+                package org.acme.select;
+
+                public class QueryParser {
+                    public static String parse(String query) {
+                        return query.trim();
+                    }
+                }
+            """,
+            "src/test/java/org/acme/other/DocumentTest.java": test_file("other", "DocumentTest"),
+            "src/test/java/org/acme/select/SelectorTest.java": test_file("select", "SelectorTest"),
+        }
+    )
+    path = "src/main/java/org/acme/select/QueryParser.java"
+    tests = _related(repo, path, _line_of(repo, path, "query.trim"))
+    assert _names(tests)[0] == "SelectorTest.parsesAQuery"
+    assert "same package" in tests[0].reason
+
+
 def test_rust_inline_tests_of_the_changed_file_come_first(make_repo: RepoBuilder) -> None:
     repo = make_repo(
         {
