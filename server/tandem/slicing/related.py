@@ -13,6 +13,9 @@ Evidence for a test unit, strongest first:
 - it shares rare words with the change (identifiers of the changed lines and touched names,
   split at case and underscores; a test's name counts double).
 
+A JS/TS test file whose imports all resolve and none of which leads, directly or through other
+files, to a changed file cannot run the change: its tests are left out (``imports.py``).
+
 Every name's weight is its inverse document frequency over all test units, so names that every
 test mentions (``parse``, ``value``) count for little. Two rankings are merged: the evidence
 ranking leads (its first five entries), then it alternates with a ranking by shared words among
@@ -32,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from tandem.slicing.callers import ImportLookup
+from tandem.slicing.imports import ImportResolver, is_js, leading_to, specifiers
 from tandem.slicing.index import FileRecord
 from tandem.slicing.units import Unit
 
@@ -70,6 +75,7 @@ MIN_SCORE = 1.2
 RELATIVE_CUT = 0.4
 LEAD = 5
 OTHER_FILE_SLOTS = 1
+OTHER_FILE_CUT = 0.4
 MAX_SOURCE_NAMES = 40
 MAX_CALLERS_PER_NAME = 12
 
@@ -274,6 +280,11 @@ def rank_tests(
 
     # ---- one or two hops through source callers ---------------------------------------------
     source_hop = _source_callers(change, touched_names, sources) if sources else {}
+    cut_off: set[str] = (
+        _cut_off_by_imports(change, records, sources)
+        if isinstance(sources, ImportLookup)
+        else set()
+    )
 
     # ---- scoring --------------------------------------------------------------------------
     change_packages = {pkg for p in change.files if (pkg := _package_of(p))}
@@ -286,6 +297,8 @@ def rank_tests(
 
     scored: list[tuple[float, float, _Test, list[tuple[float, str]]]] = []
     for t in tests:
+        if t.rec.path in cut_off:
+            continue
         reasons: list[tuple[float, str]] = []
         direct = [
             (spec(nm), touched_names[nm]) for key, nm in touched_norms.items() if key in t.norms
@@ -358,7 +371,9 @@ def rank_tests(
         key=lambda x: (-x[1], -x[0], x[2].rec.path, x[2].unit.start_line),
     )
     merged = _merge(evidence, lexical_rank, limit)
-    merged = _diversify(merged, evidence, limit)
+    # A second file needs less evidence than a tenth test of the first one.
+    other_floor = scored[0][0] * OTHER_FILE_CUT
+    merged = _diversify(merged, [s for s in scored if s[0] >= other_floor], limit)
     out: list[Candidate] = []
     for score, _lex, t, reasons in merged:
         # Structural evidence explains a test best; shared words only fill in.
@@ -420,6 +435,31 @@ def _diversify(ranked: list[_Scored], evidence: list[_Scored], limit: int) -> li
         return ranked
     keep = max(LEAD, min(len(ranked), limit - len(others)))
     return [*ranked[:keep], *others][:limit]
+
+
+def _cut_off_by_imports(
+    change: ChangeInfo, records: list[FileRecord], sources: ImportLookup
+) -> set[str]:
+    """JS/TS test files whose imports all resolve and none of which leads to a changed file.
+
+    Only when the graph explains something: if no test file reaches a changed file (a file a
+    bundler reads, a configuration), imports say nothing about this change and nothing is cut.
+    """
+    changed = {p for p in change.files if is_js(p)}
+    tests = {r.path: r.text for r in records if is_js(r.path) and r.path not in change.files}
+    if not changed or not tests:
+        return set()
+    resolver = ImportResolver(sources.js_files(), sources.read_text)
+    texts = {p: t for p, t in sources.source_texts().items() if is_js(p)}
+    texts.update(tests)
+    reached = leading_to(changed, texts, resolver)
+    if not any(p in reached for p in tests):
+        return set()
+    return {
+        p
+        for p, text in tests.items()
+        if p not in reached and resolver.understood(p, specifiers(text))
+    }
 
 
 def _source_callers(

@@ -193,6 +193,46 @@ def test_typescript_tests_that_import_and_use_the_export_are_found(
     assert all(t.path != "tests/dates.test.ts" for t in tests)
 
 
+def test_typescript_tests_whose_imports_never_reach_the_change_are_left_out(
+    make_repo: RepoBuilder,
+) -> None:
+    test_body = """
+        describe("{title}", () => {{
+          it("rounds an amount", () => {{
+            expect(roundAmount(1.005)).toBe(1.01);
+          }});
+        }});
+    """
+    repo = make_repo(
+        {
+            "package.json": '{"name": "ledger", "exports": {"./money": "./src/money/index.ts"}}',
+            "src/money/index.ts": 'export { roundAmount } from "./round.js";\n',
+            "src/money/round.ts": """
+                export function roundAmount(value: number): number {
+                  return Math.round(value * 100) / 100;
+                }
+            """,
+            "src/legacy/round.ts": """
+                export function roundAmount(value: number): number {
+                  return Math.floor(value * 100) / 100;
+                }
+            """,
+            # through the package's own name and exports map, then a re-exporting index
+            "tests/money.test.ts": 'import { roundAmount } from "ledger/money";\n'
+            + test_body.format(title="money"),
+            # relative, with the ``.js`` spelling that names a ``.ts`` file
+            "tests/direct.test.ts": 'import { roundAmount } from "../src/money/round.js";\n'
+            + test_body.format(title="direct"),
+            # the same name, from another module: its imports never lead to the change
+            "tests/legacy.test.ts": 'import { roundAmount } from "../src/legacy/round";\n'
+            + test_body.format(title="legacy"),
+        }
+    )
+    path = "src/money/round.ts"
+    tests = _related(repo, path, _line_of(repo, path, "Math.round"))
+    assert {t.path for t in tests} == {"tests/money.test.ts", "tests/direct.test.ts"}
+
+
 def test_go_tests_of_the_same_package_say_so(make_repo: RepoBuilder) -> None:
     repo = make_repo(
         {
