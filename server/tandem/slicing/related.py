@@ -20,8 +20,9 @@ Every name's weight is its inverse document frequency over all test units, so na
 test mentions (``parse``, ``value``) count for little. Two rankings are merged: the evidence
 ranking leads (its first five entries), then it alternates with a ranking by shared words among
 tests in related files, which finds new tests written for the change that call it only through
-public entry points. Each result carries a one-line reason naming its two strongest pieces of
-evidence.
+public entry points. A test is kept when its score reaches half the best one's; the last slot
+goes to the best test of a file not yet shown whose score reaches 30% of the best. Each result
+carries a one-line reason naming its two strongest pieces of evidence.
 """
 
 from __future__ import annotations
@@ -64,18 +65,18 @@ _WORD_STOP = frozenset(_WORD_STOP_TEXT.split())
 W_DIRECT = 3.0
 W_NAMED = 2.0
 W_HELPER_HOP = 1.6
-W_SOURCE_HOP = 1.8
+W_SOURCE_HOP = 1.0
 SOURCE_HOP_DECAY = 0.5
-W_TYPE = 0.8
+W_TYPE = 0.5
 W_WORDS = 2.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
 MIN_SCORE = 1.2
-RELATIVE_CUT = 0.4
+RELATIVE_CUT = 0.5
 LEAD = 5
 OTHER_FILE_SLOTS = 1
-OTHER_FILE_CUT = 0.4
+OTHER_FILE_CUT = 0.3
 MAX_SOURCE_NAMES = 40
 MAX_CALLERS_PER_NAME = 12
 

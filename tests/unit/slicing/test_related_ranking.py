@@ -409,3 +409,39 @@ def test_a_name_every_test_uses_counts_for_less_than_a_rare_one(make_repo: RepoB
     )
     tests = _related(repo, "pkg/engine.py", _line_of(repo, "pkg/engine.py", "def rewind_tape"))
     assert tests[0].name == "test_rewinding"
+
+
+def test_a_second_file_gets_the_last_slot_with_less_evidence_than_a_tenth_test_of_the_first(
+    make_repo: RepoBuilder,
+) -> None:
+    table_tests = "\n".join(
+        f"def test_render_row_case_{i}():\n    assert render_row([{i}]) == '{i}'\n"
+        for i in range(12)
+    )
+    repo = make_repo(
+        {
+            "pkg/table.py": """
+                def render_row(cells):
+                    return " | ".join(str(c) for c in cells)
+
+
+                def show_table(rows):
+                    return "\\n".join(render_row(r) for r in rows)
+            """,
+            "tests/test_table.py": "from pkg.table import render_row\n\n" + table_tests,
+            "tests/test_report.py": """
+                from pkg.table import show_table
+
+
+                def test_report_renders_each_row():
+                    assert show_table([[1, 2]]) == "1 | 2"
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/table.py", _line_of(repo, "pkg/table.py", "join(str(c)"))
+    assert len(tests) == 10
+    assert {t.path for t in tests[:9]} == {"tests/test_table.py"}
+    assert tests[9].name == "test_report_renders_each_row"
+    assert "calls show_table, which calls render_row" in tests[9].reason
+    # weaker than the cut that keeps tests of the first file
+    assert tests[9].score < 0.5 * tests[0].score
