@@ -20,6 +20,10 @@ Per instance:
 
 Metrics per repository (means; slice/whole and times are medians) and macro-averaged: R@5, R@10,
 P@10, MRR, file recall at 10, touched-unit recall, slice/whole-file size ratio, cold/warm latency.
+Two size ratios: ``slice`` is the manifests' (characters of the text over the characters of the
+commit's source and test files); ``tokens`` is issue 3's (the slice's exact tokens over the
+whole-file tokens of the files involved: the changed files and the files of the ranked tests,
+as ``tandem slice --json`` reports them).
 
 Run: ``python bench/related_tests.py [--repos click,cobra] [--limit N] [--in-process]
 [--half even|odd] [--json OUT]``.
@@ -333,6 +337,7 @@ class RepoResult:
     ours: list[dict[str, float]] = field(default_factory=list)
     base: list[dict[str, float]] = field(default_factory=list)
     ratio: list[float] = field(default_factory=list)
+    token_ratio: list[float] = field(default_factory=list)  # the issue's: of the files involved
     base_ratio: list[float] = field(default_factory=list)
     cold: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
@@ -425,6 +430,7 @@ def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> Re
             result.failed += 1
         else:
             result.ratio.append(len(answer.get("text", "")) / row["whole_file_chars"])
+            result.token_ratio.append(answer["tokens"] / max(1, answer["whole_file_tokens"]))
         result.cold.append(cold)
         metrics = score(row, answer)
         result.ours.append(metrics)
@@ -441,6 +447,8 @@ def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> Re
                     for t in (answer or {}).get("tests", [])[:10]
                 ],
                 "gt": [f"{g['path']}::{g['name']}" for g in row["gt_tests"]],
+                "slice_ratio": result.ratio[-1] if answer is not None else None,
+                "token_ratio": result.token_ratio[-1] if answer is not None else None,
             }
         )
         if args.verbose:
@@ -472,6 +480,7 @@ def summary(res: RepoResult) -> dict[str, Any]:
         "failed": res.failed,
         **ours,
         "slice_ratio": _median(res.ratio),
+        "token_ratio": _median(res.token_ratio),
         "cold_s": _median(res.cold),
         "warm_s": _median(res.warm),
         "baseline": {**base, "slice_ratio": _median(res.base_ratio)},
@@ -481,7 +490,8 @@ def summary(res: RepoResult) -> dict[str, Any]:
 def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
     head = (
         f"{'repo':<20} {'n':>3} {'R@5':>6} {'R@10':>6} {'R(all)':>6} {'P@10':>6} {'MRR':>6} "
-        f"{'F@10':>6} {'touch':>6} {'slice':>6} {cold_label:>7} {'warm s':>7} {'fail':>4}"
+        f"{'F@10':>6} {'touch':>6} {'slice':>6} {'tokens':>6} {cold_label:>7} {'warm s':>7} "
+        f"{'fail':>4}"
     )
     print(head)
     print("-" * len(head))
@@ -489,7 +499,8 @@ def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
         print(
             f"{s['repo']:<20} {s['n']:>3} {s['r5']:>6.3f} {s['r10']:>6.3f} {s['r_all']:>6.3f} "
             f"{s['p10']:>6.3f} {s['mrr']:>6.3f} {s['f10']:>6.3f} {s['touched']:>6.3f} "
-            f"{s['slice_ratio']:>6.3f} {s['cold_s']:>7.3f} {s['warm_s']:>7.3f} {s['failed']:>4}"
+            f"{s['slice_ratio']:>6.3f} {s['token_ratio']:>6.3f} {s['cold_s']:>7.3f} "
+            f"{s['warm_s']:>7.3f} {s['failed']:>4}"
         )
     print()
     print("name-matching baseline (README 'v1'), same trees, same run:")
@@ -507,7 +518,7 @@ def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
 
 
 def macro(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = [*METRICS, "slice_ratio", "cold_s", "warm_s"]
+    keys = [*METRICS, "slice_ratio", "token_ratio", "cold_s", "warm_s"]
     out: dict[str, Any] = {
         "repo": "macro",
         "n": sum(r["n"] for r in rows),

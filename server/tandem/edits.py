@@ -30,7 +30,13 @@ class FileSnapshot:
     units: tuple[CodeUnit, ...] = ()
 
     def unit(self, name: str) -> CodeUnit | None:
+        """The unit called ``name``; where two share it (a property's getter and setter), the
+        first in the file, which is also the one the drafter is shown."""
         return next((unit for unit in self.units if unit.name == name), None)
+
+    def definitions(self) -> list[CodeUnit]:
+        """The functions and classes (statements left out), as named to a model."""
+        return [unit for unit in self.units if unit.is_definition]
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class Snapshot:
 def snapshot_text(path: str, text: str | None) -> FileSnapshot:
     """A file snapshot with its units found by tree-sitter (none for unsupported languages)."""
     language = language_for(path)
-    units = tuple(find_units(text, language)) if text is not None and language else ()
+    units = tuple(find_units(text, language, path)) if text is not None and language else ()
     return FileSnapshot(path=path, text=text, units=units)
 
 
@@ -172,7 +178,7 @@ def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | 
             return "replace_unit must target a unit id (path::name)"
         unit = file.unit(name)
         if unit is None:
-            known = ", ".join(u.name for u in file.units) or "none"
+            known = ", ".join(u.name for u in file.definitions()) or "none"
             return f"{path} has no unit {name} (units: {known})"
         original = lines[unit.start_line - 1]
         code = _fit_indent(edit.code, _indent_of(original))
@@ -183,7 +189,7 @@ def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | 
         if unit is None:
             return f"{path} has no unit {name} to insert after"
         position = unit.end_line
-        nested = "." in name
+        nested = bool(unit.container)
         code = _fit_indent(edit.code, _indent_of(lines[unit.start_line - 1]))
     else:
         position = len(lines)

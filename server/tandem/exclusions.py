@@ -1,9 +1,11 @@
 """Which repository files Tandem never reads: .gitignore, .tandemignore and configured globs.
 
 Patterns use git's own gitignore semantics (pathspec's ``GitIgnoreSpec``: the last matching
-pattern wins, ``!`` re-includes). Nested ``.gitignore`` files apply to
-their own folder: their patterns are re-rooted there. Paths are repository-relative, with forward
-slashes.
+pattern wins, ``!`` re-includes). Nested ``.gitignore`` and ``.tandemignore`` files apply to
+their own folder: their patterns are re-rooted there. Each nested file is its own spec and a path
+is excluded when any spec excludes it, so a ``!`` in a nested file never brings back what the
+root files or the settings exclude (the settings' globs come last in the root spec for the same
+reason). Paths are repository-relative, with forward slashes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ if TYPE_CHECKING:
     from tandem.config import ExclusionSettings
 
 
+IGNORE_FILES = (".gitignore", ".tandemignore")
+"""The ignore files read at the root and in every folder the walk enters."""
+
+
 def _reroot(pattern: str, folder: str) -> str | None:
-    """A nested .gitignore pattern rewritten relative to the repository root."""
+    """A nested ignore file's pattern rewritten relative to the repository root."""
     line = pattern.rstrip("\n").rstrip()
     if not line or line.startswith("#"):
         return None
@@ -40,12 +46,14 @@ class Exclusions:
     """A compiled set of exclusion rules for one repository.
 
     The root ``.gitignore``, ``.tandemignore`` and the settings' globs are read at load time;
-    nested ``.gitignore`` files are added by the repository walk as it meets them (one walk).
+    nested ``.gitignore`` and ``.tandemignore`` files are added by the repository walk as it
+    meets them (one walk).
     """
 
     spec: GitIgnoreSpec
     sources: list[str] = field(default_factory=list)
     use_gitignore: bool = True
+    use_tandemignore: bool = True
     nested: list[GitIgnoreSpec] = field(default_factory=list)
     _checks: list[tuple[GitIgnoreSpec, _Prefilter]] | None = field(
         default=None, repr=False, compare=False
@@ -70,16 +78,24 @@ class Exclusions:
             spec=spec,
             sources=sources,
             use_gitignore=settings.use_gitignore,
+            use_tandemignore=settings.use_tandemignore,
             _checks=[(spec, prefilter)],
         )
 
-    def add_nested_gitignore(self, repo: Path, folder: str) -> None:
-        """Apply ``<folder>/.gitignore`` (repository-relative folder) to paths under it."""
-        if not self.use_gitignore or not folder:
+    def uses(self, name: str) -> bool:
+        """Whether the settings let ignore files called ``name`` exclude anything."""
+        if name == ".gitignore":
+            return self.use_gitignore
+        return name == ".tandemignore" and self.use_tandemignore
+
+    def add_nested_ignore(self, repo: Path, folder: str, name: str) -> None:
+        """Apply ``<folder>/<name>`` (a repository-relative folder, ``name`` one of
+        :data:`IGNORE_FILES`) to the paths under that folder."""
+        if not folder or not self.uses(name):
             return
         lines = [
             r
-            for raw in _read_lines(repo / folder / ".gitignore")
+            for raw in _read_lines(repo / folder / name)
             if (r := _reroot(raw, folder)) is not None
         ]
         if lines:
@@ -87,7 +103,11 @@ class Exclusions:
             checks = self._all_checks()
             self.nested.append(spec)
             checks.append((spec, prefilter))
-            self.sources.append(f"{folder}/.gitignore")
+            self.sources.append(f"{folder}/{name}")
+
+    def add_nested_gitignore(self, repo: Path, folder: str) -> None:
+        """Apply ``<folder>/.gitignore`` to the paths under that folder."""
+        self.add_nested_ignore(repo, folder, ".gitignore")
 
     def excluded(self, relpath: str, *, is_dir: bool = False) -> bool:
         """Whether ``relpath`` (repository-relative) is excluded."""

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tandem.budget import budget_for
-from tandem.codeunits import CodeUnit
+from tandem.codeunits import code_units
 from tandem.edits import FileSnapshot, Snapshot
 from tandem.flowestimate import FlowEstimate, estimate_flow
 from tandem.risk import Risk, TouchedFile, assess_risk
@@ -102,11 +102,7 @@ def snapshot_of(index: LiveIndex, context: Slice) -> Snapshot:
         if isinstance(found, FileRecord):
             # A file with touched units is shown by those units only: the rest is not needed.
             wanted = touched.get(path)
-            units = tuple(
-                CodeUnit(name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line)
-                for u in found.units
-                if wanted is None or u.name in wanted
-            )
+            units = code_units(u for u in found.units if wanted is None or u.name in wanted)
             files[path] = FileSnapshot(path=path, text=found.text, units=units)
         else:
             files[path] = FileSnapshot(path=path, text=index.text_of(path))

@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from tandem.codeunits import language_for, parse
 from tandem.config import RiskSettings
+from tandem.slicing.languages import language_for_path
+from tandem.slicing.units import parse
 from tandem.values import RiskTier
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ _DEFINITION_TYPES = {
 
 def content_reasons(file: TouchedFile) -> list[RiskReason]:
     """Signals inside the touched ranges of one file, one reason per kind of signal."""
-    language = language_for(file.path)
+    language = language_for_path(file.path)
     if file.text is None or language is None or not file.ranges:
         return []
     found: dict[str, RiskReason] = {}
@@ -180,7 +181,7 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in _nodes_within(parse(file.text, language), file.ranges):
+    for node in _nodes_within(parse(file.text, language).root_node, file.ranges):
         line = node.start_point.row + 1
         where = f"{file.path}:{line}"
         if node.type in _STRING_TYPES and _SQL.search(_text(node)):

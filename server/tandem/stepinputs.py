@@ -57,7 +57,7 @@ def scope_paths(plan: PlanReply) -> set[str]:
 
 def _file_header(file: FileSnapshot) -> str:
     text = file.text or ""
-    first = min((unit.start_line for unit in file.units), default=HEADER_LINES + 1)
+    first = min((unit.start_line for unit in file.definitions()), default=HEADER_LINES + 1)
     return _lines(text, 1, min(first - 1, HEADER_LINES)).rstrip() + "\n"
 
 
@@ -80,7 +80,7 @@ def scoped_code(plan: PlanReply, snapshot: Snapshot) -> str:
         if file.text is None:
             blocks.append(f"### {path}\n(does not exist yet)")
             continue
-        names = ", ".join(unit.name for unit in file.units) or "none"
+        names = ", ".join(unit.name for unit in file.definitions()) or "none"
         header = _file_header(file)
         title = f"{path} (header only; existing units: {names})"
         blocks.append(_fenced(title, header) if header.strip() else f"### {title}")

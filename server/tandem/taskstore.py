@@ -33,7 +33,14 @@ from tandem.slicing.result import Slice
 from tandem.values import StepName, StepOutcome
 
 TASKS_DIR = Path(".tandem") / "tasks"
-_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$")
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,80}")
+
+
+def is_task_id(value: str) -> bool:
+    """Whether ``value`` can name a task folder: a letter or digit, then letters, digits, ``-``
+    and ``_``, 81 characters at most (no trailing newline, no path separator, no NUL)."""
+    return _TASK_ID.fullmatch(value) is not None
+
 
 TaskStatus = Literal[
     "created", "planned", "approved", "drafted", "reviewed", "done", "failed", "stopped"
@@ -95,8 +102,9 @@ class TaskStore:
         self.root = workspace / TASKS_DIR
 
     def task_dir(self, task_id: str) -> Path:
-        if not _TASK_ID.match(task_id):
-            raise TaskStoreError(f"{task_id!r} is not a task id (letters, digits, - and _)")
+        if not is_task_id(task_id):
+            shown = task_id if len(task_id) <= 100 else f"{task_id[:100]}…"
+            raise TaskStoreError(f"{shown!r} is not a task id (letters, digits, - and _)")
         return self.root / task_id
 
     def exists(self, task_id: str) -> bool:

@@ -42,7 +42,7 @@ def anchor_for(task: TaskFile, repo: Path) -> FileRangeAnchor:
     language = language_for(task.file)
     text = (repo / task.file).read_text(encoding="utf-8", errors="replace")
     if language is not None:
-        for unit in find_units(text, language):
+        for unit in find_units(text, language, task.file):
             if unit.name == task.symbol:
                 return FileRangeAnchor(
                     path=task.file, start_line=unit.start_line, end_line=unit.end_line

@@ -320,28 +320,14 @@ async def test_unknown_documents_and_positions_out_of_range_get_empty_answers(
 
 
 def _record_spend(workspace: Path, task_id: str, dollars: str) -> None:
+    from factories import spend_record
     from tandem.ledger import Ledger
-    from tandem.values import StepRecord, Usage
+    from tandem.values import Usage
 
     with Ledger(workspace / ".tandem" / "ledger.sqlite") as ledger:
-        ledger.record_step(
-            StepRecord(
-                task_id=task_id,
-                task_type="small",
-                step="plan",
-                provider="anthropic",
-                model="claude-sonnet-4-6",
-                alias="strong",
-                prompt_version="test",
-                risk_tier="low",
-                usage=Usage(input_tokens=1000, output_tokens=200),
-                cost_usd=Decimal(dollars),
-                latency_ms=10,
-                attempts=1,
-                outcome="ok",
-                started_at=datetime.now(UTC),
-            )
-        )
+        usage = Usage(input_tokens=1000, output_tokens=200)
+        now = datetime.now(UTC)
+        ledger.record_step(spend_record(task_id, dollars, started_at=now, usage=usage))
 
 
 def _save_task(workspace: Path, task_id: str, spent: str) -> None:

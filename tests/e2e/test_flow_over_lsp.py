@@ -545,7 +545,7 @@ async def test_the_change_request_comes_from_request_md_else_the_command_fails(
 
 
 BAD_REQUESTS: list[tuple[str, list[Any], str]] = [
-    ("tandem.plan", [], "exactly one argument"),
+    ("tandem.plan", [], "uri: Field required"),  # no argument is the empty object
     ("tandem.plan", [{"range": HANDLER_RANGE}], "uri"),
     ("tandem.plan", [{"uri": "file:///nowhere/x.py", "request": "x"}], "unknown document"),
     ("tandem.plan", [{"uri": "untitled:1", "request": "x"}], "not a file"),

@@ -125,6 +125,96 @@ def test_a_twenty_megabyte_document_is_accepted_edited_and_hovered(raw: RawServe
     ping_answered(raw)
 
 
+# (case, command, argument, the argument the error message must name)
+BAD_COMMAND_ARGUMENTS: list[tuple[str, str, Any, str]] = [
+    ("NUL in a draft's task id", "tandem.draft", {"task_id": "20261130-a\u0000b"}, "task_id"),
+    ("NUL in a redraft's task id", "tandem.redraft", {"task_id": "a\u0000"}, "task_id"),
+    ("NUL in a reapply's task id", "tandem.reapplyDraft", {"task_id": "a\u0000"}, "task_id"),
+    ("NUL in a review's task id", "tandem.review", {"task_id": "a\u0000"}, "task_id"),
+    ("NUL in a git base", "tandem.review", {"working_tree": True, "base": "HEAD\u0000"}, "base"),
+    ("NUL in a plan's uri", "tandem.plan", {"uri": "WORKSPACE/small.py\u0000"}, "uri"),
+    ("%00 in an estimate's uri", "tandem.estimate", {"uri": "file:///a%00b.py"}, "uri"),
+    ("%00 in a report's uri", "tandem.showReport", {"uri": "file:///a%00b"}, "uri"),
+    (
+        "NUL in a request",
+        "tandem.plan",
+        {"uri": "WORKSPACE/small.py", "request": "a\u0000"},
+        "request",
+    ),
+    ("a number for a task id", "tandem.draft", {"task_id": 5}, "task_id"),
+    ("a path for a task id", "tandem.redraft", {"task_id": "../../etc/passwd"}, "task_id"),
+    ("a string for a boolean", "tandem.review", {"working_tree": "yes"}, "working_tree"),
+    (
+        "a number for a request",
+        "tandem.estimate",
+        {"uri": "WORKSPACE/small.py", "request": 5},
+        "request",
+    ),
+    ("a huge task id", "tandem.reapplyDraft", {"task_id": "t" * 200_000}, "task_id"),
+    ("a huge uri", "tandem.plan", {"uri": "file:///" + "u" * 200_000}, "uri"),
+    (
+        "a huge request",
+        "tandem.plan",
+        {"uri": "WORKSPACE/small.py", "request": "r" * 200_000},
+        "request",
+    ),
+    (
+        "a line beyond LSP's integers",
+        "tandem.plan",
+        {
+            "uri": "WORKSPACE/small.py",
+            "range": {
+                "start": {"line": 0, "character": 0},
+                "end": {"line": 10**30, "character": 0},
+            },
+        },
+        "range.end.line",
+    ),
+    ("a file outside the workspace", "tandem.plan", {"uri": "file:///etc/passwd"}, "outside"),
+    ("a review outside the workspace", "tandem.review", {"uri": "file:///etc/hosts"}, "outside"),
+    (
+        "an estimate outside the workspace",
+        "tandem.estimate",
+        {"uri": "file:///etc/hosts"},
+        "not in",
+    ),
+]
+
+
+def with_workspace(value: Any, workspace: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("WORKSPACE", workspace.as_uri())
+    if isinstance(value, dict):
+        return {key: with_workspace(item, workspace) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("command", "argument", "named"),
+    [case[1:] for case in BAD_COMMAND_ARGUMENTS],
+    ids=[case[0] for case in BAD_COMMAND_ARGUMENTS],
+)
+def test_bad_command_arguments_get_invalid_params_naming_them(
+    raw: RawServer, command: str, argument: Any, named: str
+) -> None:
+    msg_id = f"command-{next(ids)}"
+    params = {"command": command, "arguments": [with_workspace(argument, raw.workspace)]}
+    error = raw.request(msg_id, "workspace/executeCommand", params)["error"]
+    assert error["code"] == -32602, error
+    assert error["message"].startswith(command) and named in error["message"], error
+    assert len(error["message"]) < 1000  # a huge value is never echoed back
+    ping_answered(raw)
+
+
+def test_show_report_answers_a_client_that_cannot_show_documents(raw: RawServer) -> None:
+    # The raw client declares no window.showDocument: the report is written and its uri
+    # returned, instead of waiting forever for an answer that never comes.
+    params = {"command": "tandem.showReport", "arguments": [{}]}
+    reply = raw.request(f"report-{next(ids)}", "workspace/executeCommand", params)
+    assert reply["result"]["uri"] == (raw.workspace / ".tandem" / "report.md").as_uri()
+    ping_answered(raw)
+
+
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[RawServer]:
     with (tmp_path / "stderr.log").open("wb") as stderr:

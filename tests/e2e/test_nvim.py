@@ -214,6 +214,7 @@ def test_bad_options_name_the_option_and_roots_follow_the_markers(
     assert "option `cmd` must be a table, got string" in seen["errors"][0]
     assert "`cmd` must be a non-empty list of strings" in seen["errors"][1]
     assert "option `plan_window` must be" in seen["errors"][2]
+    assert "option `confirm_edits` must be a boolean, got string" in seen["errors"][3]
     assert seen["roots"] == {
         "app/handlers.py": str(workspace),
         "service/app/main.py": str(workspace / "service"),
@@ -256,6 +257,8 @@ def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
     assert seen["code_visible_beside_plan"] is True
 
     assert seen["draft"]["result"]["applied"] is True
+    [asked] = seen["selects"]  # the draft, confirmed once ("Apply")
+    assert asked["items"] == ["Apply", "Cancel"] and asked["kind"] == "tandem.applyEdit"
     drafted = {edit["target"]: edit["code"] for edit in FAKE_REPLIES["draft"][0]["edits"]}
     original = (EXAMPLE / "app" / "handlers.py").read_text()
     expected = replaced_unit(original, "get_projects", drafted["app/handlers.py::get_projects"])
@@ -282,6 +285,45 @@ def test_plan_draft_review_in_neovim(nvim: str, fake_workspace: Path) -> None:
     assert got == expected_diagnostics
     messages = " ".join(d["message"] for d in seen["diagnostics"])
     assert all(finding["message"] in messages for finding in findings)
+
+
+def test_a_draft_is_applied_only_after_the_user_confirms_it(
+    nvim: str, fake_workspace: Path
+) -> None:
+    seen = run_scenario(nvim, fake_workspace, "confirm")
+    cancelled = seen["cancelled"]["result"]
+    assert cancelled["applied"] is False
+    assert cancelled["reason"].startswith("cancelled by the user")
+    assert seen["after_cancel"] == seen["before"]
+    assert seen["modified_after_cancel"] is False
+    applied = seen["applied"]["result"]
+    assert applied["applied"] is True
+    assert 'archived = params.get("archived")' in seen["after_apply"]
+
+    asked, again = seen["selects"]
+    assert [asked["choice"], again["choice"]] == ["Cancel", "Apply"]
+    assert asked["items"] == ["Apply", "Cancel"]
+    # The summary: the label, how many edits in how many files, each file, each annotation.
+    prompt = asked["prompt"].splitlines()
+    files = sorted(
+        {edit["target"].partition("::")[0] for edit in FAKE_REPLIES["draft"][0]["edits"]}
+    )
+    assert re.fullmatch(rf"Tandem draft: \d+ edits in {len(files)} files\. Apply\?", prompt[0])
+    listed = [re.fullmatch(r"  (\S+) \((\d+) edits?\)", line) for line in prompt[1:]]
+    assert [m.group(1) for m in listed if m] == files, prompt
+    total = sum(int(m.group(2)) for m in listed if m)
+    assert prompt[0].startswith(f"Tandem draft: {total} edits"), prompt
+    described = [line for line in prompt if line.startswith("  - Tandem draft: ")]
+    assert [line.split(": ")[1] for line in described] == files, prompt
+
+
+def test_confirm_edits_false_applies_a_draft_without_asking(
+    nvim: str, fake_workspace: Path
+) -> None:
+    seen = run_scenario(nvim, fake_workspace, "confirm", TANDEM_TEST_CONFIRM_EDITS="false")
+    assert seen["selects"] == []
+    assert seen["cancelled"]["result"]["applied"] is True  # "Cancel" was queued, never asked
+    assert 'archived = params.get("archived")' in seen["after_cancel"]
 
 
 def test_plan_code_action_asks_for_the_request_in_neovim(nvim: str, fake_workspace: Path) -> None:

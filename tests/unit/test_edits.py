@@ -174,3 +174,123 @@ def test_a_placeholder_already_in_the_file_may_be_kept(tmp_path: Path) -> None:
     edit = _edit("replace_unit", "m.py::second", code)
     result = apply_edits(_snapshot(tmp_path, source), [edit], scope)
     assert result.applied == [edit]
+
+
+# ---- edits target the units the slice names, in every language ---------------------------------
+
+RUST_SOURCE = """pub struct Parser {
+    buf: String,
+}
+
+impl Parser {
+    /// Feeds input.
+    #[inline]
+    pub fn feed(&mut self, s: &str) {
+        self.buf.push_str(s);
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+}
+"""
+
+GO_SOURCE = """package server
+
+type Client struct {
+	base string
+}
+
+// Get fetches a path.
+func (c *Client) Get(path string) string {
+	return c.base + path
+}
+"""
+
+TS_SOURCE = """/** Adds. */
+export const add = (a: number, b: number): number => a + b;
+
+export const sub = (a: number, b: number): number => a - b;
+"""
+
+
+def _replace(path: str, source: str, name: str, code: str) -> str:
+    snapshot = files_snapshot({path: snapshot_text(path, source)})
+    result = apply_edits(snapshot, [_edit("replace_unit", f"{path}::{name}", code)], None)
+    assert [r.reason for r in result.rejected] == []
+    return result.files[path]
+
+
+def test_a_rust_method_is_replaced_by_its_double_colon_name_attributes_and_doc_included() -> None:
+    new = (
+        "    /// Feeds input once.\n    pub fn feed(&mut self, s: &str) {\n        todo!()\n    }\n"
+    )
+    after = _replace("src/p.rs", RUST_SOURCE, "Parser::feed", new)
+    lines = RUST_SOURCE.splitlines(keepends=True)
+    assert after == "".join(lines[:5]) + new + "".join(lines[10:])
+
+
+def test_a_go_method_is_replaced_by_its_receiver_qualified_name() -> None:
+    new = "// Get fetches.\nfunc (c *Client) Get(path string) string {\n\treturn path\n}\n"
+    after = _replace("srv/client.go", GO_SOURCE, "Client.Get", new)
+    assert after == GO_SOURCE.split("// Get")[0] + new
+
+
+def test_a_typescript_arrow_function_bound_to_a_name_is_replaced_with_its_doc_comment() -> None:
+    new = "/** Adds two. */\nexport const add = (a: number, b: number): number => b + a;\n"
+    after = _replace("src/math.ts", TS_SOURCE, "add", new)
+    assert after == new + TS_SOURCE.split("\n", 2)[2]
+
+
+def test_replacing_a_class_replaces_its_whole_body_so_no_old_member_is_left() -> None:
+    new = "class Repo:\n    def get(self):\n        return 2\n"
+    assert _replace("m.py", CLASS_SOURCE, "Repo", new) == new
+
+
+def test_a_replacement_that_repeats_the_decorator_does_not_double_it() -> None:
+    source = "class Repo:\n    @property\n    def get(self):\n        return 1\n"
+    new = "    @property\n    def get(self):\n        return 2\n"
+    assert _replace("m.py", source, "Repo.get", new) == "class Repo:\n" + new
+
+
+def test_a_name_two_units_share_edits_the_first_the_one_the_drafter_is_shown() -> None:
+    source = (
+        "class Repo:\n    @property\n    def size(self):\n        return self._n\n\n"
+        "    @size.setter\n    def size(self, n):\n        self._n = n\n"
+    )
+    new = "    @property\n    def size(self):\n        return self._n or 0\n"
+    after = _replace("m.py", source, "Repo.size", new)
+    assert after == source.replace("return self._n\n", "return self._n or 0\n")
+
+
+def test_a_missing_unit_is_reported_with_the_definitions_only(tmp_path: Path) -> None:
+    source = "import os\n\nRATE = 2\n\n\ndef first():\n    return RATE\n"
+    scope = Scope(units=[], files=["m.py"], out_of_scope=[])
+    result = apply_edits(
+        _snapshot(tmp_path, source), [_edit("replace_unit", "m.py::x", "x")], scope
+    )
+    assert result.rejected[0].reason == "m.py has no unit x (units: first)"
+
+
+def test_a_module_constant_the_slice_touched_can_be_replaced() -> None:
+    source = "RATE = 2\n\n\ndef first():\n    return RATE\n"
+    assert _replace("m.py", source, "RATE", "RATE = 3\n") == source.replace("2", "3")
+
+
+def test_a_method_inserted_after_a_method_gets_one_blank_line() -> None:
+    snapshot = files_snapshot({"m.py": snapshot_text("m.py", CLASS_SOURCE)})
+    edit = _edit("insert_unit", "m.py::Repo.get", "def size(self):\n    return 0\n")
+    result = apply_edits(snapshot, [edit], None)
+    assert (
+        "        return 1\n\n    def size(self):\n        return 0\n\n    def put"
+        in (result.files["m.py"])
+    )
+
+
+def test_a_class_and_one_of_its_methods_in_one_draft_overlap_and_the_second_is_refused() -> None:
+    snapshot = files_snapshot({"m.py": snapshot_text("m.py", CLASS_SOURCE)})
+    whole = _edit("replace_unit", "m.py::Repo", "class Repo:\n    pass\n")
+    method = _edit("replace_unit", "m.py::Repo.get", "def get(self):\n    return 2\n")
+    result = apply_edits(snapshot, [whole, method], None)
+    assert result.applied == [whole]
+    assert result.rejected[0].reason == "overlaps an earlier edit of m.py::Repo"

@@ -8,13 +8,14 @@ import os
 import sqlite3
 import tempfile
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import genai_prices
 import pytest
 
+from factories import AT, step_record
 from tandem.config import ModelSettings
 from tandem.cost.estimate import estimate_step
 from tandem.cost.prices import price_usage
@@ -28,39 +29,9 @@ from tandem.ledger import (
     LedgerReadOnly,
     LedgerTooNew,
 )
-from tandem.values import StepName, StepRecord, Usage
+from tandem.values import Usage
 
-AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SONNET = ModelSettings(provider="anthropic", model="claude-sonnet-4-6")
-
-
-def make_record(
-    task_id: str = "t1",
-    *,
-    step: StepName = "draft",
-    usage: Usage | None = None,
-    cost: Decimal | None = Decimal("0.01"),
-    started_at: datetime = AT,
-    **extra: object,
-) -> StepRecord:
-    fields: dict[str, object] = {
-        "task_id": task_id,
-        "task_type": "bugfix",
-        "step": step,
-        "provider": "anthropic",
-        "model": "claude-sonnet-4-6",
-        "alias": "strong",
-        "prompt_version": "abc123",
-        "risk_tier": "medium",
-        "usage": usage or Usage(input_tokens=100, output_tokens=50),
-        "cost_usd": cost,
-        "latency_ms": 1234,
-        "attempts": 1,
-        "outcome": "ok",
-        "started_at": started_at,
-    }
-    fields.update(extra)
-    return StepRecord.model_validate(fields)
 
 
 def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
@@ -90,7 +61,7 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
     estimate = estimate_step("draft", "strong", SONNET, system="s", user="u", output_schema=None)
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ledger.record_step(
-            make_record(
+            step_record(
                 usage=usage,
                 cost=dollars,
                 estimate=estimate,
@@ -108,7 +79,7 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
     assert row.record.findings == {"blocking": 1, "minor": 2}
     assert row.record.draft_accepted is True
     assert (row.record.trial_id, row.record.mode) == ("trial-1", "cheap")
-    assert row.record == make_record(
+    assert row.record == step_record(
         usage=usage,
         cost=dollars,
         estimate=estimate,
@@ -121,9 +92,9 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
 
 def test_dollars_keep_full_decimal_precision(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
-        ledger.record_step(make_record(cost=Decimal("0.000123456789012345")))
-        ledger.record_step(make_record(cost=Decimal("0.1")))
-        ledger.record_step(make_record(cost=None))  # unpriced: no dollars, tokens still count
+        ledger.record_step(step_record(cost=Decimal("0.000123456789012345")))
+        ledger.record_step(step_record(cost=Decimal("0.1")))
+        ledger.record_step(step_record(cost=None))  # unpriced: no dollars, tokens still count
         tokens, dollars = ledger.task_spend("t1")
     assert dollars == Decimal("0.100123456789012345")
     assert tokens == 3 * 150
@@ -131,8 +102,8 @@ def test_dollars_keep_full_decimal_precision(tmp_path: Path) -> None:
 
 def test_task_spend_counts_only_that_task(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
-        ledger.record_step(make_record("a"))
-        ledger.record_step(make_record("b", cost=Decimal("2")))
+        ledger.record_step(step_record("a"))
+        ledger.record_step(step_record("b", cost=Decimal("2")))
         assert ledger.task_spend("a") == (150, Decimal("0.01"))
         assert ledger.task_spend("nobody") == (0, Decimal(0))
 
@@ -158,7 +129,7 @@ def test_an_old_ledger_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) ->
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        ledger.record_step(make_record())
+        ledger.record_step(step_record())
         assert ledger.schema_version() == len(MIGRATIONS)
         assert len(ledger.steps()) == 1
         assert ledger.trial_runs() == []  # table from migration 2 now exists
@@ -167,7 +138,7 @@ def test_an_old_ledger_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) ->
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger(path) as ledger:
-        ledger.record_step(make_record())
+        ledger.record_step(step_record())
     with Ledger(path) as ledger:
         assert len(ledger.steps()) == 1
 
@@ -187,11 +158,11 @@ def test_history_gives_median_output_after_enough_steps(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert ledger.typical_output_tokens("draft", "anthropic", "claude-sonnet-4-6") is None
         for output in (100, 300, 200):
-            ledger.record_step(make_record(usage=Usage(input_tokens=1, output_tokens=output)))
+            ledger.record_step(step_record(usage=Usage(input_tokens=1, output_tokens=output)))
         ledger.record_step(
-            make_record(usage=Usage(output_tokens=9_999), outcome="failed", error="boom")
+            step_record(usage=Usage(output_tokens=9_999), outcome="failed", error="boom")
         )
-        ledger.record_step(make_record(step="plan", usage=Usage(output_tokens=5)))
+        ledger.record_step(step_record(step="plan", usage=Usage(output_tokens=5)))
         assert ledger.typical_output_tokens("draft", "anthropic", "claude-sonnet-4-6") == 200
         assert ledger.typical_output_tokens("draft", "openai", "claude-sonnet-4-6") is None
 
@@ -204,7 +175,7 @@ def test_calibration_is_actual_over_counted_input(tmp_path: Path) -> None:
         for actual in (int(counted * 1.1), int(counted * 1.3), int(counted * 1.2)):
             # Cache reads are part of what was sent.
             usage = Usage(input_tokens=actual - 10, cache_read_tokens=10, output_tokens=1)
-            ledger.record_step(make_record(usage=usage, estimate=base))
+            ledger.record_step(step_record(usage=usage, estimate=base))
         factor = ledger.input_calibration("anthropic", "claude-sonnet-4-6")
         assert factor == pytest.approx(int(counted * 1.2) / counted)
         calibrated = estimate_step(
@@ -230,8 +201,8 @@ def test_negative_cleanup_minutes_are_rejected(tmp_path: Path) -> None:
 
 def test_steps_filter_by_time_and_task(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
-        ledger.record_step(make_record("old", started_at=AT - timedelta(days=10)))
-        ledger.record_step(make_record("new", started_at=AT))
+        ledger.record_step(step_record("old", started_at=AT - timedelta(days=10)))
+        ledger.record_step(step_record("new", started_at=AT))
         assert [r.record.task_id for r in ledger.steps(since=AT - timedelta(days=1))] == ["new"]
         assert [r.record.task_id for r in ledger.steps(task_id="old")] == ["old"]
 
@@ -244,7 +215,7 @@ def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     def write(ledger: Ledger, task: str) -> None:
         try:
             for _ in range(100):
-                ledger.record_step(make_record(task))
+                ledger.record_step(step_record(task))
         except BaseException as error:  # surfaced below
             errors.append(error)
 
@@ -262,7 +233,7 @@ def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 def _write_many(path: str, task: str, count: int) -> None:
     ledger = Ledger(Path(path))
     for _ in range(count):
-        ledger.record_step(make_record(task))
+        ledger.record_step(step_record(task))
     ledger.close()
 
 
@@ -295,7 +266,7 @@ def test_damaged_pages_are_reported_as_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger(path) as ledger:
         for _ in range(50):
-            ledger.record_step(make_record())
+            ledger.record_step(step_record())
     data = bytearray(path.read_bytes())
     data[4096 : 4096 * 3] = b"\xff" * (4096 * 2)  # smash table pages, keep the header
     path.write_bytes(bytes(data))
@@ -312,23 +283,23 @@ def test_locked_ledger_is_a_clear_error(tmp_path: Path) -> None:
     try:
         ledger = Ledger(path, busy_timeout_ms=50)
         with pytest.raises(LedgerLocked, match="locked"):
-            ledger.record_step(make_record())
+            ledger.record_step(step_record())
     finally:
         holder.execute("ROLLBACK")
-    ledger.record_step(make_record())  # works again once released
+    ledger.record_step(step_record())  # works again once released
     assert len(ledger.steps()) == 1
 
 
 def test_full_disk_is_a_clear_error_and_earlier_rows_survive(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger(path) as ledger:
-        ledger.record_step(make_record())
+        ledger.record_step(step_record())
         pages = ledger._db.execute("PRAGMA page_count").fetchone()[0]
         # SQLite reports SQLITE_FULL exactly as for a full disk once the page cap is reached.
         ledger._db.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(LedgerDiskFull, match="full"):
             for _ in range(500):
-                ledger.record_step(make_record(error="x" * 2000))
+                ledger.record_step(step_record(error="x" * 2000))
     with Ledger(path) as ledger:
         assert len(ledger.steps()) >= 1
 
@@ -354,7 +325,7 @@ def test_read_only_ledger_still_reads_and_refuses_writes_clearly() -> None:
     try:
         path = workdir / "l.sqlite"
         with Ledger(path) as ledger:
-            ledger.record_step(make_record())
+            ledger.record_step(step_record())
         for item in workdir.iterdir():
             item.chmod(0o444)
         workdir.chmod(0o555)
@@ -382,7 +353,7 @@ def test_guarded_recorder_keeps_working_when_the_ledger_is_corrupt(tmp_path: Pat
     recorder = GuardedRecorder(path)
     assert recorder.problem is not None
     assert recorder.problem.startswith("spend is not being recorded")
-    recorder.record_step(make_record(cost=Decimal("0.5")))
+    recorder.record_step(step_record(cost=Decimal("0.5")))
     assert recorder.task_spend("t1") == (150, Decimal("0.5"))
     assert path.read_bytes() == b"garbage" * 100
 
@@ -392,10 +363,10 @@ def test_guarded_recorder_writes_held_records_once_the_lock_is_released(tmp_path
     recorder = GuardedRecorder(path, busy_timeout_ms=50)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
-    recorder.record_step(make_record(cost=Decimal("1")))
+    recorder.record_step(step_record(cost=Decimal("1")))
     assert recorder.problem is not None and "locked" in recorder.problem
     holder.execute("ROLLBACK")
-    recorder.record_step(make_record(cost=Decimal("2")))
+    recorder.record_step(step_record(cost=Decimal("2")))
     assert recorder.problem is None
     assert recorder.unrecorded == []
     assert recorder.task_spend("t1") == (300, Decimal("3"))
@@ -433,8 +404,8 @@ def test_ledger_url_setting_must_be_postgres() -> None:
 
 def test_redaction_counts_are_stored_per_step_never_the_values(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
-        ledger.record_step(make_record(redactions={"aws-access-key-id": 1, "password": 2}))
-        ledger.record_step(make_record())
+        ledger.record_step(step_record(redactions={"aws-access-key-id": 1, "password": 2}))
+        ledger.record_step(step_record())
         first, second = ledger.steps()
         assert first.record.redactions == {"aws-access-key-id": 1, "password": 2}
         assert first.record.redaction_count == 3
@@ -484,5 +455,5 @@ def test_a_version_two_ledger_gains_the_redaction_columns_and_keeps_its_rows(
         assert ledger.schema_version() == len(MIGRATIONS) >= 3
         (old,) = ledger.steps()
         assert old.record.task_id == "old" and old.record.redactions == {}
-        ledger.record_step(make_record(redactions={"jwt": 1}))
+        ledger.record_step(step_record(redactions={"jwt": 1}))
         assert ledger.steps(task_id="t1")[0].record.redactions == {"jwt": 1}

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ledger import make_record
 
+from factories import step_record
 from tandem.ledger import MIGRATIONS, GuardedRecorder, LedgerError, open_ledger
 from tandem.values import Usage
 
@@ -114,7 +114,7 @@ def test_postgres_ledger_stores_usage_and_dollars_exactly(url: str) -> None:
     with open_ledger(url) as ledger:
         assert ledger.schema_version() == len(MIGRATIONS)
         ledger.record_step(
-            make_record(
+            step_record(
                 usage=usage,
                 cost=Decimal("0.000123456789"),
                 findings={"major": 2},
@@ -122,7 +122,7 @@ def test_postgres_ledger_stores_usage_and_dollars_exactly(url: str) -> None:
             )
         )
         (row,) = ledger.steps()
-        assert row.record == make_record(
+        assert row.record == step_record(
             usage=usage, cost=Decimal("0.000123456789"), findings={"major": 2}, draft_accepted=False
         )
         assert ledger.task_spend("t1") == (110, Decimal("0.000123456789"))
@@ -133,7 +133,7 @@ def test_postgres_ledger_stores_usage_and_dollars_exactly(url: str) -> None:
 def test_postgres_history_feeds_estimates(url: str) -> None:
     with open_ledger(url) as ledger:
         for output in (10, 30, 20):
-            ledger.record_step(make_record(usage=Usage(input_tokens=1, output_tokens=output)))
+            ledger.record_step(step_record(usage=Usage(input_tokens=1, output_tokens=output)))
         assert ledger.typical_output_tokens("draft", "anthropic", "claude-sonnet-4-6") == 20
 
 
@@ -144,7 +144,7 @@ def test_two_writers_and_concurrent_migration_lose_nothing(url: str) -> None:
         try:
             with open_ledger(url) as ledger:  # both may migrate at once
                 for _ in range(50):
-                    ledger.record_step(make_record(task))
+                    ledger.record_step(step_record(task))
         except BaseException as error:
             errors.append(error)
 
@@ -165,14 +165,14 @@ def test_unreachable_server_is_a_clear_error_and_guarded_recorder_carries_on() -
         open_ledger(dead)
     assert "secret" not in str(info.value)
     recorder = GuardedRecorder(dead)
-    recorder.record_step(make_record(cost=Decimal("0.25")))
+    recorder.record_step(step_record(cost=Decimal("0.25")))
     assert recorder.problem is not None and "not being recorded" in recorder.problem
     assert recorder.task_spend("t1") == (150, Decimal("0.25"))
 
 
 def test_postgres_ledger_stores_redaction_counts(url: str) -> None:
     with open_ledger(url) as ledger:
-        ledger.record_step(make_record(redactions={"github-token": 2}))
+        ledger.record_step(step_record(redactions={"github-token": 2}))
         (row,) = ledger.steps()
         assert row.record.redactions == {"github-token": 2}
         assert row.record.redaction_count == 2

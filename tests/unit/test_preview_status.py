@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import spend_record
 from tandem.config import Settings
 from tandem.handoff import Task
 from tandem.ledger import Ledger
@@ -17,7 +18,6 @@ from tandem.slicing.live import LiveIndex
 from tandem.slicing.result import FileRangeAnchor
 from tandem.status import LedgerView, current_task, write_report
 from tandem.taskstore import StepSummary, TaskState, TaskStore
-from tandem.values import StepRecord, Usage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
 
@@ -28,24 +28,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def _record(ledger: Ledger, task_id: str, dollars: str, when: datetime) -> None:
-    ledger.record_step(
-        StepRecord(
-            task_id=task_id,
-            task_type="small",
-            step="plan",
-            provider="anthropic",
-            model="claude-sonnet-4-6",
-            alias="strong",
-            prompt_version="v",
-            risk_tier="low",
-            usage=Usage(input_tokens=100, output_tokens=10),
-            cost_usd=Decimal(dollars),
-            latency_ms=1,
-            attempts=1,
-            outcome="ok",
-            started_at=when,
-        )
-    )
+    ledger.record_step(spend_record(task_id, dollars, started_at=when))
 
 
 def test_a_missing_ledger_reads_as_nothing_spent_and_is_not_created(project: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from test_ledger import make_record
 
+from factories import step_record
 from tandem.cli import main
 from tandem.ledger import Ledger, TrialRun
 from tandem.report import Report, build_report, parse_since, render
@@ -41,10 +41,10 @@ def estimate(input_tokens: int, output: int, usd: str) -> StepEstimate:
 def fill(ledger: Ledger) -> None:
     """Two split tasks (one with a retry and a second draft), one strong and one cheap task."""
     ledger.record_step(
-        make_record("s1", step="plan", cost=Decimal("0.02"), trial_id="T", mode="split")
+        step_record("s1", step="plan", cost=Decimal("0.02"), trial_id="T", mode="split")
     )
     ledger.record_step(
-        make_record(
+        step_record(
             "s1",
             step="draft",
             cost=Decimal("0.01"),
@@ -55,7 +55,7 @@ def fill(ledger: Ledger) -> None:
         )
     )
     ledger.record_step(
-        make_record(
+        step_record(
             "s1",
             step="review",
             cost=Decimal("0.03"),
@@ -66,7 +66,7 @@ def fill(ledger: Ledger) -> None:
         )
     )
     ledger.record_step(
-        make_record(
+        step_record(
             "s1",
             step="draft",
             attempt_of_step=2,
@@ -77,7 +77,7 @@ def fill(ledger: Ledger) -> None:
         )
     )
     ledger.record_step(
-        make_record(
+        step_record(
             "s2",
             step="draft",
             cost=Decimal("0.02"),
@@ -88,9 +88,9 @@ def fill(ledger: Ledger) -> None:
         )
     )
     ledger.record_step(
-        make_record("b1", step="draft", cost=Decimal("0.20"), mode="strong", trial_id="T")
+        step_record("b1", step="draft", cost=Decimal("0.20"), mode="strong", trial_id="T")
     )
-    ledger.record_step(make_record("c1", step="draft", cost=None, mode="cheap", trial_id="T"))
+    ledger.record_step(step_record("c1", step="draft", cost=None, mode="cheap", trial_id="T"))
     ledger.note_task("s1", cleanup_minutes=12)
     ledger.record_trial_run(TrialRun("T", "b1", "strong", 1, "ok", "pytest", True, 1000))
     ledger.record_trial_run(TrialRun("T", "s1", "split", 1, "ok", "pytest", False, 900))

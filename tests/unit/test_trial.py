@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import step_record
 from tandem.ledger import Ledger
 from tandem.report import build_report
 from tandem.trial import (
@@ -24,7 +25,7 @@ from tandem.trial import (
     parse_modes,
     run_trial,
 )
-from tandem.values import StepRecord, Usage
+from tandem.values import Usage
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\n"
@@ -49,20 +50,14 @@ async def scripted_runner(request: RunRequest) -> RunOutcome:
         (request.workdir / "calc.py").write_text("def add(a, b):\n    return a + b\n")
     cost = {"split": Decimal("0.01"), "strong": Decimal("0.04"), "cheap": Decimal("0.002")}
     request.recorder.record_step(
-        StepRecord(
-            task_id=request.task_id,
-            task_type="bugfix",
-            step="draft",
+        step_record(
+            request.task_id,
             provider="fake",
             model="scripted",
             alias=request.mode,
-            prompt_version="v",
             risk_tier="low",
             usage=Usage(input_tokens=100, output_tokens=20),
-            cost_usd=cost[request.mode],
-            latency_ms=10,
-            attempts=1,
-            outcome="ok",
+            cost=cost[request.mode],
             started_at=datetime.now(UTC),
         )
     )

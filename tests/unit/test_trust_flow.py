@@ -21,6 +21,7 @@ from flow_doubles import (
     priced_settings,
 )
 
+from factories import step_record
 from tandem.cli import main
 from tandem.flow import FlowEnv, apply_task_edits, create_task, run_flow, run_json
 from tandem.ledger import Ledger
@@ -166,20 +167,13 @@ def test_tandem_estimate_says_when_nothing_is_redacted(
 def _record(task_id: str, redactions: dict[str, int]) -> StepRecord:
     from datetime import UTC, datetime
 
-    return StepRecord(
-        task_id=task_id,
-        task_type="bugfix",
+    return step_record(
+        task_id,
         step="plan",
         provider="openai",
         model="test-strong",
-        alias="strong",
-        prompt_version="abcdef123456",
-        risk_tier="medium",
         usage=Usage(input_tokens=100, output_tokens=10),
-        cost_usd=Decimal("0.001"),
-        latency_ms=10,
-        attempts=1,
-        outcome="ok",
+        cost=Decimal("0.001"),
         started_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
         redactions=redactions,
     )

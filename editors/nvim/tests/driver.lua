@@ -4,7 +4,8 @@
 --   nvim --headless -u editors/nvim/tests/minimal_init.lua app/handlers.py \
 --     -c "luafile editors/nvim/tests/driver.lua"
 --
--- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing" or "flow".
+-- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing", "flow", "confirm", ...
+-- $TANDEM_TEST_SELECT is what the stubbed vim.ui.select picks (default "Apply").
 -- $TANDEM_TEST_REQUEST is what the stubbed vim.ui.input "types" when asked for a request.
 -- $TANDEM_TEST_READY, if set, is a file written when the scenario is done; the editor then
 -- stays open (the screenshot test captures the screen and quits it).
@@ -36,6 +37,19 @@ vim.ui.input = function(opts, on_confirm)
     answer = vim.env.TANDEM_TEST_REQUEST
   end
   on_confirm(answer or nil)
+end
+
+-- The user picks from vim.ui.select (the confirmation of a draft): the scenario's queued
+-- choices first, then $TANDEM_TEST_SELECT, else "Apply". Each question is recorded.
+out.selects = {}
+local choices = {}
+vim.ui.select = function(items, opts, on_choice)
+  local choice = table.remove(choices, 1) or vim.env.TANDEM_TEST_SELECT or "Apply"
+  table.insert(out.selects, { items = items, prompt = opts.prompt, kind = opts.kind, choice = choice })
+  -- As a real picker does: the answer comes later, from the event loop.
+  vim.schedule(function()
+    on_choice(vim.list_contains(items, choice) and choice or nil)
+  end)
 end
 
 vim.api.nvim_create_autocmd("User", {
@@ -119,6 +133,7 @@ local function help_tags()
     "tandem.statusline()",
     "TandemCommandDone",
     "tandem-health",
+    "tandem-confirm_edits",
   }) do
     found[tag] = pcall(vim.cmd, "help " .. tag)
     pcall(vim.cmd, "helpclose")
@@ -154,7 +169,12 @@ end
 function scenarios.options()
   -- Bad options fail setup() with a message naming the option.
   out.errors = {}
-  for _, bad in ipairs({ { cmd = "tandem serve" }, { cmd = {} }, { plan_window = "tab" } }) do
+  for _, bad in ipairs({
+    { cmd = "tandem serve" },
+    { cmd = {} },
+    { plan_window = "tab" },
+    { confirm_edits = "yes" },
+  }) do
     local ok, err = pcall(tandem.setup, bad)
     table.insert(out.errors, ok and "accepted" or tostring(err))
   end
@@ -317,6 +337,32 @@ function scenarios.flow()
       out.show_float = true
     end
   end
+end
+
+function scenarios.confirm()
+  -- A draft is applied only after "Apply": first "Cancel" (nothing changes, the draft is kept),
+  -- then tandem.reapplyDraft with "Apply".
+  local code_buf = vim.api.nvim_get_current_buf()
+  wait_for_client()
+  out.before = buffer_text(code_buf)
+  vim.fn.cursor(vim.fn.search("def get_projects", "n") + 1, 1)
+  out.plan = run_command("tandem.plan", 60000, function()
+    vim.cmd("TandemPlan")
+  end)
+  if out.plan.error then
+    return
+  end
+  choices = { "Cancel" }
+  out.cancelled = run_command("tandem.draft", 60000, function()
+    vim.cmd("TandemDraft")
+  end)
+  out.after_cancel = buffer_text(code_buf)
+  out.modified_after_cancel = vim.bo[code_buf].modified
+  choices = { "Apply" }
+  out.applied = run_command("tandem.reapplyDraft", 60000, function()
+    tandem.execute("tandem.reapplyDraft", { task_id = out.plan.result.task_id })
+  end)
+  out.after_apply = buffer_text(code_buf)
 end
 
 local function finish()

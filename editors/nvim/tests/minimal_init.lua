@@ -16,4 +16,7 @@ end
 if vim.env.TANDEM_TEST_SETTINGS then
   opts.settings = vim.json.decode(vim.env.TANDEM_TEST_SETTINGS)
 end
+if vim.env.TANDEM_TEST_CONFIRM_EDITS then
+  opts.confirm_edits = vim.env.TANDEM_TEST_CONFIRM_EDITS == "true"
+end
 require("tandem").setup(opts)

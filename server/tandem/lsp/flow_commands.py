@@ -35,6 +35,13 @@ from tandem.flow import (
 )
 from tandem.handoff import PlanDocumentError, parse_plan_markdown
 from tandem.lsp import flow_actions
+from tandem.lsp.arguments import (
+    PlanArgs,
+    RequiredTaskArgs,
+    ReviewArgs,
+    TaskArgs,
+    parse_argument,
+)
 from tandem.lsp.change_request import MissingRequest, resolve_request
 from tandem.lsp.draft_delivery import (
     LABEL,
@@ -48,15 +55,10 @@ from tandem.lsp.draft_delivery import (
 from tandem.lsp.flow_session import (
     FlowState,
     Job,
-    PlanArgs,
-    RequiredTaskArgs,
-    ReviewArgs,
     Target,
-    TaskArgs,
     doc_state,
     open_document,
     open_env,
-    parse_argument,
     read_text,
     root_for,
     target_of,
@@ -688,7 +690,7 @@ def register(server: TandemServer) -> None:
 
     @server.command(flow_actions.DRAFT)
     async def draft(ls: TandemServer, *args: Any) -> dict[str, Any]:
-        parsed = parse_argument("tandem.draft", args or ({},), TaskArgs)
+        parsed = parse_argument("tandem.draft", args, TaskArgs)
         return await answered("tandem.draft", run_draft(ls, state, parsed))
 
     @server.command(flow_actions.REAPPLY)

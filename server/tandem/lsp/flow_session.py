@@ -1,5 +1,6 @@
 """What the flow commands share inside the server: documents as the editor has them, the
-workspace a file belongs to, the flow environment, command arguments, and cancellable jobs.
+workspace a file belongs to, the flow environment, and cancellable jobs (their arguments are
+:mod:`tandem.lsp.arguments`).
 
 A :class:`Job` runs one model-backed command with work-done progress. ``$/cancelRequest`` for
 the ``workspace/executeCommand`` request and the progress's cancel button
@@ -13,15 +14,13 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from lsprotocol import types
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -37,76 +36,6 @@ from tandem.providers.base import Provider
 from tandem.taskstore import TaskStore
 
 log = logging.getLogger(__name__)
-
-M = TypeVar("M", bound=BaseModel)
-
-
-# ----- command arguments ---------------------------------------------------------------------
-
-
-class _Argument(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class PositionArg(_Argument):
-    line: int
-    character: int
-
-    def lsp(self) -> types.Position:
-        return types.Position(line=max(self.line, 0), character=max(self.character, 0))
-
-
-class RangeArg(_Argument):
-    start: PositionArg
-    end: PositionArg
-
-    def lsp(self) -> types.Range:
-        return types.Range(start=self.start.lsp(), end=self.end.lsp())
-
-
-class PlanArgs(_Argument):
-    uri: str
-    range: RangeArg | None = None
-    request: str | None = None
-
-
-class TaskArgs(_Argument):
-    task_id: str | None = None
-
-
-class RequiredTaskArgs(_Argument):
-    task_id: str
-
-
-class ReviewArgs(_Argument):
-    uri: str | None = None
-    range: RangeArg | None = None
-    working_tree: bool = False
-    base: str = "HEAD"
-    task_id: str | None = None
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> ReviewArgs:
-        subjects = [self.uri is not None, self.working_tree, self.task_id is not None]
-        if sum(subjects) != 1:
-            raise ValueError(
-                'give exactly one of "uri" (with "range"), "working_tree": true, "task_id"'
-            )
-        return self
-
-
-def parse_argument(command: str, args: Sequence[Any], model: type[M]) -> M:
-    """The command's single JSON-object argument, validated; a clear InvalidParams otherwise."""
-    if len(args) != 1 or not isinstance(args[0], dict):
-        raise JsonRpcInvalidParams(f"{command} takes exactly one argument, a JSON object")
-    try:
-        return model.model_validate(args[0])
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in problem['loc']) or 'argument'}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        raise JsonRpcInvalidParams(f"{command}: bad argument: {problems}") from error
 
 
 # ----- documents and workspaces --------------------------------------------------------------

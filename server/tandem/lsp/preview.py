@@ -7,6 +7,7 @@ estimate command takes the selection's range, or the whole document without one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
+from tandem.lsp.arguments import EstimateArgs, ShowReportArgs, StatusArgs, parse_argument
 from tandem.lsp.positions import document_lines, line_at, line_range, lines_range
 from tandem.lsp.server import TandemServer
 from tandem.lsp.workspace import locate
@@ -29,33 +31,6 @@ STATUS = "tandem.status"
 SHOW_REPORT = "tandem.showReport"
 COMMANDS = (ESTIMATE, STATUS, SHOW_REPORT)
 """The commands this feature adds to ``executeCommandProvider``."""
-
-
-def _argument(arguments: tuple[Any, ...]) -> dict[str, Any]:
-    """The single JSON object every Tandem command takes (absent means ``{}``)."""
-    if not arguments or arguments[0] is None:
-        return {}
-    if len(arguments) != 1 or not isinstance(arguments[0], dict):
-        raise JsonRpcInvalidParams("Tandem commands take one argument, a JSON object")
-    found: dict[str, Any] = arguments[0]
-    return found
-
-
-def _position(raw: Any) -> types.Position:
-    line, character = int(raw["line"]), int(raw["character"])
-    if line < 0 or character < 0:
-        raise ValueError("line and character must not be negative")
-    return types.Position(line=line, character=character)
-
-
-def _range_of(argument: dict[str, Any]) -> types.Range | None:
-    raw = argument.get("range")
-    if raw is None:
-        return None
-    try:
-        return types.Range(start=_position(raw["start"]), end=_position(raw["end"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise JsonRpcInvalidParams(f"range must be an LSP Range: {error}") from error
 
 
 def jsonable(value: Any) -> Any:
@@ -129,35 +104,30 @@ def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
     )
 
 
-def estimate(ls: TandemServer, argument: dict[str, Any]) -> dict[str, Any]:
+def estimate(ls: TandemServer, argument: EstimateArgs) -> dict[str, Any]:
     from tandem.preview import PreviewError, preview_markdown
 
-    uri = argument.get("uri")
-    if not isinstance(uri, str):
-        raise JsonRpcInvalidParams('tandem.estimate needs {"uri": ...}')
+    uri = argument.uri
     located = locate(ls, uri)
     if located is None:
-        raise JsonRpcInvalidParams(f"{uri} is not in a workspace folder")
+        raise JsonRpcInvalidParams(f"{ESTIMATE}: {uri} is not in a workspace folder")
     folder, rel = located
     document = ls.workspace.get_text_document(uri)
     lines = document_lines(document)
     if not lines:
-        raise JsonRpcInvalidParams(f"{uri}: no such document, or it is empty")
-    selection = _range_of(argument)
+        raise JsonRpcInvalidParams(f"{ESTIMATE}: {uri}: no such document, or it is empty")
+    selection = argument.range.lsp() if argument.range is not None else None
     span = line_range(lines, selection) if selection is not None else (1, len(lines))
     if span is None:
-        raise JsonRpcInvalidParams(f"the range starts past the end of {rel} ({len(lines)} lines)")
-    request = argument.get("request")
+        raise JsonRpcInvalidParams(
+            f"{ESTIMATE}: the range starts past the end of {rel} ({len(lines)} lines)"
+        )
     try:
         preview = folder.preview(
-            rel,
-            span[0],
-            span[1],
-            version=document.version,
-            request=request if isinstance(request, str) else None,
+            rel, span[0], span[1], version=document.version, request=argument.request
         )
     except PreviewError as error:
-        raise JsonRpcInvalidParams(str(error)) from error
+        raise JsonRpcInvalidParams(f"{ESTIMATE}: {error}") from error
     return {"markdown": preview_markdown(preview), "estimate": preview_json(preview)}
 
 
@@ -192,12 +162,12 @@ def status(ls: TandemServer) -> dict[str, Any]:
     }
 
 
-async def show_report(ls: TandemServer, argument: dict[str, Any]) -> dict[str, Any]:
+async def show_report(ls: TandemServer, argument: ShowReportArgs) -> dict[str, Any]:
     from tandem.ledger import LedgerError
     from tandem.status import write_report
 
-    uri = argument.get("uri")
-    folder = ls.workspaces.for_uri(uri) if isinstance(uri, str) else None
+    uri = argument.uri
+    folder = ls.workspaces.for_uri(uri) if uri is not None else None
     if folder is None:
         folders = ls.workspaces.refresh_all()
         if not folders:
@@ -206,9 +176,17 @@ async def show_report(ls: TandemServer, argument: dict[str, Any]) -> dict[str, A
     try:
         path = write_report(folder.root, folder.settings)
     except (LedgerError, OSError) as error:
-        raise JsonRpcInvalidParams(f"cannot write the report: {error}") from error
+        raise JsonRpcInvalidParams(f"{SHOW_REPORT}: cannot write the report: {error}") from error
     document_uri = from_fs_path(str(path)) or path.as_uri()
-    await ls.window_show_document_async(types.ShowDocumentParams(uri=document_uri, take_focus=True))
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        shown = ls.window_show_document_async(
+            types.ShowDocumentParams(uri=document_uri, take_focus=True)
+        )
+        try:  # the report is written either way; a client that never answers must not hang us
+            await asyncio.wait_for(shown, 10)
+        except Exception as error:
+            log.info("showDocument failed: %s", error)
     return {"uri": document_uri}
 
 
@@ -223,13 +201,13 @@ def register(server: TandemServer) -> None:
 
     @server.command(ESTIMATE)
     def on_estimate(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
-        return estimate(ls, _argument(arguments))
+        return estimate(ls, parse_argument(ESTIMATE, arguments, EstimateArgs))
 
     @server.command(STATUS)
     def on_status(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
-        _argument(arguments)
+        parse_argument(STATUS, arguments, StatusArgs)
         return status(ls)
 
     @server.command(SHOW_REPORT)
     async def on_show_report(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
-        return await show_report(ls, _argument(arguments))
+        return await show_report(ls, parse_argument(SHOW_REPORT, arguments, ShowReportArgs))

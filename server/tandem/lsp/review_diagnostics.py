@@ -61,7 +61,7 @@ def locate(location: str, read_text: Callable[[str], str | None]) -> tuple[str, 
         return None
     if name is not None:
         language = language_for(path)
-        units = find_units(text, language) if language is not None else []
+        units = find_units(text, language, path) if language is not None else []
         unit = next((u for u in units if u.name == name), None)
         if unit is None:
             return path, 0

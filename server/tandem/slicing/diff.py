@@ -23,6 +23,14 @@ class Hunk:
 
 
 @dataclass
+class Deletion:
+    """A run of removed lines and the new-side line just after the place they were removed."""
+
+    point: int
+    lines: list[str]
+
+
+@dataclass
 class FileDiff:
     old_path: str | None  # None for a new file
     new_path: str | None  # None for a deleted file
@@ -47,14 +55,20 @@ class FileDiff:
 
     def deletion_points(self) -> set[int]:
         """For each run of '-' lines, the new-side line just after where they were removed."""
-        out: set[int] = set()
+        return {deletion.point for deletion in self.deletions()}
+
+    def deletions(self) -> list[Deletion]:
+        """Each run of '-' lines with the new-side line just after where it was removed."""
+        out: list[Deletion] = []
         for hunk in self.hunks:
             line = hunk.new_start if hunk.new_len else hunk.new_start + 1
             previous = ""
-            for op, _ in hunk.lines:
-                if op == "-" and previous != "-":
-                    out.add(line)
-                if op != "-":
+            for op, text in hunk.lines:
+                if op == "-":
+                    if previous != "-":
+                        out.append(Deletion(line, []))
+                    out[-1].lines.append(text)
+                else:
                     line += 1
                 previous = op
         return out

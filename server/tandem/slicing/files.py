@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tandem.exclusions import IGNORE_FILES
 from tandem.slicing.languages import LanguageName, language_for_path
 
 if TYPE_CHECKING:
     from tandem.exclusions import Exclusions
 
-MINIFIED_LINE_CHARS = 5000  # a line this long means generated or minified code
+MINIFIED_LINE_CHARS = 5000  # a line this long may be generated or minified code...
+MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
+
+
+def _mostly_long_lines(data: bytes) -> bool:
+    """True for a bundle or generated file; a real source file with one long literal (a test
+    with a long fixture string) is still code worth slicing."""
+    long_bytes = sum(len(line) for line in data.split(b"\n") if len(line) > MINIFIED_LINE_CHARS)
+    return long_bytes > len(data) * MINIFIED_SHARE
 
 
 def source_lines(text: str) -> list[str]:
@@ -78,10 +87,10 @@ def decode_source(data: bytes, rel: str) -> SourceText | str:
     """Validate and decode file bytes (see the module docstring for the rules)."""
     if b"\0" in data[:8192]:
         return f"{rel}: skipped, binary file"
-    if len(data) > MINIFIED_LINE_CHARS and max(map(len, data.split(b"\n"))) > MINIFIED_LINE_CHARS:
+    if len(data) > MINIFIED_LINE_CHARS and _mostly_long_lines(data):
         return (
             f"{rel}: skipped, looks minified or generated "
-            f"(a line over {MINIFIED_LINE_CHARS} characters)"
+            f"(mostly lines over {MINIFIED_LINE_CHARS} characters)"
         )
     try:
         return SourceText(data=data, text=data.decode("utf-8"))
@@ -115,8 +124,10 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
     skip = len(root) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
-        if rel_dir and ".gitignore" in filenames:
-            exclusions.add_nested_gitignore(repo, rel_dir)
+        if rel_dir:
+            for ignore_file in IGNORE_FILES:  # before the folder's own entries are checked
+                if ignore_file in filenames:
+                    exclusions.add_nested_ignore(repo, rel_dir, ignore_file)
         prefix = f"{rel_dir}/" if rel_dir else ""
         kept = []
         for d in sorted(dirnames):

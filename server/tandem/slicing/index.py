@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tandem.slicing")
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
 IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -257,6 +257,7 @@ class RepoIndex:
                     u.is_test,
                     u.in_test_region,
                     u.container,
+                    u.definition_end,
                 ]
                 for u in fu.units
             ],

@@ -157,7 +157,12 @@ def padded_region(data: bytes, start: int, end: int) -> bytes:
 def _shift(unit: Unit, rows: int) -> Unit:
     if rows == 0:
         return unit
-    return replace(unit, start_line=unit.start_line + rows, end_line=unit.end_line + rows)
+    return replace(
+        unit,
+        start_line=unit.start_line + rows,
+        end_line=unit.end_line + rows,
+        definition_end=unit.definition_end + rows if unit.definition_end else 0,
+    )
 
 
 def units_after_edit(

@@ -1,7 +1,8 @@
 """Rendering a slice to text within a token budget.
 
 The text is deterministic: sections in a fixed order, each unit headed by its path, line range
-and name, each source line prefixed by its 1-based number. Over budget it degrades in order:
+and name, each source line prefixed by its 1-based number and a tab; tests shown by signature are
+listed one per line. Over budget it degrades in order:
 test bodies become test signatures (lowest-ranked first), then callee signatures are dropped
 (last first), then changed files of unsupported languages (sent as plain text) are cut to the
 lines that fit. Touched units are never dropped; when they alone exceed the budget a warning
@@ -36,10 +37,8 @@ class Rendered:
 
 
 def _numbered(block: Block) -> str:
-    width = len(str(block.end_line))
-    body = "\n".join(
-        f"{n:>{width}} | {line}" for n, line in enumerate(block.lines, start=block.start_line)
-    )
+    # cat -n style: the number, a tab, the line; a tab is one character and one token.
+    body = "\n".join(f"{n}\t{line}" for n, line in enumerate(block.lines, start=block.start_line))
     head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
     if block.note:
         head += f"  ({block.note})"
@@ -58,12 +57,18 @@ def _head(block: Block, n_lines: int) -> Block:
     )
 
 
-def _signature_only(block: Block, why: str = "body omitted for budget") -> str:
+def _signature_only(block: Block) -> str:
+    """One line: where the test is, its signature (with its name when the signature lacks it)
+    and why it is related. Consecutive lines form a list under one heading."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
-    head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
-    if block.note:
-        head += f"  ({block.note})"
-    return f"{head}\n{block.start_line} | {sig}  ... ({why})"
+    last = block.name.split(" > ")[-1].split("::")[-1].split(".")[-1]
+    if not sig or last not in sig or " > " in block.name:
+        sig = f"{block.name}: {sig}" if sig else block.name
+    line = f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
+    return f"{line}  ({block.note})" if block.note else line
+
+
+SIGNATURES_HEADING = "Signatures only (bodies omitted: lower-ranked, or over the budget):"
 
 
 def render(
@@ -85,12 +90,7 @@ def render(
     plain_text = [_numbered(b) for b in plain]
     test_full = [_numbered(b) for b in tests]
     shown = len(tests) if test_bodies is None else max(0, test_bodies)
-    test_sig = [
-        _signature_only(
-            b, "body omitted for budget" if k < shown else "body omitted: lower-ranked test"
-        )
-        for k, b in enumerate(tests)
-    ]
+    test_sig = [_signature_only(b) for b in tests]
     test_mode = [k < shown for k in range(len(tests))]
     callee_keep = len(callees)
 
@@ -102,11 +102,12 @@ def render(
         if callee_keep:
             parts += ["## Signatures of called functions", "\n".join(callees[:callee_keep])]
         if tests:
+            # Bodies always come first: the policy and the budget both omit from the end.
             parts.append("## Related tests (best first)")
-            parts += [
-                full if mode else sig
-                for full, sig, mode in zip(test_full, test_sig, test_mode, strict=True)
-            ]
+            parts += [full for full, mode in zip(test_full, test_mode, strict=True) if mode]
+            listed = [sig for sig, mode in zip(test_sig, test_mode, strict=True) if not mode]
+            if listed:
+                parts.append("\n".join([SIGNATURES_HEADING, *listed]))
         return "\n\n".join(parts) + "\n"
 
     text = assemble()

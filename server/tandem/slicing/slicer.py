@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import posixpath
 import re
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
-from tandem.slicing.diff import DiffError, FileDiff, check_hunks, parse_diff
+from tandem.slicing.diff import Deletion, DiffError, FileDiff, check_hunks, parse_diff
 from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
-from tandem.slicing.related import ChangeInfo, rank_tests
+from tandem.slicing.related import Candidate, ChangeInfo, rank_tests
 from tandem.slicing.render import Block, render
 from tandem.slicing.result import (
     Anchor,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.slicing")
 
 MAX_CALLEES = 12
-TEST_BODIES = 2  # the best related tests shown whole; the rest by signature
+TEST_BODIES = 2  # at most this many related tests shown whole; the rest by signature
+STRONG_BODY = 0.75  # a test after the first is shown whole only when it scores this share of it
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
 _TEST_MARKERS: dict[str, tuple[bytes, ...]] = {
     "rust": (b"#[test", b"test]", b"cfg(test)"),
@@ -52,7 +54,7 @@ class SliceError(Exception):
 class _Change:
     path: str
     lines: set[int] = field(default_factory=set)
-    deletion_points: set[int] = field(default_factory=set)
+    deletions: list[Deletion] = field(default_factory=list)
     added_text: list[str] = field(default_factory=list)
     override: str | None = None
 
@@ -157,7 +159,7 @@ def slice_repository(
     ]
     callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in callees]
     rendered = render(
-        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=TEST_BODIES
+        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=bodies_shown(ranked)
     )
     warnings.extend(rendered.warnings)
 
@@ -304,7 +306,7 @@ def _change_from_file_diff(repo: Path, fd: FileDiff) -> _Change:
     return _Change(
         path=rel,
         lines=fd.added_lines(),
-        deletion_points=fd.deletion_points(),
+        deletions=fd.deletions(),
         added_text=fd.changed_text("+") + fd.changed_text("-"),
     )
 
@@ -359,9 +361,22 @@ def _git_diff(repo: Path, base: str, exclusions: Exclusions) -> str:
 # ---- touched units, tests, callees -------------------------------------------------------
 
 
+def bodies_shown(ranked: list[Candidate]) -> int:
+    """How many of the best tests to show whole: examples for the drafter, so only strong ones.
+
+    A weak second guess shown whole costs as much as the change itself and teaches nothing.
+    """
+    if not ranked:
+        return 0
+    top = ranked[0].score
+    strong = itertools.takewhile(lambda c: c.score >= top * STRONG_BODY, ranked[1:TEST_BODIES])
+    return 1 + sum(1 for _ in strong)
+
+
 def _touched_units(
     changes: list[_Change], records: dict[str, FileRecord]
 ) -> list[tuple[str, Unit]]:
+    """The units holding changed lines; inline test code only when nothing else changed."""
     primary: list[tuple[str, Unit]] = []
     fallback: list[tuple[str, Unit]] = []
     for change in changes:
@@ -373,14 +388,66 @@ def _touched_units(
             unit = _best_unit(rec.units, [line])
             if unit is not None:
                 chosen[id(unit)] = unit
-        for point in sorted(change.deletion_points):
-            unit = _best_unit(rec.units, [point - 1, point])
+        for deletion in sorted(change.deletions, key=lambda d: d.point):
+            unit = _best_unit(rec.units, [deletion.point - 1, deletion.point])
+            if unit is None:
+                unit = _unit_that_lost(rec, deletion)
             if unit is not None:
                 chosen[id(unit)] = unit
+        test_modules = [u.name for u in rec.units if u.kind == "class" and u.in_test_region]
+        test_file = is_test_file(rec.path, rec.language)
         for unit in sorted(chosen.values(), key=lambda u: (u.start_line, u.name)):
-            in_test = unit.in_test_region and not is_test_file(rec.path, rec.language)
+            in_test = not test_file and _is_inline_test_code(unit, test_modules)
             (fallback if in_test else primary).append((change.path, unit))
     return primary or fallback
+
+
+def _is_inline_test_code(unit: Unit, test_modules: list[str]) -> bool:
+    """A test, or code of a test module; not a ``#[cfg(test)]`` method of a production type,
+    which is part of that type (compiled for its tests, but changed with it)."""
+    if not unit.in_test_region:
+        return False
+    if unit.is_test or not unit.container:
+        return True
+    return any(
+        unit.name.startswith(f"{module}::") or unit.name == module for module in test_modules
+    )
+
+
+def _unit_that_lost(rec: FileRecord, deletion: Deletion) -> Unit | None:
+    """The unit that held removed lines where the new side no longer shows a unit around them.
+
+    A run removed from the end of an indented body (Python's trailing ``return None``) sits after
+    the unit's last line; removed decorators or attributes sit just before its first line. The
+    removed text's own shape tells which: deeper indentation than the unit's first line, or a
+    leading ``@`` / ``#[``.
+    """
+    removed = [line for line in deletion.lines if line.strip()]
+    if not removed:
+        return None
+    lines = rec.lines()
+    before = deletion.point - 1
+    while before >= 1 and before <= len(lines) and not lines[before - 1].strip():
+        before -= 1
+    first = removed[0]
+    depth = len(first) - len(first.lstrip())
+    for unit in sorted(rec.units, key=lambda u: (_KIND_RANK.get(u.kind, 3), -u.start_line)):
+        header = lines[unit.start_line - 1] if unit.start_line <= len(lines) else ""
+        header_depth = len(header) - len(header.lstrip())
+        # A class unit is its header only: lines under it were members, units of their own.
+        if unit.kind != "class" and unit.end_line == before and depth > header_depth:
+            return unit
+        if unit.start_line == _next_code_line(lines, deletion.point) and (
+            removed[-1].lstrip().startswith(("@", "#["))
+        ):
+            return unit
+    return None
+
+
+def _next_code_line(lines: list[str], line: int) -> int:
+    while line <= len(lines) and not lines[line - 1].strip():
+        line += 1
+    return line
 
 
 def _best_unit(units: list[Unit], lines: list[int]) -> Unit | None:

@@ -34,6 +34,13 @@ class Unit:
     is_test: bool = False
     in_test_region: bool = False  # Rust inline test code (#[cfg(test)] items, #[test] fns)
     container: str = ""  # simple name of the enclosing class/type, if any
+    # A header's unit ends where its body opens; the definition it heads ends here (0: no body).
+    definition_end: int = 0
+
+    @property
+    def definition_end_line(self) -> int:
+        """The last line of the whole definition: a class's body included, for edits."""
+        return max(self.end_line, self.definition_end)
 
     @property
     def simple_name(self) -> str:
@@ -154,6 +161,7 @@ class _Extractor:
         is_test: bool = False,
         test_region: bool = False,
         container: str = "",
+        definition_end: int = 0,
     ) -> None:
         if not name.strip() or name.endswith((".", "::", "> ")):
             # Error recovery can leave a definition whose name is missing (an empty node).
@@ -168,6 +176,7 @@ class _Extractor:
                 is_test=is_test,
                 in_test_region=test_region or is_test,
                 container=container,
+                definition_end=definition_end,
             )
         )
 
@@ -228,6 +237,7 @@ class _Extractor:
             signature=self.signature(node, body),
             test_region=test_region,
             container=container,
+            definition_end=_end_line(node),
         )
 
     def function(
@@ -741,6 +751,7 @@ class _Extractor:
                     is_test=True,
                     in_test_region=True,
                     container=u.container,
+                    definition_end=u.definition_end,
                 )
 
 

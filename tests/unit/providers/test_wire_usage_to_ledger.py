@@ -23,6 +23,7 @@ from provider_wire import (
     responses_body,
 )
 
+from factories import step_record
 from tandem.config import ModelSettings
 from tandem.cost.prices import price_usage
 from tandem.ledger import Ledger
@@ -34,20 +35,14 @@ AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 def record_of(reply: ModelReply) -> StepRecord:
     model = ModelSettings(provider=reply.provider, model=reply.model)  # type: ignore[arg-type]
-    return StepRecord(
-        task_id="wire",
-        task_type="bugfix",
+    return step_record(
+        "wire",
         step="plan",
         provider=reply.provider,
         model=reply.model,
-        alias="strong",
-        prompt_version="p",
-        risk_tier="medium",
         usage=reply.usage,
-        cost_usd=price_usage(model, reply.usage, at=AT),
-        latency_ms=1,
+        cost=price_usage(model, reply.usage, at=AT),
         attempts=reply.attempts,
-        outcome="ok",
         started_at=AT,
     )
 

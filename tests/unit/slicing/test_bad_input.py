@@ -56,7 +56,19 @@ def test_a_10_mb_minified_bundle_is_never_parsed(make_repo: RepoBuilder) -> None
 
 def test_a_minified_file_under_the_size_limit_is_recognised_by_its_long_lines() -> None:
     warning = decode_source(b"var a=1;" * 2000, "min.js")
-    assert warning == "min.js: skipped, looks minified or generated (a line over 5000 characters)"
+    assert warning == (
+        "min.js: skipped, looks minified or generated (mostly lines over 5000 characters)"
+    )
+
+
+def test_a_source_file_with_one_long_literal_line_is_still_sliced() -> None:
+    body = "".join(
+        f"test('case {k}', () => {{ expect(f({k})).toBe({k}); }});\n" for k in range(300)
+    )
+    text = f"const LONG = '{'x' * 9000}';\n{body}"
+    source = decode_source(text.encode(), "long.test.ts")
+    assert not isinstance(source, str)
+    assert source.text == text
 
 
 def test_invalid_utf8_is_decoded_with_replacement_characters_and_a_warning(
@@ -135,9 +147,9 @@ def test_an_unsupported_language_is_sent_as_plain_text_within_the_budget(
     result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
     assert "main.c: language not supported for slicing; sent as plain text" in result.warnings
     assert "## Other changed files (plain text, not sliced)" in result.text
-    assert "1 | int main() { return 0; }" in result.text
+    assert "1\tint main() { return 0; }" in result.text
     ranged = slice_lines(repo, "notes.md", 1)
-    assert "3 | Some text." in ranged.text
+    assert "3\tSome text." in ranged.text
     (repo / "big.md").write_text("".join(f"line {i} of a long text\n" for i in range(1, 2001)))
     squeezed = slice_repository(
         repo,
@@ -146,7 +158,7 @@ def test_an_unsupported_language_is_sent_as_plain_text_within_the_budget(
         budget_tokens=500,
     )
     assert squeezed.tokens <= 500
-    assert "1 | line 1 of a long text" in squeezed.text
+    assert "1\tline 1 of a long text" in squeezed.text
     assert "line 2000 of" not in squeezed.text
     cut = [w for w in squeezed.warnings if w.startswith("over budget: the unsliced file big.md")]
     assert len(cut) == 1 and "cut to its first" in cut[0]
@@ -183,7 +195,7 @@ def test_form_feeds_and_unicode_line_separators_do_not_shift_line_numbers(
     )
     result = slice_lines(repo, "odd.py", 5)
     assert [(t.name, t.start_line, t.end_line) for t in result.touched] == [("target", 4, 5)]
-    assert "4 | def target():\n5 |     return 'here'" in result.text
+    assert "4\tdef target():\n5\t    return 'here'" in result.text
 
 
 def test_windows_line_endings_slice_like_unix_ones(make_repo: RepoBuilder) -> None:
@@ -191,7 +203,7 @@ def test_windows_line_endings_slice_like_unix_ones(make_repo: RepoBuilder) -> No
     diff = "--- a/crlf.py\r\n+++ b/crlf.py\r\n@@ -5 +5 @@\r\n-    return 3\r\n+    return 2\r\n"
     result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
     assert [t.name for t in result.touched] == ["b"]
-    assert "5 |     return 2\n" in result.text
+    assert "5\t    return 2\n" in result.text
 
 
 def test_a_diff_path_climbing_out_of_the_repository_is_an_error(make_repo: RepoBuilder) -> None:

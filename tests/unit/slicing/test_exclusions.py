@@ -15,6 +15,26 @@ from tandem.slicing import slice_repository
 from tandem.slicing.result import DiffAnchor, FileRangeAnchor, WorkingTreeAnchor
 
 
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files read (``Path.read_bytes`` and ``read_text``) from now on."""
+    names: list[str] = []
+    real_read_bytes = Path.read_bytes
+    real_read_text = Path.read_text
+
+    def spy_bytes(self: Path) -> bytes:
+        names.append(self.name)
+        return real_read_bytes(self)
+
+    def spy_text(self: Path, *args: object, **kwargs: object) -> str:
+        names.append(self.name)
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_bytes", spy_bytes)
+    monkeypatch.setattr(Path, "read_text", spy_text)
+    return names
+
+
 def defaults(tmp_path: Path) -> Exclusions:
     return Exclusions.load(tmp_path, ExclusionSettings())
 
@@ -99,6 +119,85 @@ def test_gitignore_tandemignore_and_settings_globs_are_all_honoured(
     ]
 
 
+def test_a_nested_tandemignore_applies_to_its_own_folder_like_a_nested_gitignore(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo({"pkg/.tandemignore": "generated_*.py\n/anchored.py\nfixtures/\n"})
+    ex = Exclusions.load(repo, ExclusionSettings())
+    ex.add_nested_ignore(repo, "pkg", ".tandemignore")
+    assert ex.excluded("pkg/generated_api.py")
+    assert ex.excluded("pkg/sub/generated_api.py")  # unanchored: any depth under pkg/
+    assert ex.excluded("pkg/anchored.py")
+    assert not ex.excluded("pkg/sub/anchored.py")  # "/anchored.py" is anchored to pkg/
+    assert ex.excluded("pkg/deep/fixtures", is_dir=True)
+    assert not ex.excluded("generated_api.py")  # the nested file applies to its own folder only
+    assert not ex.excluded("other/generated_api.py")
+    assert ex.sources[-1] == "pkg/.tandemignore"
+
+
+def test_no_negation_in_a_nested_ignore_file_re_includes_what_the_root_or_settings_exclude(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            ".tandemignore": "pkg/legacy.py\n",
+            "pkg/.tandemignore": "!legacy.py\n!.env\n!*.pem\n!secrets/\n",
+            "pkg/.gitignore": "!.env.local\n",
+        }
+    )
+    ex = Exclusions.load(repo, ExclusionSettings())
+    ex.add_nested_ignore(repo, "pkg", ".gitignore")
+    ex.add_nested_ignore(repo, "pkg", ".tandemignore")
+    assert ex.excluded("pkg/legacy.py")
+    assert ex.excluded("pkg/.env")
+    assert ex.excluded("pkg/.env.local")
+    assert ex.excluded("pkg/certs/server.pem")
+    assert ex.excluded("pkg/secrets", is_dir=True)
+
+
+def test_switching_tandemignore_off_switches_off_the_nested_ones_too(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo({"pkg/.tandemignore": "generated_*.py\n", "pkg/.gitignore": "*.log\n"})
+    ex = Exclusions.load(repo, ExclusionSettings(use_tandemignore=False))
+    ex.add_nested_ignore(repo, "pkg", ".tandemignore")
+    ex.add_nested_ignore(repo, "pkg", ".gitignore")
+    assert not ex.excluded("pkg/generated_api.py")
+    assert ex.excluded("pkg/server.log")
+    assert "pkg/.tandemignore" not in ex.sources
+
+
+def test_tandem_slice_never_reads_a_file_a_nested_tandemignore_excludes(
+    make_repo: RepoBuilder, read: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tandem.cli import main
+
+    test = "from calc import compute\n\ndef {name}():\n    assert compute(1) == 2\n"
+    repo = make_repo(
+        {
+            "calc.py": "def compute(x):\n    return x + 1\n",
+            "tests/.tandemignore": "test_generated_*.py\n",
+            "tests/test_generated_calc.py": test.format(name="test_secretly_generated"),
+            "tests/deep/test_generated_deep.py": test.format(name="test_deeply_generated"),
+            "tests/test_calc.py": test.format(name="test_compute"),
+            "other/test_generated_other.py": test.format(name="test_other"),
+        }
+    )
+    code = main(["slice", "--repo", str(repo), "--file", "calc.py", "--lines", "2-2", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out)
+    ignored = {"tests/test_generated_calc.py", "tests/deep/test_generated_deep.py"}
+    assert ignored <= set(result["excluded"])
+    assert "test_generated_calc.py" not in read and "test_generated_deep.py" not in read
+    assert "test_secretly_generated" not in out and "test_deeply_generated" not in out
+    # The rest is read as before: the folder's other test, and the same name elsewhere.
+    assert {test["name"] for test in result["tests"]} >= {"test_compute", "test_other"}
+    assert "other/test_generated_other.py" not in result["excluded"]
+
+
 def test_a_gitignore_negation_cannot_re_include_a_secret_the_settings_exclude(
     make_repo: RepoBuilder,
 ) -> None:
@@ -118,7 +217,7 @@ def test_gitignore_and_tandemignore_can_be_switched_off(make_repo: RepoBuilder) 
 
 
 def test_an_excluded_file_in_a_diff_is_listed_and_never_read(
-    make_repo: RepoBuilder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    make_repo: RepoBuilder, settings: Settings, read: list[str]
 ) -> None:
     secret = "API_TOKEN=sk-live-do-not-send\n"
     repo = make_repo(
@@ -128,20 +227,6 @@ def test_an_excluded_file_in_a_diff_is_listed_and_never_read(
             "app.py": "def main():\n    return 1\n",
         }
     )
-    read: list[str] = []
-    real_read_bytes = Path.read_bytes
-    real_read_text = Path.read_text
-
-    def spy_bytes(self: Path) -> bytes:
-        read.append(self.name)
-        return real_read_bytes(self)
-
-    def spy_text(self: Path, *args: object, **kwargs: object) -> str:
-        read.append(self.name)
-        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "read_bytes", spy_bytes)
-    monkeypatch.setattr(Path, "read_text", spy_text)
     diff = (
         "--- a/.env\n+++ b/.env\n@@ -1 +1 @@\n-API_TOKEN=old\n+"
         + secret

@@ -7,8 +7,11 @@ from slice_repos import RepoBuilder
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
 from tandem.slicing import slice_repository
-from tandem.slicing.render import Block, render
+from tandem.slicing.related import Candidate
+from tandem.slicing.render import SIGNATURES_HEADING, Block, render
 from tandem.slicing.result import FileRangeAnchor
+from tandem.slicing.slicer import bodies_shown
+from tandem.slicing.units import Unit
 
 
 def block(name: str, start: int, n_lines: int, *, signature: str = "") -> Block:
@@ -27,7 +30,7 @@ def full_tokens() -> int:
 
 def test_the_text_is_numbered_headed_by_path_range_and_name_and_deterministic() -> None:
     one = render([Block("a.py", "f", 3, 4, ["def f():", "    pass"])], [], [], [], 4000)
-    assert one.text == "## Touched code\n\n--- a.py:3-4 f\n3 | def f():\n4 |     pass\n"
+    assert one.text == "## Touched code\n\n--- a.py:3-4 f\n3\tdef f():\n4\t    pass\n"
     assert render([Block("a.py", "f", 3, 4, ["def f():", "    pass"])], [], [], [], 4000) == one
 
 
@@ -41,7 +44,7 @@ def test_over_budget_the_lowest_ranked_test_bodies_become_signatures_first() -> 
     full = full_tokens()
     rendered = render(TOUCHED, CALLEES, TESTS, [], budget=full - 1)
     assert rendered.tokens <= full - 1
-    assert "def test_3()  ... (body omitted for budget)" in rendered.text
+    assert rendered.text.endswith(f"{SIGNATURES_HEADING}\nsrc/m.py:300-329  def test_3()\n")
     assert "value_test_1_29" in rendered.text  # the best test keeps its body
     assert "def helper_5" in rendered.text  # callees stay while tests can shrink
     assert rendered.warnings == ["over budget: some related tests are shown as signatures only"]
@@ -68,7 +71,7 @@ def test_touched_units_are_never_dropped_and_a_warning_says_they_exceed_the_budg
     for line in TOUCHED[0].lines:
         assert line in rendered.text
     assert "def helper_1" not in rendered.text
-    assert "def test_1()  ... (body omitted for budget)" in rendered.text
+    assert f"{SIGNATURES_HEADING}\nsrc/m.py:100-129  def test_1()\n" in rendered.text
     assert rendered.warnings[-1].startswith(f"over budget: the slice is {rendered.tokens} tokens")
     assert "touched units are never dropped" in rendered.warnings[-1]
 
@@ -96,12 +99,42 @@ def test_a_slice_stays_within_its_budget_and_reports_whole_file_tokens(
     assert tight.tokens <= roomy.tokens // 2
     assert tight.tokens == count_tokens(tight.text)
     assert [t.name for t in tight.touched] == ["compute"]
-    assert "(body omitted for budget)" in tight.text
+    assert SIGNATURES_HEADING in tight.text
 
 
 def test_only_the_best_ranked_test_bodies_are_kept_when_asked() -> None:
     rendered = render(TOUCHED, CALLEES, TESTS, [], budget=10**6, test_bodies=1)
     assert "value_test_1_29" in rendered.text
-    assert "def test_2()  ... (body omitted: lower-ranked test)" in rendered.text
+    assert "\nsrc/m.py:200-229  def test_2()\n" in rendered.text
     assert "value_test_3_0" not in rendered.text
     assert rendered.warnings == []  # a policy, not a budget problem
+
+
+def test_signature_only_tests_are_listed_one_per_line_with_their_reason() -> None:
+    described = Block(
+        "src/m.test.ts",
+        "parse > rejects empty input",
+        7,
+        9,
+        ['it("rejects empty input", () => {'],
+        note="score 2.5: calls parse",
+        signature='it("rejects empty input", () =>',
+    )
+    rendered = render(TOUCHED, [], [*TESTS[:1], described], [], budget=10**6, test_bodies=1)
+    assert rendered.text.endswith(
+        f"{SIGNATURES_HEADING}\n"
+        'src/m.test.ts:7-9  parse > rejects empty input: it("rejects empty input", () =>'
+        "  (score 2.5: calls parse)\n"
+    )
+
+
+def test_a_second_test_is_shown_whole_only_when_it_scores_three_quarters_of_the_best() -> None:
+    def ranked(*scores: float) -> list[Candidate]:
+        unit = Unit(name="test_x", kind="function", start_line=1, end_line=2)
+        return [Candidate("tests/test_x.py", unit, score, "calls x") for score in scores]
+
+    assert bodies_shown(ranked()) == 0
+    assert bodies_shown(ranked(6.9)) == 1
+    assert bodies_shown(ranked(6.9, 1.2, 1.1)) == 1
+    assert bodies_shown(ranked(6.9, 5.0, 4.9)) == 1
+    assert bodies_shown(ranked(6.9, 5.5, 5.4)) == 2

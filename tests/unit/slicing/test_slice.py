@@ -102,6 +102,92 @@ def test_a_pure_deletion_touches_the_enclosing_unit(make_repo: RepoBuilder) -> N
     assert touched_names(result) == ["clamp"]
 
 
+def test_lines_removed_from_the_end_of_an_indented_body_touch_that_unit(
+    make_repo: RepoBuilder,
+) -> None:
+    # After the removal the new side shows only blank lines around the gap: the removed line's
+    # indentation says it was the tail of scale's body.
+    repo = make_repo(PYTHON_REPO)
+    diff = (
+        "--- a/pkg/shapes.py\n+++ b/pkg/shapes.py\n"
+        "@@ -18,7 +18,6 @@\n"
+        " def scale(c, k):\n"
+        '     """Scale a circle."""\n'
+        "     return Circle(clamp(c.radius * k))\n"
+        "-    return None\n"
+        " \n"
+        " \n"
+        " def clamp(x):\n"
+    )
+    assert touched_names(slice_repository(repo, DiffAnchor(diff=diff), Settings())) == ["scale"]
+
+
+def test_a_whole_function_removed_between_two_others_touches_neither(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    diff = (
+        "--- a/pkg/shapes.py\n+++ b/pkg/shapes.py\n"
+        "@@ -20,8 +20,4 @@\n"
+        "     return Circle(clamp(c.radius * k))\n"
+        " \n"
+        " \n"
+        "-def shrink(c):\n"
+        "-    return scale(c, 0.5)\n"
+        "-\n"
+        "-\n"
+        " def clamp(x):\n"
+    )
+    assert touched_names(slice_repository(repo, DiffAnchor(diff=diff), Settings())) == []
+
+
+def test_a_removed_leading_decorator_touches_the_function_it_decorated(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    diff = (
+        "--- a/pkg/shapes.py\n+++ b/pkg/shapes.py\n"
+        "@@ -21,4 +21,3 @@\n"
+        " \n"
+        " \n"
+        "-@functools.cache\n"
+        " def clamp(x):\n"
+    )
+    assert touched_names(slice_repository(repo, DiffAnchor(diff=diff), Settings())) == ["clamp"]
+
+
+def test_a_test_only_method_of_a_production_type_is_touched_with_the_type(
+    make_repo: RepoBuilder,
+) -> None:
+    # A #[cfg(test)] method belongs to its type; code inside `mod tests` stays test code.
+    repo = make_repo(
+        {
+            "src/lib.rs": """
+                pub struct Meter(u32);
+
+                impl Meter {
+                    pub fn read(&self) -> u32 {
+                        self.0
+                    }
+
+                    #[cfg(test)]
+                    fn zero() -> Meter {
+                        Meter(0)
+                    }
+                }
+                """
+        }
+    )
+    diff = (
+        "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -5,6 +5,6 @@\n"
+        "-        self.0 + 0\n+        self.0\n"
+        "     }\n \n     #[cfg(test)]\n     fn zero() -> Meter {\n"
+        "-        Meter(0u32)\n+        Meter(0)\n"
+    )
+    result = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert touched_names(result) == ["Meter::read", "Meter::zero"]
+
+
 def test_a_diff_over_several_files_and_languages_touches_each(make_repo: RepoBuilder) -> None:
     repo = make_repo({**GO_REPO, **RUST_REPO})
     diff = (
@@ -272,3 +358,18 @@ def test_callees_in_a_sibling_file_of_the_same_package_are_found(make_repo: Repo
         ("pkg/b.py", "def helper(x: int) -> int")
     ]
     assert "return x * 2" not in result.text
+
+
+def test_members_removed_under_a_class_header_do_not_touch_the_header(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    diff = (
+        "--- a/pkg/shapes.py\n+++ b/pkg/shapes.py\n"
+        "@@ -7,4 +7,3 @@\n"
+        " class Circle:\n"
+        '-    kind = "round"\n'
+        '     """A circle."""\n'
+        " \n"
+    )
+    assert touched_names(slice_repository(repo, DiffAnchor(diff=diff), Settings())) == []

@@ -113,7 +113,7 @@ def test_without_json_the_text_is_printed_and_warnings_go_to_stderr(
         capsys, "--repo", str(repo), "--file", "broken.py", "--lines", "2", "--budget", "300"
     )
     assert code == 0
-    assert out.startswith("## Touched code\n\n--- broken.py:1-2 good  (function)\n1 | def good():")
+    assert out.startswith("## Touched code\n\n--- broken.py:1-2 good  (function)\n1\tdef good():")
     assert "tandem slice: warning: broken.py: syntax errors; slicing what parses" in err
 
 

@@ -8,6 +8,7 @@ local M = {}
 ---@field root_markers string[] files that mark the workspace root, in order of preference
 ---@field settings table Tandem settings (the same tree as tandem.toml), sent as initializationOptions and settings
 ---@field plan_window "vsplit"|"split"|"current" where documents the server opens (plans, reports) are shown
+---@field confirm_edits boolean ask (vim.ui.select) before applying a workspace edit whose change annotations need confirmation (drafts)
 M.defaults = {
   cmd = { "tandem", "serve" },
   cmd_env = nil,
@@ -24,6 +25,7 @@ M.defaults = {
   root_markers = { "tandem.toml", "pyproject.toml", ".git" },
   settings = {},
   plan_window = "vsplit",
+  confirm_edits = true,
 }
 
 ---@type tandem.Options
@@ -47,6 +49,7 @@ function M.apply(opts)
     { "settings", "table" },
     { "cmd_env", "table", true },
     { "plan_window", "string" },
+    { "confirm_edits", "boolean" },
   }) do
     local name, expected, optional = spec[1], spec[2], spec[3]
     local value = merged[name]

@@ -86,6 +86,151 @@ local function show_document_handler(err, result, ctx, cfg)
   return answer
 end
 
+-- Confirming edits ------------------------------------------------------------------------
+
+M.APPLY = "Apply"
+M.CANCEL = "Cancel"
+
+local function count_label(n, word)
+  return string.format("%d %s%s", n, word, n == 1 and "" or "s")
+end
+
+local function display_name(uri)
+  local ok, fname = pcall(vim.uri_to_fname, uri)
+  return ok and vim.fn.fnamemodify(fname, ":~:.") or uri
+end
+
+--- What a WorkspaceEdit would do, and whether any of its change annotations needs the user's
+--- confirmation (LSP `ChangeAnnotation.needsConfirmation`, which Neovim's own handler ignores).
+---@param edit table lsp.WorkspaceEdit
+---@return table summary { needs_confirmation, files = { {name, edits} }, edits, annotations = { {label, description} } }
+function M.edit_summary(edit)
+  edit = edit or {}
+  local annotations = edit.changeAnnotations or {}
+  local by_file, order, used = {}, {}, {}
+  local summary = { needs_confirmation = false, files = {}, edits = 0, annotations = {} }
+  local function note(uri, edits, annotation_id)
+    local name = display_name(uri)
+    if not by_file[name] then
+      by_file[name] = { name = name, edits = 0 }
+      table.insert(order, name)
+    end
+    by_file[name].edits = by_file[name].edits + edits
+    summary.edits = summary.edits + edits
+    if annotation_id and not used[annotation_id] then
+      used[annotation_id] = true
+      local annotation = annotations[annotation_id] or {}
+      if annotation.needsConfirmation then
+        summary.needs_confirmation = true
+      end
+      table.insert(summary.annotations, {
+        label = annotation.label or annotation_id,
+        description = annotation.description,
+      })
+    end
+  end
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.textDocument then -- a TextDocumentEdit; each edit may carry its own annotation
+      for _, text_edit in ipairs(change.edits or {}) do
+        note(change.textDocument.uri, 1, text_edit.annotationId)
+      end
+    elseif change.kind then -- create, rename or delete a file
+      note(change.uri or change.oldUri, 0, change.annotationId)
+    end
+  end
+  for uri, text_edits in pairs(edit.changes or {}) do
+    note(uri, #text_edits, nil)
+  end
+  for _, name in ipairs(order) do
+    table.insert(summary.files, by_file[name])
+  end
+  return summary
+end
+
+--- The question shown before an edit that needs confirmation.
+---@param params table lsp.ApplyWorkspaceEditParams
+---@param summary table from `edit_summary`
+---@return string
+function M.confirm_prompt(params, summary)
+  local lines = {
+    string.format(
+      "%s: %s in %s. Apply?",
+      params.label or "Tandem: workspace edit",
+      count_label(summary.edits, "edit"),
+      count_label(#summary.files, "file")
+    ),
+  }
+  for _, file in ipairs(summary.files) do
+    table.insert(lines, string.format("  %s (%s)", file.name, count_label(file.edits, "edit")))
+  end
+  for _, annotation in ipairs(summary.annotations) do
+    local text = annotation.description and (annotation.label .. ": " .. annotation.description)
+      or annotation.label
+    table.insert(lines, "  - " .. text)
+  end
+  return table.concat(lines, "\n")
+end
+
+--- Asks with `vim.ui.select` and returns the choice (nil when dismissed). Inside a coroutine (the
+--- client runs server requests in one) an asynchronous picker is waited for by yielding;
+--- elsewhere by `vim.wait`.
+local function select(items, opts)
+  local co = coroutine.running()
+  local answered, answer, waiting = false, nil, false
+  vim.ui.select(items, opts, function(choice)
+    answered, answer = true, choice
+    if waiting then
+      waiting = false
+      coroutine.resume(co)
+    end
+  end)
+  if not answered then
+    if co then
+      waiting = true
+      coroutine.yield()
+    else
+      vim.wait(10 * 60 * 1000, function()
+        return answered
+      end, 50)
+    end
+  end
+  return answer
+end
+
+--- `workspace/applyEdit` for Tandem's client: an edit whose annotations need confirmation (a
+--- draft) is summarised and applied only on "Apply"; anything else goes to Neovim's handler.
+function M.apply_edit_handler(err, params, ctx, cfg)
+  local default = vim.lsp.handlers["workspace/applyEdit"]
+  if not config.options.confirm_edits or type(params) ~= "table" then
+    return default(err, params, ctx, cfg)
+  end
+  local summary = M.edit_summary(params.edit)
+  if not summary.needs_confirmation then
+    return default(err, params, ctx, cfg)
+  end
+  local choice = select(
+    { M.APPLY, M.CANCEL },
+    { prompt = M.confirm_prompt(params, summary), kind = "tandem.applyEdit" }
+  )
+  if choice ~= M.APPLY then
+    return { applied = false, failureReason = "cancelled by the user" }
+  end
+  return default(err, params, ctx, cfg)
+end
+
+--- Client capabilities: Neovim's, plus versioned document changes and change annotations, so
+--- the server marks drafts as needing confirmation (`apply_edit_handler` asks).
+local function client_capabilities()
+  return vim.tbl_deep_extend("force", vim.lsp.protocol.make_client_capabilities(), {
+    workspace = {
+      workspaceEdit = {
+        documentChanges = true,
+        changeAnnotationSupport = { groupsOnLabel = false },
+      },
+    },
+  })
+end
+
 --- The `vim.lsp.start` / `vim.lsp.config` table, without `root_dir`.
 ---@return table
 function M.client_config()
@@ -98,7 +243,11 @@ function M.client_config()
     cmd_env = options.cmd_env,
     init_options = has_settings and options.settings or nil,
     settings = has_settings and { tandem = options.settings } or vim.empty_dict(),
-    handlers = { ["window/showDocument"] = show_document_handler },
+    capabilities = client_capabilities(),
+    handlers = {
+      ["window/showDocument"] = show_document_handler,
+      ["workspace/applyEdit"] = M.apply_edit_handler,
+    },
     on_init = function(client, result)
       M.server_info[client.id] = result and result.serverInfo or nil
     end,
