@@ -6,7 +6,10 @@ For each size it prints the median of:
   (files/s, one core);
 - ``tandem slice --json`` as a new process, first with no cache and then with the persisted
   cache of ``.tandem/cache`` (what an editor command or a CI step pays);
-- ``slice_repository`` in a warm process from a built index (what the language server pays);
+- ``slice_repository`` in a warm process, twice: with a fresh index object and walk per call
+  (what a repeated CLI-style call in one process pays; unchanged files and folders are reused
+  by their stat), and from a built index passed with its walked files and exclusions, as the
+  language server slices (a ``LiveIndex`` after its background build);
 - the incremental reparse of a 150 KB open document after a one-line edit.
 
 Run: ``python bench/slice_speed.py [SIZES...] [--runs N]``, e.g. ``python bench/slice_speed.py
@@ -35,6 +38,7 @@ from tandem.exclusions import Exclusions  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
 from tandem.slicing.files import walk_repository  # noqa: E402
 from tandem.slicing.index import Document, RepoIndex, TextEdit, forget_parsed  # noqa: E402
+from tandem.slicing.live import LiveIndex  # noqa: E402
 from tandem.slicing.result import FileRangeAnchor  # noqa: E402
 
 WORDS = ["parse", "feed", "token", "buffer", "index", "cache", "route", "price", "budget"]
@@ -193,7 +197,8 @@ def show(label: str, times: tuple[float, float], extra: str = "") -> None:
     print(f"{label:38} wall {wall:8.1f} ms   cpu {cpu:8.1f} ms{extra}")
 
 
-def bench_size(n_files: int, runs: int) -> None:
+def bench_size(n_files: int, runs: int) -> tuple[float, float]:
+    """Print one size's figures; return the in-process medians (fresh, built index)."""
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp)
         target, line = generate(repo, n_files)
@@ -233,8 +238,26 @@ def bench_size(n_files: int, runs: int) -> None:
         anchor = FileRangeAnchor(path=target, start_line=line, end_line=line)
         result = slice_repository(repo, anchor, settings)
         got = f"  ({len(result.touched)} touched, {len(result.tests)} tests, {result.tokens} tok)"
-        in_process = medians_ms(lambda: slice_repository(repo, anchor, settings), runs * 2)
-        show("slice in-process, built index", in_process, got)
+        fresh = medians_ms(lambda: slice_repository(repo, anchor, settings), runs * 2)
+        show("slice in-process, fresh index + walk", fresh, got)
+
+        live = LiveIndex(repo, settings)
+        for _ in live.build_steps():
+            pass
+        walked, exclusions = live.walk(), live.exclusions
+
+        def from_built_index() -> object:
+            return slice_repository(
+                repo, anchor, settings, index=live, files=walked, exclusions=exclusions
+            )
+
+        # The same slice; whole-file tokens, a comparison figure, the live index sums by chunk.
+        ignored = {"whole_file_tokens"}
+        if from_built_index().model_dump(exclude=ignored) != result.model_dump(exclude=ignored):
+            print("  (the built index's slice differs from the fresh one)")
+        built = medians_ms(from_built_index, runs * 2)
+        show("slice in-process, built index (as LSP)", built)
+        return fresh[0], built[0]
 
 
 def bench_reparse(runs: int) -> None:
@@ -277,8 +300,15 @@ def main() -> None:
         f"medians of {args.runs} runs (index build: {max(1, args.runs // 2)}; in-process: ", end=""
     )
     print(f"{args.runs * 2}); cpu = user + system time, children included")
-    for size in args.sizes:
-        bench_size(size, args.runs)
+    in_process = {size: bench_size(size, args.runs) for size in args.sizes}
+    smallest = min(in_process)
+    for size, (fresh, built) in sorted(in_process.items()):
+        if size != smallest:
+            base_fresh, base_built = in_process[smallest]
+            print(
+                f"\n{size} vs {smallest} files, in-process medians: fresh index + walk "
+                f"x{fresh / base_fresh:.1f}, built index x{built / base_built:.1f}"
+            )
     bench_reparse(args.runs)
 
 

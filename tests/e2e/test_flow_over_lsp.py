@@ -620,3 +620,29 @@ async def test_the_plan_title_carries_the_estimate_once_a_hover_computed_it(
     [after, *_] = await session.actions(uri, 12, 12)  # same function, another line
     assert after["title"].startswith("Plan this change… · fake-model")
     assert after["command"]["command"] == "tandem.plan"
+
+
+async def test_once_indexed_a_plan_slices_other_open_buffers_as_edited(session: Session) -> None:
+    """The plan slices through the folder's live index, as hovers do: the unsaved text of an
+    open buffer wins for every file the slice reads, not only the anchor's."""
+    tests_uri = session.open("tests/test_handlers.py")
+    unsaved = (
+        "\n\ndef test_unsaved_buffer_lists_projects():\n"
+        "    status, _ = get_projects(make_db(), User(id=1), {})\n"
+        "    assert status == 200\n"
+    )
+    session.type_text(tests_uri, 30, unsaved)
+    await until(
+        lambda: any(
+            isinstance(values[-1], types.WorkDoneProgressEnd)
+            for values in session.client.progress_reports.values()
+            if values
+        )
+    )
+    planned = await plan(session)
+    task_dir = session.project / ".tandem" / "tasks" / planned["task_id"]
+    context = json.loads((task_dir / "slice.json").read_text())
+    tests = [(test["path"], test["name"]) for test in context["tests"]]
+    assert ("tests/test_handlers.py", "test_unsaved_buffer_lists_projects") in tests
+    assert "test_unsaved_buffer_lists_projects" in context["text"]
+    assert "unsaved" not in (session.project / "tests" / "test_handlers.py").read_text()

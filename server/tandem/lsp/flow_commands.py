@@ -166,12 +166,33 @@ async def show_plan(ls: TandemServer, plan_uri: str, task_id: str) -> None:
 # ----- tandem.plan --------------------------------------------------------------------------
 
 
-async def slice_at(target: Target, anchor: Anchor, ls: TandemServer) -> Slice:
-    from tandem.slicing import SliceError, slice_repository
+async def slice_of(ls: TandemServer, root: Path, anchor: Anchor) -> Slice:
+    """The slice of ``anchor`` in the folder ``root``. A range is sliced through the folder's
+    live index once its background build is done (as hovers are: nothing walked or reread, open
+    buffers' unsaved text wins); before that, and for a diff of the saved files, from the disk
+    in a worker thread. Raises ``SliceError``."""
+    from tandem.lsp.workspace import ensure_built
+    from tandem.slicing import slice_repository
 
     settings = ls.settings_state.current.settings
+    folder = ls.workspaces.for_path(root)
+    if folder is not None:
+        ensure_built(ls, folder)  # a settings change may have asked for a new index
+    if (
+        isinstance(anchor, FileRangeAnchor)
+        and folder is not None
+        and folder.root == root.resolve()
+        and folder.index.ready
+    ):
+        return folder.index.slice_anchor(anchor, settings)
+    return await asyncio.to_thread(slice_repository, root, anchor, settings)
+
+
+async def slice_at(target: Target, anchor: Anchor, ls: TandemServer) -> Slice:
+    from tandem.slicing import SliceError
+
     try:
-        context = await asyncio.to_thread(slice_repository, target.root, anchor, settings)
+        context = await slice_of(ls, target.root, anchor)
     except SliceError as error:
         raise JsonRpcInvalidParams(str(error)) from error
     if not context.touched:
@@ -509,11 +530,10 @@ async def review_outside(
     request: str,
     seen: Callable[[str], str | None],
 ) -> dict[str, Any]:
-    from tandem.slicing import SliceError, slice_repository
+    from tandem.slicing import SliceError
 
-    settings = ls.settings_state.current.settings
     try:
-        context = await asyncio.to_thread(slice_repository, root, anchor, settings)
+        context = await slice_of(ls, root, anchor)
     except SliceError as error:
         raise JsonRpcInvalidParams(f"tandem.review: {error}") from error
     if not context.touched:

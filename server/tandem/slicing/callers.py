@@ -75,12 +75,9 @@ class RepoSources:
                     continue
                 if is_test_file(rel, language):
                     continue
-                try:
-                    data = (self.index.repo / rel).read_bytes()
-                except OSError:
-                    continue
-                if len(data) <= self.index.max_file_bytes and b"\0" not in data[:8000]:
-                    self._data[rel] = data.decode("utf-8", "replace")
+                text = self.index.source_text(rel)  # reused while the file is unchanged
+                if text is not None:
+                    self._data[rel] = text
                 if len(self._data) >= MAX_SOURCE_FILES:
                     break
         return self._data

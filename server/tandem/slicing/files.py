@@ -111,6 +111,19 @@ class RepoFiles:
     excluded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     languages: dict[str, LanguageName] = field(default_factory=dict)  # of each file in files
+    folders: list[str] = field(default_factory=list)  # walked, "" for the root, walk order
+    ignore_files: list[str] = field(default_factory=list)  # in walked folders but the root
+
+    def copy(self) -> RepoFiles:
+        """A copy whose lists a caller may change without touching this one."""
+        return RepoFiles(
+            list(self.files),
+            list(self.excluded),
+            list(self.warnings),
+            dict(self.languages),
+            list(self.folders),
+            list(self.ignore_files),
+        )
 
 
 def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
@@ -151,6 +164,10 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             if language is not None:
                 out.files.append(rel)
                 out.languages[rel] = language
+        # What a reused walk checks for changes (tandem.slicing.walkcache).
+        out.folders.append(rel_dir)
+        if rel_dir:
+            out.ignore_files += [prefix + n for n in IGNORE_FILES if n in filenames]
     out.files.sort()
     out.excluded.sort()
     return out

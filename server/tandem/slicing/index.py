@@ -13,6 +13,8 @@ import json
 import logging
 import os
 import re
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +130,48 @@ def _remember(key: str, parsed: _Parsed) -> None:
 def forget_parsed() -> None:
     """Drop this process's parsed file versions (tests use it to exercise the cache file)."""
     _PARSED.clear()
+    _SEEN_RECORDS.clear()
+    _SEEN_TEXTS.clear()
+
+
+# What a file's stat says about its content, as git's index does: a file whose
+# (mtime, ctime, size, inode, device) did not change since it was read is not read and hashed
+# again by a later RepoIndex of this process. The cache stays keyed by blob id; this only
+# skips rereading. A stamp is trusted only once the file is older than ``SETTLED_NS`` at the
+# time it was read: a write in the same timestamp tick as the read would keep the stamp.
+Stamp = tuple[int, int, int, int, int]
+SETTLED_NS = 2_000_000_000
+_SEEN_LIMIT = 50_000
+_SEEN_RECORDS: dict[tuple[str, int, str], tuple[Stamp, FileRecord | str]] = {}
+_SEEN_TEXTS: dict[tuple[str, int, str], tuple[Stamp, str | None]] = {}
+
+
+def file_stamp(path: str) -> Stamp | None:
+    """The stat stamp of a regular file (None for a symlink, whose target may change under an
+    unchanged link, or when it cannot be read)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+def settled(stamp: Stamp, read_at_ns: int) -> bool:
+    """Whether a stamp taken before a read at ``read_at_ns`` can vouch for what was read."""
+    return settled_time(max(stamp[0], stamp[1]), read_at_ns)
+
+
+def settled_time(changed_ns: int, read_at_ns: int) -> bool:
+    """Whether something last changed at ``changed_ns`` was settled when read at ``read_at_ns``."""
+    return changed_ns < read_at_ns - SETTLED_NS
+
+
+def _seen_put(memo: dict[tuple[str, int, str], Any], key: tuple[str, int, str], value: Any) -> None:
+    if len(memo) >= _SEEN_LIMIT:
+        memo.clear()
+    memo[key] = value
 
 
 class RepoIndex:
@@ -142,6 +186,7 @@ class RepoIndex:
         self._loaded = not persist  # the cache file is read on the first memory miss
         self._dirty = False
         self._records: dict[str, FileRecord | str] = {}
+        self._seen_key = (str(repo), max_file_bytes)
         self.stats = {"hits": 0, "parsed": 0}
 
     @property
@@ -182,6 +227,45 @@ class RepoIndex:
     def forget(self, rel: str) -> None:
         """Drop what is known of ``rel`` (it changed or went away on disk); reread on next use."""
         self._records.pop(rel, None)
+        _SEEN_RECORDS.pop((*self._seen_key, rel), None)
+        _SEEN_TEXTS.pop((*self._seen_key, rel), None)
+
+    def known(self, rel: str) -> FileRecord | str | None:
+        """The disk record of ``rel`` if this index already holds it (no file is read)."""
+        return self._records.get(rel)
+
+    def source_text(self, rel: str) -> str | None:
+        """The text the caller search reads (at most ``max_file_bytes``, no NUL byte in the
+        first 8,000 bytes, invalid UTF-8 replaced); None when unreadable or skipped.
+
+        The record this index holds, or a text read earlier in this process whose file stamp
+        did not change, is reused: a repeated slice does not reread thousands of files.
+        """
+        known = self._records.get(rel)
+        if isinstance(known, FileRecord):
+            return known.text
+        key = (*self._seen_key, rel)
+        path = f"{key[0]}/{rel}"
+        stamp = file_stamp(path)
+        if stamp is not None:
+            seen = _SEEN_RECORDS.get(key)
+            if seen is not None and seen[0] == stamp and isinstance(seen[1], FileRecord):
+                return seen[1].text
+            seen_text = _SEEN_TEXTS.get(key)
+            if seen_text is not None and seen_text[0] == stamp:
+                return seen_text[1]
+        read_at = time.time_ns()
+        try:
+            with open(path, "rb") as handle:  # noqa: PTH123 (a str path: no Path per file)
+                data = handle.read()
+        except OSError:
+            return None
+        text = None
+        if len(data) <= self.max_file_bytes and b"\0" not in data[:8000]:
+            text = data.decode("utf-8", "replace")
+        if stamp is not None and settled(stamp, read_at):
+            _seen_put(_SEEN_TEXTS, key, (stamp, text))
+        return text
 
     def sources(self, files: list[str], families: set[str]) -> SourceLookup:
         """The non-test source files the related-test ranking searches for callers."""
@@ -204,16 +288,26 @@ class RepoIndex:
             return f"{rel}: language not supported for slicing"
         if override is not None:
             data = override.encode("utf-8")
-            src: SourceText | str = SourceText(data=data, text=override)
-        else:
-            src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
-        if isinstance(src, str):
-            self._records[rel] = src
-            return src
-        rec = self._from_source(rel, language, src)
-        if override is None:
-            self._records[rel] = rec
-        return rec
+            return self._from_source(rel, language, SourceText(data=data, text=override))
+        found = self._from_disk(rel, language)
+        self._records[rel] = found
+        return found
+
+    def _from_disk(self, rel: str, language: LanguageName) -> FileRecord | str:
+        key = (*self._seen_key, rel)
+        stamp = file_stamp(f"{key[0]}/{rel}")
+        if stamp is not None:
+            seen = _SEEN_RECORDS.get(key)
+            if seen is not None and seen[0] == stamp:
+                if isinstance(seen[1], FileRecord):
+                    self.stats["hits"] += 1
+                return seen[1]
+        read_at = time.time_ns()
+        src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
+        found = src if isinstance(src, str) else self._from_source(rel, language, src)
+        if stamp is not None and settled(stamp, read_at):
+            _seen_put(_SEEN_RECORDS, key, (stamp, found))
+        return found
 
     def _from_source(self, rel: str, language: LanguageName, src: SourceText) -> FileRecord:
         blob = blob_id(src.data)

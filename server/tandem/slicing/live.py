@@ -24,7 +24,7 @@ from tandem.slicing.files import RepoFiles, walk_repository
 from tandem.slicing.imports import is_js
 from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
-from tandem.slicing.result import FileRangeAnchor, Slice
+from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
 from tandem.slicing.units import Unit, extract_units, is_test_file
 
 if TYPE_CHECKING:
@@ -477,12 +477,28 @@ class LiveIndex(RepoIndex):
         except OSError:
             return None
 
+    def slice_anchor(
+        self, anchor: Anchor, settings: Settings | None = None, *, budget_tokens: int | None = None
+    ) -> Slice:
+        """``slice_repository`` of ``anchor`` through this index: nothing is walked or reread,
+        and open buffers' unsaved text wins over the disk for every file the slice reads.
+        ``settings`` (default: the folder's) give the budget and the number of tests."""
+        from tandem.slicing.slicer import slice_repository
+
+        return slice_repository(
+            self.repo,
+            anchor,
+            settings if settings is not None else self.settings,
+            budget_tokens=budget_tokens,
+            index=self,
+            files=self.walk(),
+            exclusions=self.exclusions,
+        )
+
     def slice(
         self, rel: str, start_line: int, end_line: int, *, budget_tokens: int | None = None
     ) -> Slice:
         """The slice of lines ``start_line``-``end_line`` (1-based) of ``rel``, as edited."""
-        from tandem.slicing.slicer import slice_repository
-
         document = self.open.get(rel)
         anchor = FileRangeAnchor(
             path=rel,
@@ -490,12 +506,4 @@ class LiveIndex(RepoIndex):
             end_line=end_line,
             text=document.text if document is not None else None,
         )
-        return slice_repository(
-            self.repo,
-            anchor,
-            self.settings,
-            budget_tokens=budget_tokens,
-            index=self,
-            files=self.walk(),
-            exclusions=self.exclusions,
-        )
+        return self.slice_anchor(anchor, budget_tokens=budget_tokens)

@@ -204,6 +204,37 @@ def _test_sets(
     return frozenset(norm(i) for i in idents), name_tokens, tokens
 
 
+_Table = tuple[list[_Test], list[tuple[FileRecord, Unit, frozenset[str]]], dict[str, int]]
+_TABLES: dict[tuple[int, ...], tuple[list[FileRecord], _Table]] = {}
+
+
+def _test_table(records: list[FileRecord]) -> _Table:
+    """The test units of ``records``, their function units and each token's document frequency
+    over the tests. Kept for the same record objects (the entry holds them, so their ids stay
+    theirs): a warm index hands the same records to every slice, and this is a third of it."""
+    key = tuple(map(id, records))
+    found = _TABLES.get(key)
+    if found is not None:
+        return found[1]
+    tests: list[_Test] = []
+    functions: list[tuple[FileRecord, Unit, frozenset[str]]] = []
+    for rec in records:
+        for unit, idents in zip(rec.units, rec.idents, strict=True):
+            if unit.is_test:
+                norms, name_tokens, tokens = _test_sets(unit.name, idents)
+                tests.append(_Test(rec, unit, idents, norms, tokens, name_tokens))
+            elif unit.kind == "function":
+                functions.append((rec, unit, idents))
+    df: dict[str, int] = {}
+    for t in tests:
+        for tok in t.tokens:  # tokens include the normalised identifiers
+            df[tok] = df.get(tok, 0) + 1
+    if len(_TABLES) >= 8:
+        _TABLES.clear()
+    _TABLES[key] = (list(records), (tests, functions, df))
+    return tests, functions, df
+
+
 def _usable(name: str) -> bool:
     return len(name) >= 2 and name not in _STOP and not name.startswith("<")
 
@@ -215,22 +246,14 @@ def rank_tests(
     sources: SourceLookup | None = None,
 ) -> list[Candidate]:
     """Related test units, best first, at most ``limit``."""
-    tests: list[_Test] = []
-    helpers: list[tuple[FileRecord, Unit, frozenset[str]]] = []
-    for rec in records:
-        for unit, idents in zip(rec.units, rec.idents, strict=True):
-            if unit.is_test:
-                norms, name_tokens, tokens = _test_sets(unit.name, idents)
-                tests.append(_Test(rec, unit, idents, norms, tokens, name_tokens))
-            elif unit.kind == "function" and (unit.in_test_region or rec.path not in change.files):
-                helpers.append((rec, unit, idents))
+    tests, functions, df = _test_table(records)
+    helpers = [
+        (rec, unit, idents)
+        for rec, unit, idents in functions
+        if unit.in_test_region or rec.path not in change.files
+    ]
     if not tests or limit <= 0:
         return []
-
-    df: dict[str, int] = {}
-    for t in tests:
-        for tok in t.tokens:  # tokens include the normalised identifiers
-            df[tok] = df.get(tok, 0) + 1
     n = len(tests)
 
     def idf(tok: str) -> float:

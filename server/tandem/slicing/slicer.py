@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tandem.exclusions import Exclusions
 from tandem.slicing.diff import Deletion, DiffError, FileDiff, check_hunks, parse_diff
-from tandem.slicing.files import RepoFiles, read_source, source_lines, walk_repository
+from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.related import Candidate, ChangeInfo, rank_tests
@@ -28,6 +28,7 @@ from tandem.slicing.result import (
     TouchedUnit,
 )
 from tandem.slicing.units import Unit, is_test_file
+from tandem.slicing.walkcache import walk_repository_cached
 
 if TYPE_CHECKING:
     from tandem.config import Settings
@@ -85,7 +86,7 @@ def slice_repository(
         exclusions = Exclusions.load(repo, settings.exclusions)
     warnings: list[str] = []
     # The walk comes first: it also loads nested .gitignore files, which apply to the anchor.
-    walk = files if files is not None else walk_repository(repo, exclusions)
+    walk = files if files is not None else walk_repository_cached(repo, exclusions)
     excluded: set[str] = set(walk.excluded)
     changes = _changes_from_anchor(repo, anchor, warnings, exclusions, excluded)
     if index is None:
@@ -476,13 +477,8 @@ def _test_records(
         if family != "rust" and not is_test_file(rel, language):
             continue
         markers = _TEST_MARKERS.get(family)
-        if markers and rel not in changed:
-            try:
-                data = (index.repo / rel).read_bytes()
-            except OSError:
-                continue
-            if not any(m in data for m in markers):
-                continue
+        if markers and rel not in changed and not _has_marker(index, rel, markers):
+            continue
         rec = index.record(rel)
         if isinstance(rec, str):
             if "language not supported" not in rec:
@@ -490,6 +486,28 @@ def _test_records(
             continue
         out.append(rec)
     return out
+
+
+def _has_marker(index: RepoIndex, rel: str, markers: tuple[bytes, ...]) -> bool:
+    """Whether the file holds a test marker; a record the index holds answers without a read
+    (markers are ASCII, which decoding, even with replacement characters, leaves as it is)."""
+    known = index.known(rel)
+    if isinstance(known, FileRecord):
+        found = _MARKER_HITS.get((known.blob, markers))
+        if found is None:
+            data = known.text.encode("utf-8")
+            found = _MARKER_HITS[(known.blob, markers)] = any(m in data for m in markers)
+            if len(_MARKER_HITS) > 50_000:
+                _MARKER_HITS.clear()
+        return found
+    try:
+        data = (index.repo / rel).read_bytes()
+    except OSError:
+        return False
+    return any(m in data for m in markers)
+
+
+_MARKER_HITS: dict[tuple[str, tuple[bytes, ...]], bool] = {}
 
 
 def _callees(
