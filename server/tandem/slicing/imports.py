@@ -36,7 +36,9 @@ def is_js(path: str) -> bool:
     return path.endswith(JS_EXTENSIONS)
 
 
-@functools.lru_cache(maxsize=65_536)
+# Keyed on whole texts: every edited version of an open file is a new key, so the bound is what
+# keeps a long editor session from holding old versions (16k texts of 10 KB: about 160 MB).
+@functools.lru_cache(maxsize=16_384)
 def specifiers(text: str) -> tuple[str, ...]:
     """Module specifiers a JS/TS file imports, re-exports or requires, in order."""
     found = (
