@@ -9,10 +9,11 @@ and parses only those (through the content-addressed index, so a warm call parse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from tandem.slicing.imports import is_js
 from tandem.slicing.index import FileRecord, RepoIndex
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.units import is_test_file
@@ -24,6 +25,23 @@ class SourceLookup(Protocol):
     """Non-test source records whose text mentions any of ``names`` (whole identifiers)."""
 
     def mentioning(self, names: Iterable[str]) -> list[FileRecord]: ...
+
+
+@runtime_checkable
+class ImportLookup(Protocol):
+    """What the JS/TS import graph reads; a ``SourceLookup`` may also offer it."""
+
+    def js_files(self) -> set[str]:
+        """Every JavaScript/TypeScript file of the repository, tests included."""
+        ...
+
+    def source_texts(self) -> Mapping[str, str]:
+        """The text of each non-test source file searched."""
+        ...
+
+    def read_text(self, rel: str) -> str | None:
+        """Any file's text (``package.json``), or None."""
+        ...
 
 
 def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
@@ -77,6 +95,18 @@ class RepoSources:
                     out.append(rec)
         return out
 
+    def js_files(self) -> set[str]:
+        return {f for f in self.files if is_js(f)}
+
+    def source_texts(self) -> Mapping[str, str]:
+        return self._load()
+
+    def read_text(self, rel: str) -> str | None:
+        try:
+            return (self.index.repo / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
 
 @dataclass
 class RecordSources:
@@ -90,3 +120,12 @@ class RecordSources:
             return []
         wanted = [n for n in names if n]
         return [r for r in self.records if _mentions(r.text, wanted, pattern)]
+
+    def js_files(self) -> set[str]:
+        return {r.path for r in self.records if is_js(r.path)}
+
+    def source_texts(self) -> Mapping[str, str]:
+        return {r.path: r.text for r in self.records}
+
+    def read_text(self, rel: str) -> str | None:
+        return None

@@ -12,7 +12,7 @@ milliseconds; the items around an edit cost well under one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tandem.exclusions import Exclusions
 from tandem.slicing.callers import MAX_SOURCE_FILES
 from tandem.slicing.files import RepoFiles, walk_repository
+from tandem.slicing.imports import is_js
 from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
 from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
@@ -320,6 +321,24 @@ class LiveSources:
             if isinstance(found, FileRecord) and not wanted.isdisjoint(self.index.mentioned(found)):
                 out.append(found)
         return out
+
+    # The JS/TS import graph (``callers.ImportLookup``), from the records the index keeps.
+    def js_files(self) -> set[str]:
+        return {rel for rel in self.files if is_js(rel)}
+
+    def source_texts(self) -> Mapping[str, str]:
+        out: dict[str, str] = {}
+        for rel in self.index.source_files(self.files, self.families):
+            found = self.index.record(rel)
+            if isinstance(found, FileRecord):
+                out[rel] = found.text
+        return out
+
+    def read_text(self, rel: str) -> str | None:
+        try:
+            return (self.index.repo / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
 
 
 class LiveIndex(RepoIndex):

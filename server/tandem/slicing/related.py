@@ -8,17 +8,21 @@ Evidence for a test unit, strongest first:
   two such source links;
 - it references the touched unit's class or type;
 - its file pairs with a changed file by convention (``test_core.py``, ``ParserTest.java``,
-  ``parser.test.ts``), holds the inline tests of a changed Rust file, or is in the changed Go
-  package;
+  ``parser.test.ts``), holds the inline tests of a changed Rust file, or is in a changed
+  package (a Go folder; a Java package, whose tests live in the ``src/test/java`` mirror);
 - it shares rare words with the change (identifiers of the changed lines and touched names,
   split at case and underscores; a test's name counts double).
+
+A JS/TS test file whose imports all resolve and none of which leads, directly or through other
+files, to a changed file cannot run the change: its tests are left out (``imports.py``).
 
 Every name's weight is its inverse document frequency over all test units, so names that every
 test mentions (``parse``, ``value``) count for little. Two rankings are merged: the evidence
 ranking leads (its first five entries), then it alternates with a ranking by shared words among
 tests in related files, which finds new tests written for the change that call it only through
-public entry points. Each result carries a one-line reason naming its two strongest pieces of
-evidence.
+public entry points. A test is kept when its score reaches half the best one's; the last slot
+goes to the best test of a file not yet shown whose score reaches 30% of the best. Each result
+carries a one-line reason naming its two strongest pieces of evidence.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from tandem.slicing.callers import ImportLookup
+from tandem.slicing.imports import ImportResolver, is_js, leading_to, specifiers
 from tandem.slicing.index import FileRecord
-from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.units import Unit
 
 if TYPE_CHECKING:
@@ -60,17 +65,18 @@ _WORD_STOP = frozenset(_WORD_STOP_TEXT.split())
 W_DIRECT = 3.0
 W_NAMED = 2.0
 W_HELPER_HOP = 1.6
-W_SOURCE_HOP = 1.8
+W_SOURCE_HOP = 1.0
 SOURCE_HOP_DECAY = 0.5
-W_TYPE = 0.8
+W_TYPE = 0.5
 W_WORDS = 2.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
 MIN_SCORE = 1.2
-RELATIVE_CUT = 0.4
+RELATIVE_CUT = 0.5
 LEAD = 5
 OTHER_FILE_SLOTS = 1
+OTHER_FILE_CUT = 0.3
 MAX_SOURCE_NAMES = 40
 MAX_CALLERS_PER_NAME = 12
 
@@ -149,6 +155,28 @@ def _paired(test_path: str, src_path: str) -> bool:
         # a package's index pairs with a test named after its folder
         return tk == s.parent.name.lower() or sk == t.parent.name.lower()
     return False
+
+
+_JVM_ROOT = re.compile(r"(^|/)src/(main|test)/(java|kotlin)/")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _package_of(path: str) -> str | None:
+    """The package a file belongs to, where a language convention makes that a folder.
+
+    Go: the file's folder (tests sit next to the code). Java: the folder below
+    ``src/main/java`` or ``src/test/java`` of the same module, so a test and the code it tests
+    share a package although they live in two trees.
+    """
+    parent = str(PurePosixPath(path).parent)
+    if path.endswith(".go"):
+        return "go:" + parent
+    if path.endswith(".java"):
+        m = _JVM_ROOT.search(parent + "/")
+        if m is None:
+            return None
+        return "java:" + parent[: m.start()] + "|" + (parent + "/")[m.end() :]
+    return None
 
 
 def _name_tokens(name: str) -> set[str]:
@@ -276,10 +304,14 @@ def rank_tests(
 
     # ---- one or two hops through source callers ---------------------------------------------
     source_hop = _source_callers(change, touched_names, sources) if sources else {}
+    cut_off: set[str] = (
+        _cut_off_by_imports(change, records, sources)
+        if isinstance(sources, ImportLookup)
+        else set()
+    )
 
     # ---- scoring --------------------------------------------------------------------------
-    src_families = {FAMILY[lang] for p in change.files if (lang := language_for_path(p))}
-    change_dirs = {str(PurePosixPath(p).parent) for p in change.files}
+    change_packages = {pkg for p in change.files if (pkg := _package_of(p))}
     pair_cache: dict[str, str | None] = {}
 
     def paired_with(path: str) -> str | None:
@@ -289,6 +321,8 @@ def rank_tests(
 
     scored: list[tuple[float, float, _Test, list[tuple[float, str]]]] = []
     for t in tests:
+        if t.rec.path in cut_off:
+            continue
         reasons: list[tuple[float, str]] = []
         direct = [
             (spec(nm), touched_names[nm]) for key, nm in touched_norms.items() if key in t.norms
@@ -342,7 +376,7 @@ def rank_tests(
         elif (src := paired_with(t.rec.path)) is not None:
             where = W_PAIR
             reasons.append((where, f"test file pairs with {src}"))
-        elif "go" in src_families and str(PurePosixPath(t.rec.path).parent) in change_dirs:
+        elif _package_of(t.rec.path) in change_packages:
             where = W_SAME_PACKAGE
             reasons.append((where, "same package"))
         score = sum(r for r, _ in reasons)
@@ -361,7 +395,9 @@ def rank_tests(
         key=lambda x: (-x[1], -x[0], x[2].rec.path, x[2].unit.start_line),
     )
     merged = _merge(evidence, lexical_rank, limit)
-    merged = _diversify(merged, evidence, limit)
+    # A second file needs less evidence than a tenth test of the first one.
+    other_floor = scored[0][0] * OTHER_FILE_CUT
+    merged = _diversify(merged, [s for s in scored if s[0] >= other_floor], limit)
     out: list[Candidate] = []
     for score, _lex, t, reasons in merged:
         # Structural evidence explains a test best; shared words only fill in.
@@ -423,6 +459,31 @@ def _diversify(ranked: list[_Scored], evidence: list[_Scored], limit: int) -> li
         return ranked
     keep = max(LEAD, min(len(ranked), limit - len(others)))
     return [*ranked[:keep], *others][:limit]
+
+
+def _cut_off_by_imports(
+    change: ChangeInfo, records: list[FileRecord], sources: ImportLookup
+) -> set[str]:
+    """JS/TS test files whose imports all resolve and none of which leads to a changed file.
+
+    Only when the graph explains something: if no test file reaches a changed file (a file a
+    bundler reads, a configuration), imports say nothing about this change and nothing is cut.
+    """
+    changed = {p for p in change.files if is_js(p)}
+    tests = {r.path: r.text for r in records if is_js(r.path) and r.path not in change.files}
+    if not changed or not tests:
+        return set()
+    resolver = ImportResolver(sources.js_files(), sources.read_text)
+    texts = {p: t for p, t in sources.source_texts().items() if is_js(p)}
+    texts.update(tests)
+    reached = leading_to(changed, texts, resolver)
+    if not any(p in reached for p in tests):
+        return set()
+    return {
+        p
+        for p, text in tests.items()
+        if p not in reached and resolver.understood(p, specifiers(text))
+    }
 
 
 def _source_callers(

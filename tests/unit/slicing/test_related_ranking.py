@@ -193,6 +193,46 @@ def test_typescript_tests_that_import_and_use_the_export_are_found(
     assert all(t.path != "tests/dates.test.ts" for t in tests)
 
 
+def test_typescript_tests_whose_imports_never_reach_the_change_are_left_out(
+    make_repo: RepoBuilder,
+) -> None:
+    test_body = """
+        describe("{title}", () => {{
+          it("rounds an amount", () => {{
+            expect(roundAmount(1.005)).toBe(1.01);
+          }});
+        }});
+    """
+    repo = make_repo(
+        {
+            "package.json": '{"name": "ledger", "exports": {"./money": "./src/money/index.ts"}}',
+            "src/money/index.ts": 'export { roundAmount } from "./round.js";\n',
+            "src/money/round.ts": """
+                export function roundAmount(value: number): number {
+                  return Math.round(value * 100) / 100;
+                }
+            """,
+            "src/legacy/round.ts": """
+                export function roundAmount(value: number): number {
+                  return Math.floor(value * 100) / 100;
+                }
+            """,
+            # through the package's own name and exports map, then a re-exporting index
+            "tests/money.test.ts": 'import { roundAmount } from "ledger/money";\n'
+            + test_body.format(title="money"),
+            # relative, with the ``.js`` spelling that names a ``.ts`` file
+            "tests/direct.test.ts": 'import { roundAmount } from "../src/money/round.js";\n'
+            + test_body.format(title="direct"),
+            # the same name, from another module: its imports never lead to the change
+            "tests/legacy.test.ts": 'import { roundAmount } from "../src/legacy/round";\n'
+            + test_body.format(title="legacy"),
+        }
+    )
+    path = "src/money/round.ts"
+    tests = _related(repo, path, _line_of(repo, path, "Math.round"))
+    assert {t.path for t in tests} == {"tests/money.test.ts", "tests/direct.test.ts"}
+
+
 def test_go_tests_of_the_same_package_say_so(make_repo: RepoBuilder) -> None:
     repo = make_repo(
         {
@@ -276,6 +316,45 @@ def test_java_tests_in_the_src_test_mirror_are_paired(make_repo: RepoBuilder) ->
     assert "Tokens.normalise" in tests[0].reason
 
 
+def test_java_tests_of_the_mirrored_package_outrank_the_same_calls_elsewhere(
+    make_repo: RepoBuilder,
+) -> None:
+    def test_file(package: str, cls: str) -> str:
+        return f"""
+            package org.acme.{package};
+
+            import org.junit.jupiter.api.Test;
+            import org.acme.select.QueryParser;
+
+            class {cls} {{
+                @Test
+                void parsesAQuery() {{
+                    QueryParser.parse("div > p");
+                }}
+            }}
+        """
+
+    repo = make_repo(
+        {
+            "src/main/java/org/acme/select/QueryParser.java": """
+                package org.acme.select;
+
+                public class QueryParser {
+                    public static String parse(String query) {
+                        return query.trim();
+                    }
+                }
+            """,
+            "src/test/java/org/acme/other/DocumentTest.java": test_file("other", "DocumentTest"),
+            "src/test/java/org/acme/select/SelectorTest.java": test_file("select", "SelectorTest"),
+        }
+    )
+    path = "src/main/java/org/acme/select/QueryParser.java"
+    tests = _related(repo, path, _line_of(repo, path, "query.trim"))
+    assert _names(tests)[0] == "SelectorTest.parsesAQuery"
+    assert "same package" in tests[0].reason
+
+
 def test_rust_inline_tests_of_the_changed_file_come_first(make_repo: RepoBuilder) -> None:
     repo = make_repo(
         {
@@ -330,3 +409,39 @@ def test_a_name_every_test_uses_counts_for_less_than_a_rare_one(make_repo: RepoB
     )
     tests = _related(repo, "pkg/engine.py", _line_of(repo, "pkg/engine.py", "def rewind_tape"))
     assert tests[0].name == "test_rewinding"
+
+
+def test_a_second_file_gets_the_last_slot_with_less_evidence_than_a_tenth_test_of_the_first(
+    make_repo: RepoBuilder,
+) -> None:
+    table_tests = "\n".join(
+        f"def test_render_row_case_{i}():\n    assert render_row([{i}]) == '{i}'\n"
+        for i in range(12)
+    )
+    repo = make_repo(
+        {
+            "pkg/table.py": """
+                def render_row(cells):
+                    return " | ".join(str(c) for c in cells)
+
+
+                def show_table(rows):
+                    return "\\n".join(render_row(r) for r in rows)
+            """,
+            "tests/test_table.py": "from pkg.table import render_row\n\n" + table_tests,
+            "tests/test_report.py": """
+                from pkg.table import show_table
+
+
+                def test_report_renders_each_row():
+                    assert show_table([[1, 2]]) == "1 | 2"
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/table.py", _line_of(repo, "pkg/table.py", "join(str(c)"))
+    assert len(tests) == 10
+    assert {t.path for t in tests[:9]} == {"tests/test_table.py"}
+    assert tests[9].name == "test_report_renders_each_row"
+    assert "calls show_table, which calls render_row" in tests[9].reason
+    # weaker than the cut that keeps tests of the first file
+    assert tests[9].score < 0.5 * tests[0].score
