@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import tempfile
 from typing import Any
 
 import pytest
 
 _real_connect = socket.socket.connect
+
+# Per-user caches (the tokenizer's vocabulary copy) go to a folder of this test run, never to the
+# home folder; servers started by tests inherit it.
+os.environ["TANDEM_CACHE_DIR"] = tempfile.mkdtemp(prefix="tandem-test-cache-")
 
 
 def _is_loopback(address: Any) -> bool:

