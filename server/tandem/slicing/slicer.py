@@ -432,15 +432,18 @@ def _unit_that_lost(rec: FileRecord, deletion: Deletion) -> Unit | None:
         before -= 1
     first = removed[0]
     depth = len(first) - len(first.lstrip())
+    decorated = (
+        _next_code_line(lines, deletion.point)
+        if removed[-1].lstrip().startswith(("@", "#["))
+        else None
+    )
     for unit in sorted(rec.units, key=lambda u: (_KIND_RANK.get(u.kind, 3), -u.start_line)):
         header = lines[unit.start_line - 1] if unit.start_line <= len(lines) else ""
         header_depth = len(header) - len(header.lstrip())
         # A class unit is its header only: lines under it were members, units of their own.
         if unit.kind != "class" and unit.end_line == before and depth > header_depth:
             return unit
-        if unit.start_line == _next_code_line(lines, deletion.point) and (
-            removed[-1].lstrip().startswith(("@", "#["))
-        ):
+        if unit.start_line == decorated:
             return unit
     return None
 
