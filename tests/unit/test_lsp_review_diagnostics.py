@@ -45,6 +45,27 @@ def test_locations_are_a_line_a_unit_or_a_file() -> None:
     assert locate("../etc/passwd:1", read) is None
 
 
+def test_a_unit_finding_sits_on_the_line_that_defines_the_unit_not_its_comments() -> None:
+    files = {
+        "app/shapes.py": (
+            "class Circle:\n"
+            "    # The area, in square units.\n"
+            "    @property\n"
+            "    def area(self):\n"
+            "        return 3\n"
+        ),
+        "src/parser.rs": (
+            "impl Parser {\n"
+            "    /// Feeds input to the parser.\n"
+            "    #[inline]\n"
+            "    pub fn feed(&mut self) {}\n"
+            "}\n"
+        ),
+    }
+    assert locate("app/shapes.py::Circle.area", files.get) == ("app/shapes.py", 3)
+    assert locate("src/parser.rs::Parser::feed", files.get) == ("src/parser.rs", 3)
+
+
 def test_a_finding_becomes_a_diagnostic_with_the_contracts_fields() -> None:
     [placed] = place_findings("t1", [finding("app/api.py:6", "blocking")], read, "file:///p.md")
     diagnostic = lsp_diagnostic(placed, "utf-16")

@@ -65,9 +65,29 @@ def locate(location: str, read_text: Callable[[str], str | None]) -> tuple[str, 
         unit = next((u for u in units if u.name == name), None)
         if unit is None:
             return path, 0
-        line = unit.start_line - 1
+        line = _definition_line(text.splitlines(), unit.start_line, unit.end_line, name)
     lines = text.splitlines()
     return path, min(line, max(len(lines) - 1, 0))
+
+
+# Lines a unit's range includes above its definition: decorators, attributes, comments.
+_LEADING_MARKS = ("@", "#", "//", "/*", "*", '"""', "'''")
+
+
+def _definition_line(lines: list[str], start: int, end: int, unit_id: str) -> int:
+    """The 0-based line a unit's finding belongs on: the one that names the unit, not the doc
+    comment, decorator or attribute above it."""
+    simple = re.split(r"::|\.| > ", unit_id)[-1]
+    word = re.compile(rf"(?<![\w$]){re.escape(simple)}(?![\w$])")
+    code = [
+        row
+        for row in range(start - 1, min(end, len(lines)))
+        if lines[row].strip() and not lines[row].lstrip().startswith(_LEADING_MARKS)
+    ]
+    named = next((row for row in code if word.search(lines[row])), None)
+    if named is not None:
+        return named
+    return code[0] if code else start - 1
 
 
 def place_findings(
