@@ -12,7 +12,6 @@ Prints median and p95 (ms) and the ratio to the baseline. Run:
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
@@ -22,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from lsp_wire import frame, read_message
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
@@ -50,22 +51,15 @@ class Session:
         self.notify("initialized", {})
 
     def send(self, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.write(frame(payload))
         self.process.stdin.flush()
 
     def read(self) -> dict[str, Any]:
-        stream = self.process.stdout
-        assert stream is not None
-        length = 0
-        while True:
-            line = stream.readline()
-            if line in (b"\r\n", b""):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        message: dict[str, Any] = json.loads(stream.read(length))
+        assert self.process.stdout is not None
+        message = read_message(self.process.stdout)
+        if message is None:
+            raise RuntimeError("tandem serve closed its output")
         return message
 
     def notify(self, method: str, params: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ Prints medians over N runs. Run: ``python bench/initialize.py [N]``. Not part of
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -13,26 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from lsp_wire import frame, read_message
+
 SERVER_ROOT = Path(__file__).resolve().parents[1] / "server"
 ENV = {**os.environ, "PYTHONPATH": str(SERVER_ROOT)}
-
-
-def frame(payload: dict[str, object]) -> bytes:
-    body = json.dumps(payload).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def read_message(stream: object) -> dict[str, object]:
-    assert hasattr(stream, "readline") and hasattr(stream, "read")
-    length = 0
-    while True:
-        line = stream.readline()
-        if line in (b"\r\n", b""):
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    message: dict[str, object] = json.loads(stream.read(length))
-    return message
 
 
 def time_initialize() -> float:
@@ -56,8 +39,12 @@ def time_initialize() -> float:
         )
     )
     process.stdin.flush()
-    while read_message(process.stdout).get("id") != 1:
-        pass
+    while True:
+        message = read_message(process.stdout)
+        if message is None:
+            raise RuntimeError("tandem serve closed its output before answering initialize")
+        if message.get("id") == 1:
+            break
     elapsed = time.perf_counter() - start
     process.kill()
     process.wait()

@@ -16,7 +16,6 @@ machine is shared, so compare with the bare-python baseline of the same run.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -28,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from lsp_wire import frame, read_message
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "projects_api"
@@ -72,24 +73,13 @@ class Session:
 
     def _send(self, payload: dict[str, Any]) -> None:
         assert self.process.stdin is not None
-        body = json.dumps({"jsonrpc": "2.0", **payload}).encode()
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.write(frame({"jsonrpc": "2.0", **payload}))
         self.process.stdin.flush()
 
     def _read(self) -> None:
         stream = self.process.stdout
         assert stream is not None
-        while True:
-            length = 0
-            while True:
-                line = stream.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            message = json.loads(stream.read(length))
+        while (message := read_message(stream)) is not None:
             arrived = time.perf_counter()
             if "method" in message and "id" in message:  # a request from the server
                 self._send({"id": message["id"], "result": None})
