@@ -124,9 +124,9 @@ def big_file(lines: int) -> str:
 def planned_task(workspace: Path, path: str) -> None:
     """A task with a plan touching ``path``, written as the flow writes it."""
     sys.path.insert(0, str(ROOT / "server"))
-    from tandem.handoff import Plan, PlanReply, Scope, Task
+    from tandem.flow.handoff import Plan, PlanReply, Scope, Task
+    from tandem.flow.taskstore import TaskState, TaskStore
     from tandem.slicing.result import FileRangeAnchor
-    from tandem.taskstore import TaskState, TaskStore
 
     store = TaskStore(workspace)
     anchor = FileRangeAnchor(path=path, start_line=1, end_line=3)

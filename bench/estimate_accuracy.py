@@ -38,7 +38,7 @@ from tandem.cost.estimate import (  # noqa: E402
     estimate_step,
 )
 from tandem.cost.tokens import EncodingName, count_tokens  # noqa: E402
-from tandem.ledger import Ledger  # noqa: E402
+from tandem.ledger.store import Ledger  # noqa: E402
 from tandem.values import StepRecord, Usage  # noqa: E402
 
 COOKBOOK_MESSAGES = [

@@ -50,12 +50,12 @@ def four_k_slice() -> str:
 def whole_task(runs: int) -> None:
     """The full pre-flight estimate (risk, routes, rendered prompts, 3 steps + baseline)."""
     from tandem.config import Settings
-    from tandem.flowestimate import estimate_flow
+    from tandem.flow.estimate import estimate_flow
     from tandem.slicing.result import FileRangeAnchor
     from tandem.slicing.slicer import slice_repository
 
     settings = Settings()
-    anchor = FileRangeAnchor(path="server/tandem/ledger.py", start_line=420, end_line=470)
+    anchor = FileRangeAnchor(path="server/tandem/ledger/store.py", start_line=420, end_line=470)
     context = slice_repository(ROOT, anchor, settings, budget_tokens=4000)
     request = "make the ledger retry a locked write once before failing"
     start = time.perf_counter()

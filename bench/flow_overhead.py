@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from tandem.config import load_settings  # noqa: E402
-from tandem.flow import FlowEnv, create_task, run_flow  # noqa: E402
-from tandem.flowestimate import estimate_flow  # noqa: E402
+from tandem.flow.estimate import estimate_flow  # noqa: E402
+from tandem.flow.run import FlowEnv, create_task, run_flow  # noqa: E402
+from tandem.flow.taskstore import TaskStore  # noqa: E402
 from tandem.providers.fake import FakeProvider  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
 from tandem.slicing.result import FileRangeAnchor  # noqa: E402
-from tandem.taskstore import TaskStore  # noqa: E402
 from tandem.values import StepRecord  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "projects_api"

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
-from tandem.ledger import Ledger  # noqa: E402
+from tandem.ledger.store import Ledger  # noqa: E402
 from tandem.values import StepRecord, Usage  # noqa: E402
 
 

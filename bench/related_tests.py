@@ -49,9 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from tandem.config import Settings  # noqa: E402
-from tandem.exclusions import Exclusions  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
 from tandem.slicing.diff import parse_diff  # noqa: E402
+from tandem.slicing.exclusions import Exclusions  # noqa: E402
 from tandem.slicing.files import walk_repository  # noqa: E402
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers  # noqa: E402
 from tandem.slicing.languages import FAMILY, language_for_path  # noqa: E402

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from tandem.config import Settings  # noqa: E402
-from tandem.exclusions import Exclusions  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
+from tandem.slicing.exclusions import Exclusions  # noqa: E402
 from tandem.slicing.files import walk_repository  # noqa: E402
 from tandem.slicing.index import Document, RepoIndex, TextEdit, forget_parsed  # noqa: E402
 from tandem.slicing.live import LiveIndex  # noqa: E402

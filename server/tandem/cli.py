@@ -14,20 +14,20 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "tandem.commands.serve",
-    "tandem.commands.version",
-    "tandem.commands.doctor",
+    "tandem.commands.serve_cmd",
+    "tandem.commands.version_cmd",
+    "tandem.commands.doctor_cmd",
     "tandem.commands.config_cmd",
-    "tandem.commands.demo",
-    "tandem.commands.report",
+    "tandem.commands.demo_cmd",
+    "tandem.commands.report_cmd",
     "tandem.commands.ledger_cmd",
     "tandem.commands.slice_cmd",
-    "tandem.commands.estimate",
+    "tandem.commands.estimate_cmd",
     "tandem.commands.plan_cmd",
     "tandem.commands.draft_cmd",
     "tandem.commands.review_cmd",
     "tandem.commands.run_cmd",
-    "tandem.commands.trial",
+    "tandem.commands.trial_cmd",
 )
 
 

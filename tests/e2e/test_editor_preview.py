@@ -321,7 +321,7 @@ async def test_unknown_documents_and_positions_out_of_range_get_empty_answers(
 
 def _record_spend(workspace: Path, task_id: str, dollars: str) -> None:
     from factories import spend_record
-    from tandem.ledger import Ledger
+    from tandem.ledger.store import Ledger
     from tandem.values import Usage
 
     with Ledger(workspace / ".tandem" / "ledger.sqlite") as ledger:
@@ -331,9 +331,9 @@ def _record_spend(workspace: Path, task_id: str, dollars: str) -> None:
 
 
 def _save_task(workspace: Path, task_id: str, spent: str) -> None:
-    from tandem.handoff import Task
+    from tandem.flow.handoff import Task
+    from tandem.flow.taskstore import StepSummary, TaskState, TaskStore
     from tandem.slicing.result import FileRangeAnchor
-    from tandem.taskstore import StepSummary, TaskState, TaskStore
 
     store = TaskStore(workspace)
     store.save_task(

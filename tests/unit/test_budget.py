@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tandem.budget import check_budget, classify_task_type
 from tandem.config import Budget, BudgetSettings
+from tandem.policy.budgets import check_budget, classify_task_type
 from tandem.values import StepEstimate
 
 BUDGETS = BudgetSettings(

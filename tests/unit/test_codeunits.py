@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.codeunits import CodeUnit, find_units
+from tandem.slicing.codeunits import CodeUnit, find_units
 from tandem.slicing.languages import LanguageName
 from tandem.slicing.units import extract_units
 
@@ -239,6 +239,9 @@ def test_units_come_in_source_order_with_a_getter_before_its_setter() -> None:
 
 
 def test_importing_the_edit_units_loads_no_grammar() -> None:
-    code = "import sys, tandem.codeunits, tandem.edits; print('tree_sitter' in sys.modules)"
+    code = (
+        "import sys, tandem.slicing.codeunits, tandem.flow.edits; "
+        "print('tree_sitter' in sys.modules)"
+    )
     env = {"PYTHONPATH": str(SERVER_ROOT)}
     assert subprocess.check_output([sys.executable, "-c", code], env=env, text=True) == "False\n"

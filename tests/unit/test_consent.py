@@ -26,8 +26,8 @@ from flow_doubles import (
 from tandem.cli import main
 from tandem.commands.flow_common import consent_from_args
 from tandem.config import ModelSettings, Settings
-from tandem.flow import FlowEnv, create_task, needs_confirmation, run_flow
-from tandem.taskstore import TaskStore
+from tandem.flow.run import FlowEnv, create_task, needs_confirmation, run_flow
+from tandem.flow.taskstore import TaskStore
 from tandem.values import StepEstimate
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tandem"
@@ -205,13 +205,13 @@ def test_cli_consent_is_yes_with_the_flag_asks_a_terminal_and_else_cannot_ask(
 
 STEP_RUNNERS = {"run_flow", "plan_step", "draft_step", "review_step", "call_step"}
 USER_ACTIONS = {
-    "flow.py": "the flow itself",
+    "flow/run.py": "the flow itself",
     "commands/plan_cmd.py": "tandem plan",
     "commands/draft_cmd.py": "tandem draft TASK",
     "commands/review_cmd.py": "tandem review",
     "commands/run_cmd.py": "tandem run",
-    "trial_flow.py": "tandem trial TASKFILE",
-    "demo.py": "tandem demo (FAKE provider only)",
+    "trial/runner.py": "tandem trial TASKFILE",
+    "trial/demo.py": "tandem demo (FAKE provider only)",
 }
 
 
@@ -261,11 +261,11 @@ def test_only_the_flow_calls_a_provider() -> None:
                 and node.func.attr == "complete"
             ):
                 callers.append(relative)
-    assert callers == ["flow.py"]
+    assert callers == ["flow/run.py"]
 
 
 def test_demo_uses_only_the_fake_provider() -> None:
-    text = (PACKAGE / "demo.py").read_text(encoding="utf-8")
+    text = (PACKAGE / "trial" / "demo.py").read_text(encoding="utf-8")
     assert "FakeProvider" in text and "build_provider" not in text
 
 

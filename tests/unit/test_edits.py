@@ -10,8 +10,8 @@ from flow_doubles import example_replies, example_repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.edits import apply_edits, files_snapshot, snapshot_text, take_snapshot, write_files
-from tandem.handoff import DraftReply, Edit, Scope
+from tandem.flow.edits import apply_edits, files_snapshot, snapshot_text, take_snapshot, write_files
+from tandem.flow.handoff import DraftReply, Edit, Scope
 
 SOURCE = '''"""Module."""
 

@@ -22,7 +22,7 @@ from flow_doubles import (
 )
 
 from tandem.config import Budget, Settings
-from tandem.flow import (
+from tandem.flow.run import (
     FlowEnv,
     FlowPosition,
     apply_task_edits,
@@ -32,8 +32,8 @@ from tandem.flow import (
     run_flow,
     run_json,
 )
+from tandem.flow.taskstore import TaskStore
 from tandem.providers.base import ProviderFailure
-from tandem.taskstore import TaskStore
 from tandem.values import Usage
 
 # ----- the stop rule, branch by branch -------------------------------------------------------
@@ -306,7 +306,7 @@ async def test_run_json_has_the_documented_shape(tmp_path: Path) -> None:
 
 
 def test_a_task_folder_from_another_schema_version_is_refused(tmp_path: Path) -> None:
-    from tandem.taskstore import TaskStoreError
+    from tandem.flow.taskstore import TaskStoreError
 
     env, _, _, _ = _env(tmp_path, _replies())
     task_id = _task(env)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flow_doubles import example_replies
 
-from tandem.handoff import (
+from tandem.flow.handoff import (
     SCHEMA_VERSION,
     DraftReply,
     Plan,

@@ -19,7 +19,7 @@ from factories import AT, step_record
 from tandem.config import ModelSettings
 from tandem.cost.estimate import estimate_step
 from tandem.cost.prices import price_usage
-from tandem.ledger import (
+from tandem.ledger.store import (
     MIGRATIONS,
     GuardedRecorder,
     Ledger,
@@ -387,7 +387,7 @@ def test_read_only_location_for_a_new_ledger_is_reported(tmp_path: Path) -> None
 
 def test_configured_ledger_prefers_url_then_path_then_default(tmp_path: Path) -> None:
     from tandem.config import LedgerSettings
-    from tandem.ledger import configured_ledger
+    from tandem.ledger.store import configured_ledger
 
     url = "postgresql://team@db/tandem"
     assert configured_ledger(LedgerSettings(url=url, path="x.sqlite"), tmp_path) == url

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from factories import step_record
-from tandem.ledger import MIGRATIONS, GuardedRecorder, LedgerError, open_ledger
+from tandem.ledger.store import MIGRATIONS, GuardedRecorder, LedgerError, open_ledger
 from tandem.values import Usage
 
 psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg 3) is not installed")

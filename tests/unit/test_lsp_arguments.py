@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 from pygls.exceptions import JsonRpcInvalidParams
 
+from tandem.flow.taskstore import TaskStore, TaskStoreError, is_task_id
 from tandem.lsp.arguments import (
     MAX_REQUEST_CHARS,
     MAX_UINTEGER,
@@ -22,7 +23,6 @@ from tandem.lsp.arguments import (
     TaskArgs,
     parse_argument,
 )
-from tandem.taskstore import TaskStore, TaskStoreError, is_task_id
 
 URI = "file:///repo/app/handlers.py"
 CURSOR = {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}

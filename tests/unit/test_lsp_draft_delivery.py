@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from tandem.handoff import Edit, Scope
+from tandem.flow.handoff import Edit, Scope
 from tandem.lsp.draft_delivery import (
     LABEL,
     DocState,

@@ -16,11 +16,11 @@ from flow_doubles import (
 )
 from lsprotocol import types
 
-from tandem.flow import FlowEnv, FlowPosition, create_task
-from tandem.handoff import Plan, PlanReply, Scope
+from tandem.flow.handoff import Plan, PlanReply, Scope
+from tandem.flow.run import FlowEnv, FlowPosition, create_task
+from tandem.flow.taskstore import TaskStore
 from tandem.lsp.flow_actions import flow_code_actions, plan_document_actions, plan_hint
 from tandem.lsp.flow_tasks import TaskCatalog, TaskSummary
-from tandem.taskstore import TaskStore
 
 URI = "file:///repo/app/handlers.py"
 CURSOR = types.Range(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from tandem.handoff import Finding
+from tandem.flow.handoff import Finding
 from tandem.lsp.review_diagnostics import (
     PlacedFinding,
     line_change,

@@ -11,13 +11,13 @@ import pytest
 
 from factories import spend_record
 from tandem.config import Settings
-from tandem.handoff import Task
-from tandem.ledger import Ledger
-from tandem.preview import PreviewError, build_preview, preview_markdown
+from tandem.flow.handoff import Task
+from tandem.flow.taskstore import StepSummary, TaskState, TaskStore
+from tandem.ledger.store import Ledger
+from tandem.reports.status import LedgerView, current_task, write_report
+from tandem.session.preview import PreviewError, build_preview, preview_markdown
 from tandem.slicing.live import LiveIndex
 from tandem.slicing.result import FileRangeAnchor
-from tandem.status import LedgerView, current_task, write_report
-from tandem.taskstore import StepSummary, TaskState, TaskStore
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
 
@@ -119,8 +119,8 @@ def test_nothing_to_preview_outside_code(project: Path) -> None:
 def test_a_document_belongs_to_the_deepest_folder_and_moves_with_settings(
     project: Path,
 ) -> None:
-    from tandem.settings_state import SettingsState
-    from tandem.workspaces import Workspaces
+    from tandem.session.settings import SettingsState
+    from tandem.session.workspaces import Workspaces
 
     state = SettingsState()
     workspaces = Workspaces(state)
@@ -145,8 +145,8 @@ def test_a_document_belongs_to_the_deepest_folder_and_moves_with_settings(
 
 
 def test_hovers_inside_one_function_share_its_preview(project: Path) -> None:
-    from tandem.settings_state import SettingsState
-    from tandem.workspaces import Workspaces
+    from tandem.session.settings import SettingsState
+    from tandem.session.workspaces import Workspaces
 
     folder = Workspaces(SettingsState()).add(project)
     first = folder.preview("app/handlers.py", 19, 19, version=1)
@@ -157,7 +157,7 @@ def test_hovers_inside_one_function_share_its_preview(project: Path) -> None:
 
 
 def test_a_filesystem_root_or_system_folder_is_never_indexed(tmp_path: Path) -> None:
-    from tandem.workspaces import unindexable_reason
+    from tandem.session.workspaces import unindexable_reason
 
     assert unindexable_reason(Path("/")) == "it is the root of the filesystem"
     assert unindexable_reason(Path("/proc/self")) == "it is a system folder"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from flow_doubles import REQUEST, example_anchor, example_replies, example_repo, example_slice
 
-from tandem.edits import take_snapshot
-from tandem.handoff import Draft, DraftReply, PlanReply, Task
-from tandem.prompts import PromptError, load_prompt, prompts_dir, render
-from tandem.stepinputs import draft_values, plan_values, review_values
+from tandem.flow.edits import take_snapshot
+from tandem.flow.handoff import Draft, DraftReply, PlanReply, Task
+from tandem.flow.inputs import draft_values, plan_values, review_values
+from tandem.flow.prompts import PromptError, load_prompt, prompts_dir, render
 
 
 def test_prompt_version_is_the_short_sha256_of_the_file() -> None:

@@ -37,7 +37,7 @@ from provider_wire import (
 )
 
 from tandem.cli import main
-from tandem.ledger import Ledger
+from tandem.ledger.store import Ledger
 
 SOURCE = ["--file", "app/handlers.py", "--lines", "10-14"]
 

@@ -14,9 +14,9 @@ import pytest
 
 from factories import step_record
 from tandem.cli import main
-from tandem.ledger import Ledger, TrialRun
-from tandem.report import Report, build_report, parse_since, render
-from tandem.report_html import render_html
+from tandem.ledger.store import Ledger, TrialRun
+from tandem.reports.html import render_html
+from tandem.reports.scorecards import Report, build_report, parse_since, render
 from tandem.values import StepEstimate, Usage
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -194,7 +194,7 @@ def test_empty_ledger_reports_nothing_recorded(tmp_path: Path) -> None:
 
 def test_html_page_is_self_contained_with_three_charts(ledger: Ledger) -> None:
     report = report_of(ledger)
-    from tandem.report import mode_summaries
+    from tandem.reports.scorecards import mode_summaries
 
     summaries = mode_summaries(ledger.steps(), ledger.task_notes(), ledger.trial_runs())
     page = render_html(report, ledger.steps(), summaries)

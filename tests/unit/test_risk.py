@@ -7,7 +7,7 @@ from pathlib import Path
 from flow_doubles import EXAMPLE
 
 from tandem.config import RiskSettings
-from tandem.risk import TouchedFile, assess_risk
+from tandem.policy.risk import TouchedFile, assess_risk
 
 SETTINGS = RiskSettings()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem.config import Settings
-from tandem.routing import RoutingError, baseline_routes, route_step, route_task
+from tandem.policy.routing import RoutingError, baseline_routes, route_step, route_task
 
 
 def test_default_table_follows_the_seed_guidance() -> None:

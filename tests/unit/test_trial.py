@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from factories import step_record
-from tandem.ledger import Ledger
-from tandem.report import build_report
-from tandem.trial import (
+from tandem.ledger.store import Ledger
+from tandem.reports.scorecards import build_report
+from tandem.trial.runs import (
     RunOutcome,
     RunRequest,
     TrialInputError,
@@ -256,7 +256,7 @@ def test_cli_trial_runs_the_real_flow_on_the_example_with_fake_models(
 
 def test_a_baseline_needs_its_alias() -> None:
     from tandem.config import ModelSettings, Settings
-    from tandem.trial_flow import settings_for_mode
+    from tandem.trial.runner import settings_for_mode
 
     settings = Settings(models={"cheap": ModelSettings(provider="fake", model="c")})
     assert settings_for_mode(settings, "cheap").routes.single_model == "cheap"

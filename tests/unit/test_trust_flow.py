@@ -23,10 +23,10 @@ from flow_doubles import (
 
 from factories import step_record
 from tandem.cli import main
-from tandem.flow import FlowEnv, apply_task_edits, create_task, run_flow, run_json
-from tandem.ledger import Ledger
-from tandem.report import build_report, render_json
-from tandem.taskstore import TaskStore
+from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow, run_json
+from tandem.flow.taskstore import TaskStore
+from tandem.ledger.store import Ledger
+from tandem.reports.scorecards import build_report, render_json
 from tandem.values import StepRecord, Usage
 
 TOKEN = "ghp_" + "Zq8vT2mX5kL9pR3wY7nB4cD1fG6hJ0sA2eU5"
@@ -92,7 +92,7 @@ async def test_the_estimate_recorded_with_a_step_counts_the_redacted_prompt(
     task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
     await run_flow(env, task.task_id, approve=True)
     from tandem.cost.estimate import estimate_step
-    from tandem.handoff import PlanReply
+    from tandem.flow.handoff import PlanReply
 
     plan = recorder.records[0]
     request = provider.requests[0]

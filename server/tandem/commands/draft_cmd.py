@@ -35,7 +35,8 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.flow import (
+    from tandem.flow.handoff import PlanDocumentError
+    from tandem.flow.run import (
         FlowError,
         apply_task_edits,
         approve_plan,
@@ -43,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         result_of,
         run_json,
     )
-    from tandem.handoff import PlanDocumentError
-    from tandem.taskstore import TaskStoreError
+    from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)
     if loaded is None:

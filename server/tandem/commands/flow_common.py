@@ -18,8 +18,8 @@ from tandem.commands.common import add_settings_options, load_cli_settings
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings
-    from tandem.flow import Confirm, FlowEnv, FlowResult
-    from tandem.ledger import GuardedRecorder
+    from tandem.flow.run import Confirm, FlowEnv, FlowResult
+    from tandem.ledger.store import GuardedRecorder
     from tandem.slicing.result import Anchor, Slice
 
 BAD_INPUT = 2
@@ -174,10 +174,10 @@ def open_session(
     """The flow environment: settings, task store, ledger, providers, progress on stderr."""
     import os
 
-    from tandem.flow import FlowEnv
-    from tandem.ledger import GuardedRecorder, configured_ledger
+    from tandem.flow.run import FlowEnv
+    from tandem.flow.taskstore import TaskStore
+    from tandem.ledger.store import GuardedRecorder, configured_ledger
     from tandem.providers.base import Provider
-    from tandem.taskstore import TaskStore
 
     recorder = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     fake_file: Path | None = getattr(args, "fake_replies", None)
@@ -229,7 +229,7 @@ def status_exit(result: FlowResult) -> int:
 
 def print_result(result: FlowResult) -> None:
     """The human summary: steps (fake ones labelled), diff, findings, what to do next."""
-    from tandem.flow import summaries_total, tandem_findings
+    from tandem.flow.run import summaries_total, tandem_findings
 
     print(f"task {result.task_id}: {result.status} - {result.message}")
     for step in result.steps:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tandem.commands.common import load_cli_settings
 
 if TYPE_CHECKING:
-    from tandem.ledger import Ledger
+    from tandem.ledger.store import Ledger
 
 
 def add_ledger_option(parser: argparse.ArgumentParser) -> None:
@@ -30,15 +30,15 @@ def resolve_ledger_path(args: argparse.Namespace) -> Path | str | None:
     loaded = load_cli_settings(args)
     if loaded is None:
         return None
-    from tandem.doctor import ledger_path
-    from tandem.ledger import ledger_target
+    from tandem.ledger.store import ledger_target
+    from tandem.reports.doctor import ledger_path
 
     return ledger_target(loaded.settings.ledger.url, ledger_path(loaded, args.workspace))
 
 
 def open_cli_ledger(target: Path | str, *, must_exist: bool) -> Ledger | None:
     """Open the ledger or print why not (to stderr) and return None."""
-    from tandem.ledger import LedgerError, open_ledger
+    from tandem.ledger.store import LedgerError, open_ledger
 
     if must_exist and isinstance(target, Path) and not target.exists():
         print(f"tandem: no ledger at {target} yet: nothing has been recorded", file=sys.stderr)

@@ -36,7 +36,7 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.flow import FlowError, create_task, plan_step, result_of, run_json
+    from tandem.flow.run import FlowError, create_task, plan_step, result_of, run_json
 
     loaded = settings_for(args)
     if loaded is None:

@@ -49,7 +49,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _git_diff(repo: Path, *revisions: str) -> str:
-    from tandem.gitdiff import GitDiffError, git_diff
+    from tandem.slicing.git import GitDiffError, git_diff
 
     try:
         return git_diff(repo, *revisions)
@@ -78,7 +78,7 @@ def _diff_file(args: argparse.Namespace) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.flow import (
+    from tandem.flow.run import (
         FlowError,
         create_task,
         result_of,
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         review_step,
         run_json,
     )
-    from tandem.taskstore import TaskStoreError
+    from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)
     if loaded is None:

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from tandem.flow import ApplyError, apply_task_edits, create_task, run_flow, run_json
-    from tandem.taskstore import TaskStoreError
+    from tandem.flow.run import ApplyError, apply_task_edits, create_task, run_flow, run_json
+    from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)
     if loaded is None:

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.taskstore import is_task_id
+from tandem.flow.taskstore import is_task_id
 
 M = TypeVar("M", bound=BaseModel)
 

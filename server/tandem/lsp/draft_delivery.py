@@ -1,7 +1,7 @@
 """A draft's edits as a ``WorkspaceEdit``, sent only onto the text they were computed for.
 
 The draft's edits address units by name (``path::name``), so they are applied (with the core's
-:func:`~tandem.edits.apply_edits`) to the text each target has when a delivery is prepared: the
+:func:`~tandem.flow.edits.apply_edits`) to the text each target has when a delivery is prepared: the
 buffer of an open document, else the file on disk. A :class:`Delivery` remembers that base text
 and the document version, and :func:`check_delivery` refuses it when any target changed since:
 text the user typed while the model was drafting is never overwritten. Re-applying a kept draft
@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 
 from lsprotocol import types
 
-from tandem.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
-from tandem.handoff import Edit, Scope, split_unit_id
+from tandem.flow.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
+from tandem.flow.handoff import Edit, Scope, split_unit_id
 
 LABEL = "Tandem draft"
 

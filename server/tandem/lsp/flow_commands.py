@@ -22,8 +22,10 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
 )
 
-from tandem.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
-from tandem.flow import (
+from tandem.flow.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
+from tandem.flow.handoff import PlanDocumentError, parse_plan_markdown
+from tandem.flow.inputs import scope_paths
+from tandem.flow.run import (
     FlowError,
     approve_plan,
     create_task,
@@ -33,7 +35,7 @@ from tandem.flow import (
     review_outside_change,
     review_step,
 )
-from tandem.handoff import PlanDocumentError, parse_plan_markdown
+from tandem.flow.taskstore import TASKS_DIR, TaskStore, TaskStoreError
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import (
     PlanArgs,
@@ -74,8 +76,6 @@ from tandem.lsp.review_diagnostics import (
 )
 from tandem.lsp.server import TandemServer
 from tandem.slicing.result import Anchor, DiffAnchor, FileRangeAnchor, Slice
-from tandem.stepinputs import scope_paths
-from tandem.taskstore import TASKS_DIR, TaskStore, TaskStoreError
 
 log = logging.getLogger(__name__)
 
@@ -442,7 +442,7 @@ def replace_findings(
 
 def review_diff(root: Path, base: str) -> str:
     """The working tree's changes since ``base``, errors turned into JSON-RPC errors."""
-    from tandem.gitdiff import GitDiffError, git_diff
+    from tandem.slicing.git import GitDiffError, git_diff
 
     try:
         return git_diff(root, base)
@@ -460,7 +460,7 @@ def selection_diff(path: str, lines: list[str], start: int, end: int) -> str:
 
 
 def enclosing_unit(path: str, text: str, line: int) -> tuple[int, int] | None:
-    from tandem.codeunits import find_units, language_for
+    from tandem.slicing.codeunits import find_units, language_for
 
     language = language_for(path)
     if language is None:

@@ -26,14 +26,14 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from tandem.config import ModelSettings
-from tandem.flow import FlowEnv
-from tandem.ledger import GuardedRecorder, configured_ledger
+from tandem.flow.run import FlowEnv
+from tandem.flow.taskstore import TaskStore
+from tandem.ledger.store import GuardedRecorder, configured_ledger
 from tandem.lsp.draft_delivery import DocState
 from tandem.lsp.flow_tasks import TaskCatalog
 from tandem.lsp.review_diagnostics import PlacedFinding
 from tandem.lsp.server import TandemServer
 from tandem.providers.base import Provider
-from tandem.taskstore import TaskStore
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from tandem.flow import FlowPosition, next_step, position_of
-from tandem.handoff import split_unit_id
+from tandem.flow.handoff import split_unit_id
+from tandem.flow.run import FlowPosition, next_step, position_of
+from tandem.flow.taskstore import TaskStore, TaskStoreError
 from tandem.slicing.result import FileRangeAnchor
-from tandem.taskstore import TaskStore, TaskStoreError
 
 log = logging.getLogger(__name__)
 

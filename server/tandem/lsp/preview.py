@@ -22,7 +22,7 @@ from tandem.lsp.server import TandemServer
 from tandem.lsp.workspace import locate
 
 if TYPE_CHECKING:
-    from tandem.preview import Preview
+    from tandem.session.preview import Preview
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def jsonable(value: Any) -> Any:
 
 def preview_json(preview: Preview) -> dict[str, Any]:
     """The structured estimate (as ``tandem estimate --json``) plus the slice and budget."""
-    from tandem.flowestimate import estimate_json  # the same JSON as the CLI's --json
+    from tandem.flow.estimate import estimate_json  # the same JSON as the CLI's --json
 
     context, budget = preview.context, preview.budget
     document = estimate_json(preview.flow)
@@ -80,7 +80,7 @@ def preview_json(preview: Preview) -> dict[str, Any]:
 
 
 def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
-    from tandem.preview import PreviewError, preview_markdown
+    from tandem.session.preview import PreviewError, preview_markdown
 
     located = locate(ls, params.text_document.uri)
     if located is None:
@@ -105,7 +105,7 @@ def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
 
 
 def estimate(ls: TandemServer, argument: EstimateArgs) -> dict[str, Any]:
-    from tandem.preview import PreviewError, preview_markdown
+    from tandem.session.preview import PreviewError, preview_markdown
 
     uri = argument.uri
     located = locate(ls, uri)
@@ -132,8 +132,8 @@ def estimate(ls: TandemServer, argument: EstimateArgs) -> dict[str, Any]:
 
 
 def status(ls: TandemServer) -> dict[str, Any]:
-    from tandem.ledger import LedgerError
-    from tandem.status import current_task
+    from tandem.ledger.store import LedgerError
+    from tandem.reports.status import current_task
 
     today = Decimal(0)
     targets: set[str] = set()
@@ -163,8 +163,8 @@ def status(ls: TandemServer) -> dict[str, Any]:
 
 
 async def show_report(ls: TandemServer, argument: ShowReportArgs) -> dict[str, Any]:
-    from tandem.ledger import LedgerError
-    from tandem.status import write_report
+    from tandem.ledger.store import LedgerError
+    from tandem.reports.status import write_report
 
     uri = argument.uri
     folder = ls.workspaces.for_uri(uri) if uri is not None else None

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 from lsprotocol import types
 
-from tandem.codeunits import find_units, language_for
-from tandem.edits import is_safe_path
-from tandem.handoff import Finding, split_unit_id
+from tandem.flow.edits import is_safe_path
+from tandem.flow.handoff import Finding, split_unit_id
 from tandem.lsp.draft_delivery import code_units
+from tandem.slicing.codeunits import find_units, language_for
 
 SOURCE = "tandem"
 

@@ -12,8 +12,8 @@ from pygls.lsp.server import LanguageServer
 
 from tandem import __version__
 from tandem.lsp.protocol import TandemProtocol
-from tandem.settings_state import SettingsState
-from tandem.workspaces import Workspaces
+from tandem.session.settings import SettingsState
+from tandem.session.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from tandem.lsp import lifecycle
 from tandem.lsp.server import TandemServer
-from tandem.workspaces import Folder, unindexable_reason
+from tandem.session.workspaces import Folder, unindexable_reason
 
 if TYPE_CHECKING:
     from tandem.config import Settings
@@ -108,10 +108,10 @@ def warm_up(settings: Settings) -> None:
     """Import the preview's modules and load the tokenizer, price table and prompts, so the
     first hover does not pay for them (run in a thread right after ``initialized``)."""
     try:
-        import tandem.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
+        import tandem.session.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
         from tandem.cost.estimate import count_prompt_tokens
         from tandem.cost.prices import price_usage
-        from tandem.prompts import load_prompt
+        from tandem.flow.prompts import load_prompt
         from tandem.values import Usage
 
         for model in settings.models.values():

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.exclusions import IGNORE_FILES
+from tandem.slicing.exclusions import IGNORE_FILES
 from tandem.slicing.languages import LanguageName, language_for_path
 
 if TYPE_CHECKING:
-    from tandem.exclusions import Exclusions
+    from tandem.slicing.exclusions import Exclusions
 
 MINIFIED_LINE_CHARS = 5000  # a line this long may be generated or minified code...
 MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is

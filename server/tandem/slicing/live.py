@@ -18,8 +18,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tandem.exclusions import Exclusions
 from tandem.slicing.callers import MAX_SOURCE_FILES
+from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, walk_repository
 from tandem.slicing.imports import is_js
 from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers

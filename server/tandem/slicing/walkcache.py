@@ -22,7 +22,7 @@ from tandem.slicing.index import Stamp, file_stamp, settled, settled_time
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-    from tandem.exclusions import Exclusions
+    from tandem.slicing.exclusions import Exclusions
 
 _LIMIT = 16  # repositories remembered per process
 

@@ -26,7 +26,7 @@ from provider_wire import (
 from factories import step_record
 from tandem.config import ModelSettings
 from tandem.cost.prices import price_usage
-from tandem.ledger import Ledger
+from tandem.ledger.store import Ledger
 from tandem.providers.base import ModelReply
 from tandem.values import StepRecord
 

@@ -7,7 +7,7 @@ import pytest
 from slice_repos import GO_REPO, JAVA_REPO, PYTHON_REPO, RUST_REPO, TS_REPO, RepoBuilder
 
 from tandem.config import Settings
-from tandem.edits import take_snapshot
+from tandem.flow.edits import take_snapshot
 from tandem.slicing.languages import language_for_path
 from tandem.slicing.result import FileRangeAnchor
 from tandem.slicing.slicer import slice_repository

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from slice_repos import RepoBuilder
 
 from tandem.config import ExclusionSettings, Settings
-from tandem.exclusions import Exclusions
 from tandem.slicing import slice_repository
+from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.result import DiffAnchor, FileRangeAnchor, WorkingTreeAnchor
 
 

@@ -12,9 +12,9 @@ import pytest
 from slice_repos import PYTHON_REPO, RepoBuilder
 
 from tandem.config import Settings
-from tandem.exclusions import Exclusions
 from tandem.slicing import index as index_module
 from tandem.slicing import slice_repository, walkcache
+from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import walk_repository
 from tandem.slicing.index import FileRecord, RepoIndex
 from tandem.slicing.result import FileRangeAnchor

@@ -8,8 +8,16 @@ of its units). The reviewer sees the plan, the diff, refused edits and the relat
 
 from __future__ import annotations
 
-from tandem.edits import FileSnapshot, Snapshot
-from tandem.handoff import Draft, PlanReply, Review, Task, plan_markdown, split_unit_id, unit_id
+from tandem.flow.edits import FileSnapshot, Snapshot
+from tandem.flow.handoff import (
+    Draft,
+    PlanReply,
+    Review,
+    Task,
+    plan_markdown,
+    split_unit_id,
+    unit_id,
+)
 from tandem.slicing.result import Slice
 
 HEADER_LINES = 30

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tandem.codeunits import CodeUnit, find_units, language_for
-from tandem.handoff import Edit, Scope, split_unit_id
+from tandem.flow.handoff import Edit, Scope, split_unit_id
 from tandem.redaction import find_placeholders
+from tandem.slicing.codeunits import CodeUnit, find_units, language_for
 
 
 @dataclass(frozen=True)

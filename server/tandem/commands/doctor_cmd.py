@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from tandem.config import load_settings
-    from tandem.doctor import diagnose, render
+    from tandem.reports.doctor import diagnose, render
 
     report = diagnose(
         load_settings(workspace=args.workspace, config_file=args.config),

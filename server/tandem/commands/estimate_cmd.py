@@ -22,7 +22,7 @@ from tandem.commands.flow_common import (
 )
 
 if TYPE_CHECKING:
-    from tandem.flowestimate import FlowEstimate
+    from tandem.flow.estimate import FlowEstimate
 
 
 def register(subparsers: SubParsers) -> None:
@@ -84,8 +84,8 @@ def print_estimate(result: FlowEstimate) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.flowestimate import estimate_flow, estimate_json
-    from tandem.ledger import GuardedRecorder
+    from tandem.flow.estimate import estimate_flow, estimate_json
+    from tandem.ledger.store import GuardedRecorder
 
     loaded = settings_for(args)
     if loaded is None:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"tandem estimate: {error}", file=sys.stderr)
         return BAD_INPUT
-    from tandem.ledger import configured_ledger
+    from tandem.ledger.store import configured_ledger
 
     history = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     try:

@@ -19,7 +19,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tandem.handoff import (
+from tandem.flow.handoff import (
     SCHEMA_VERSION,
     Draft,
     Plan,

@@ -1,8 +1,9 @@
 """The ledger on a shared PostgreSQL server, for a team (optional extra: ``tandem-lsp[postgres]``).
 
 Same tables, same append-only migrations and same queries as the SQLite ledger
-(:class:`tandem.ledger.Ledger`); only the connection, the transaction, the auto-increment key and
-the error translation differ. Migrations take a transaction-scoped advisory lock so two
+(:class:`tandem.ledger.store.Ledger`); only the connection, the transaction, the
+auto-increment key and the error translation differ.
+Migrations take a transaction-scoped advisory lock so two
 processes upgrading at once do not collide. psycopg 3 is imported only when a URL is used.
 """
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tandem.ledger import (
+from tandem.ledger.store import (
     Executor,
     Ledger,
     LedgerDiskFull,

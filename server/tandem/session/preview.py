@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tandem.budget import budget_for
-from tandem.codeunits import code_units
-from tandem.edits import FileSnapshot, Snapshot
-from tandem.flowestimate import FlowEstimate, estimate_flow
-from tandem.risk import Risk, TouchedFile, assess_risk
+from tandem.flow.edits import FileSnapshot, Snapshot
+from tandem.flow.estimate import FlowEstimate, estimate_flow
+from tandem.policy.budgets import budget_for
+from tandem.policy.risk import Risk, TouchedFile, assess_risk
+from tandem.slicing.codeunits import code_units
 from tandem.slicing.index import FileRecord
 from tandem.slicing.result import FileRangeAnchor, Slice
 from tandem.values import TaskType

@@ -35,9 +35,9 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.ledger import LedgerError
-    from tandem.report import Report, build_report, render, task_table
-    from tandem.trial import (
+    from tandem.ledger.store import LedgerError
+    from tandem.reports.scorecards import Report, build_report, render, task_table
+    from tandem.trial.runs import (
         TrialInputError,
         find_test_command_problem,
         load_task_file,
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from tandem.commands.common import load_cli_settings
-    from tandem.trial_flow import flow_runner
+    from tandem.trial.runner import flow_runner
 
     settings_args = argparse.Namespace(**vars(args))
     if args.config is None and args.workspace == Path.cwd():
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     loaded_settings = load_cli_settings(settings_args)
     if loaded_settings is None:
         return SETTINGS_ERROR_EXIT
-    from tandem.trial_flow import settings_for_mode
+    from tandem.trial.runner import settings_for_mode
 
     try:
         for mode in modes:

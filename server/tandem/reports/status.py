@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.ledger import Ledger, LedgerError, configured_ledger, open_ledger
+from tandem.ledger.store import Ledger, LedgerError, configured_ledger, open_ledger
 
 if TYPE_CHECKING:
     from tandem.config import Settings
@@ -115,8 +115,8 @@ class LedgerView:
 
 def current_task(workspace: Path, settings: Settings) -> TaskProgress | None:
     """The most recently updated task under ``<workspace>/.tandem/tasks``, if any."""
-    from tandem.budget import budget_for
-    from tandem.taskstore import TaskStore, TaskStoreError
+    from tandem.flow.taskstore import TaskStore, TaskStoreError
+    from tandem.policy.budgets import budget_for
 
     store = TaskStore(workspace)
     latest: tuple[datetime, str] | None = None
@@ -146,7 +146,7 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     Raises ``LedgerError`` when the ledger cannot be read and ``OSError`` when the document
     cannot be written. With no ledger yet, the report says nothing is recorded.
     """
-    from tandem.report import build_report, render_markdown
+    from tandem.reports.scorecards import build_report, render_markdown
 
     target = configured_ledger(settings.ledger, workspace)
     rows, notes, runs = [], {}, []

@@ -17,7 +17,7 @@ from typing import Any
 
 from tandem.config import ModelSettings, Settings
 from tandem.slicing.result import FileRangeAnchor, Slice
-from tandem.trial import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
+from tandem.trial.runs import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
 
 logger = logging.getLogger("tandem.trial")
 
@@ -37,7 +37,7 @@ def anchor_for(task: TaskFile, repo: Path) -> FileRangeAnchor:
     """The task's anchor as a line range: the given line, or the named symbol's unit."""
     if task.line is not None:
         return FileRangeAnchor(path=task.file, start_line=task.line, end_line=task.line)
-    from tandem.codeunits import find_units, language_for
+    from tandem.slicing.codeunits import find_units, language_for
 
     language = language_for(task.file)
     text = (repo / task.file).read_text(encoding="utf-8", errors="replace")
@@ -72,15 +72,15 @@ def flow_runner(
     (``tandem trial --yes``)."""
 
     async def run(request: RunRequest) -> RunOutcome:
-        from tandem.flow import (
+        from tandem.flow.run import (
             ApplyError,
             FlowEnv,
             apply_task_edits,
             create_task,
             run_flow,
         )
+        from tandem.flow.taskstore import TaskStore
         from tandem.providers.registry import build_provider
-        from tandem.taskstore import TaskStore
 
         mode_settings = settings_for_mode(settings, request.mode)
         replies = fake_replies

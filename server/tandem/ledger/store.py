@@ -672,7 +672,7 @@ def open_ledger(target: Path | str, *, busy_timeout_ms: int = 5000) -> Ledger:
     """
     text = str(target)
     if text.startswith(("postgresql://", "postgres://")):
-        from tandem.ledger_postgres import PostgresLedger
+        from tandem.ledger.postgres import PostgresLedger
 
         return PostgresLedger(text)
     return Ledger(Path(target), busy_timeout_ms=busy_timeout_ms)

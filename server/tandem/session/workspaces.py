@@ -15,11 +15,11 @@ from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings, Settings
-    from tandem.preview import Preview
-    from tandem.settings_state import SettingsState
+    from tandem.reports.status import LedgerView
+    from tandem.session.preview import Preview
+    from tandem.session.settings import SettingsState
     from tandem.slicing.live import LiveIndex
     from tandem.slicing.result import Slice
-    from tandem.status import LedgerView
 
 PREVIEW_CACHE_SIZE = 64
 
@@ -76,7 +76,7 @@ class Folder:
 
         Raises ``PreviewError`` when nothing can be previewed there.
         """
-        from tandem.preview import build_preview
+        from tandem.session.preview import build_preview
 
         key = (rel, version, self._place(rel, start_line, end_line), request)
         found = self.previews.get(key)
@@ -147,8 +147,8 @@ class Workspaces:
 
     def _new_folder(self, root: Path, loaded: LoadedSettings) -> Folder:
         # Imported here: the server starts (and answers initialize) before any grammar loads.
+        from tandem.reports.status import LedgerView
         from tandem.slicing.live import LiveIndex
-        from tandem.status import LedgerView
 
         return Folder(
             root=root,

@@ -17,19 +17,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tandem.budget import BudgetCheck, check_budget, classify_task_type
 from tandem.config import ModelSettings, Settings
 from tandem.cost.estimate import EstimateHistory, TaskEstimate, estimate_step, estimate_task
 from tandem.cost.prices import price_usage
 from tandem.cost.tokens import count_tokens
-from tandem.edits import Snapshot, take_snapshot
-from tandem.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
-from tandem.prompts import RenderedPrompt, load_prompt, render
+from tandem.flow.edits import Snapshot, take_snapshot
+from tandem.flow.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
+from tandem.flow.inputs import draft_values, plan_values, review_values, scope_paths
+from tandem.flow.prompts import RenderedPrompt, load_prompt, render
+from tandem.policy.budgets import BudgetCheck, check_budget, classify_task_type
+from tandem.policy.risk import Risk
+from tandem.policy.routing import baseline_routes, route_task
 from tandem.redaction import redact_prompt
-from tandem.risk import Risk
-from tandem.routing import baseline_routes, route_task
 from tandem.slicing.result import Anchor, Slice
-from tandem.stepinputs import draft_values, plan_values, review_values, scope_paths
 from tandem.values import Route, StepEstimate, StepName, TaskType, Usage
 
 
@@ -78,7 +78,7 @@ Prompts = dict[StepName, tuple[str, str, int, dict[str, int]]]
 def _prompts(task: Task, context: Slice, repo: Path, snapshot: Snapshot | None = None) -> Prompts:
     """(system, user, tokens of the stand-in plan to take off, redactions) for each step, with
     the prompt text redacted as it would be sent."""
-    from tandem.flow import plan_from_slice
+    from tandem.flow.run import plan_from_slice
 
     plan = plan_from_slice(task, context)
     if snapshot is None:
@@ -161,7 +161,7 @@ def estimate_flow(
     assessment of an unsaved buffer; by default the files on disk are assessed. ``snapshot``
     likewise replaces reading the scope's files from disk.
     """
-    from tandem.flow import assess_slice
+    from tandem.flow.run import assess_slice
 
     risk, lines = assessed if assessed is not None else assess_slice(repo, context, settings)
     chosen = task_type or classify_task_type(request, risk.tier, lines)

@@ -38,7 +38,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tandem.cost.estimate import EstimateHistory
-from tandem.ledger import Ledger, TrialRun
+from tandem.ledger.store import Ledger, TrialRun
 from tandem.values import StepRecord, StepRecorder, TaskType
 
 Mode = Literal["split", "strong", "cheap"]

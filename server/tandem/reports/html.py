@@ -12,8 +12,8 @@ from datetime import UTC
 from decimal import Decimal
 from html import escape
 
-from tandem.ledger import LedgerRow
-from tandem.report import ModeSummary, Report, cell_text, report_heading
+from tandem.ledger.store import LedgerRow
+from tandem.reports.scorecards import ModeSummary, Report, cell_text, report_heading
 
 STEP_COLOURS = {"plan": "#4e79a7", "draft": "#f28e2b", "review": "#59a14f"}
 MODE_COLOURS = {"split": "#4e79a7", "strong": "#e15759", "cheap": "#76b7b2"}

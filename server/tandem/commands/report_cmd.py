@@ -33,8 +33,14 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.ledger import LedgerError
-    from tandem.report import ReportInputError, build_report, mode_summaries, parse_since, render
+    from tandem.ledger.store import LedgerError
+    from tandem.reports.scorecards import (
+        ReportInputError,
+        build_report,
+        mode_summaries,
+        parse_since,
+        render,
+    )
 
     try:
         since = parse_since(args.since) if args.since else None
@@ -58,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     report = build_report(rows, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
     if args.html is not None:
-        from tandem.report_html import render_html
+        from tandem.reports.html import render_html
 
         page = render_html(report, rows, mode_summaries(rows, notes, runs))
         try:

@@ -28,10 +28,10 @@ class PromptError(Exception):
 def prompts_dir() -> Path:
     """``tandem/prompts`` in an installed wheel, else ``prompts/`` of the checkout (found once
     per process: estimates ask for it on every hover)."""
-    packaged = Path(__file__).resolve().parent / "prompts"
+    packaged = Path(__file__).resolve().parents[1] / "prompts"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[3] / "prompts"
 
 
 @dataclass(frozen=True)

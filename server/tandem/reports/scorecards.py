@@ -4,7 +4,7 @@ The seed documents' advice is to track the whole task, not one prompt: cost, tim
 retries, review findings, whether the draft was accepted, and human cleanup minutes; and to
 compare the split against single-model baselines before believing it. This module turns ledger
 rows into those tables (pure functions, no I/O) and renders them as text, markdown, JSON or CSV.
-The HTML page with charts lives in :mod:`tandem.report_html`.
+The HTML page with charts lives in :mod:`tandem.reports.html`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from tandem.ledger import LedgerRow, TaskNote, TrialRun
+from tandem.ledger.store import LedgerRow, TaskNote, TrialRun
 
 Cell = str | int | float | Decimal | bool | None
 ReportFormat = Literal["table", "markdown", "json", "csv"]

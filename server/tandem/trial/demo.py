@@ -24,7 +24,7 @@ EXAMPLE_TASK = (
 
 
 def default_example() -> Path:
-    return Path(__file__).resolve().parents[2] / "examples" / "projects_api"
+    return Path(__file__).resolve().parents[3] / "examples" / "projects_api"
 
 
 def _usd(value: object) -> str:
@@ -44,13 +44,13 @@ def run_demo(example: Path | None) -> int:
 
 
 def _demo(repo: Path, replies: Path) -> int:
-    from tandem.flow import FlowEnv, apply_task_edits, create_task, run_flow
-    from tandem.flowestimate import estimate_flow
-    from tandem.ledger import GuardedRecorder
+    from tandem.flow.estimate import estimate_flow
+    from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow
+    from tandem.flow.taskstore import TaskStore
+    from tandem.ledger.store import GuardedRecorder
     from tandem.providers.fake import FakeProvider
     from tandem.slicing import slice_repository
     from tandem.slicing.result import FileRangeAnchor
-    from tandem.taskstore import TaskStore
 
     settings = load_settings(workspace=repo).settings
     print("Tandem demo (offline)")

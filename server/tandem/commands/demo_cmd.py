@@ -22,6 +22,6 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.demo import run_demo
+    from tandem.trial.demo import run_demo
 
     return run_demo(args.example)

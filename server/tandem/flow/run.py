@@ -29,12 +29,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from tandem.budget import check_budget, classify_task_type
 from tandem.config import ModelSettings, Settings
 from tandem.cost.estimate import EstimateHistory, estimate_step
 from tandem.cost.prices import price_usage
-from tandem.edits import Snapshot, apply_edits, snapshot_text, write_files
-from tandem.handoff import (
+from tandem.flow.edits import Snapshot, apply_edits, snapshot_text, write_files
+from tandem.flow.handoff import (
     Draft,
     DraftReply,
     Finding,
@@ -48,7 +47,12 @@ from tandem.handoff import (
     split_unit_id,
     unit_id,
 )
-from tandem.prompts import RenderedPrompt, load_prompt, render
+from tandem.flow.inputs import draft_values, plan_values, review_values, scope_paths
+from tandem.flow.prompts import RenderedPrompt, load_prompt, render
+from tandem.flow.taskstore import StepSummary, TaskState, TaskStore, new_task_id
+from tandem.policy.budgets import check_budget, classify_task_type
+from tandem.policy.risk import TIER_ORDER, Risk, TouchedFile, assess_risk
+from tandem.policy.routing import route_step
 from tandem.providers.base import (
     ModelReply,
     ModelRequest,
@@ -57,11 +61,7 @@ from tandem.providers.base import (
     ProviderFailure,
 )
 from tandem.redaction import findings_text, redact_prompt
-from tandem.risk import TIER_ORDER, Risk, TouchedFile, assess_risk
-from tandem.routing import route_step
 from tandem.slicing.result import Anchor, Slice
-from tandem.stepinputs import draft_values, plan_values, review_values, scope_paths
-from tandem.taskstore import StepSummary, TaskState, TaskStore, new_task_id
 from tandem.values import (
     Route,
     StepEstimate,

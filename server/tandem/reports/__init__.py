@@ -1,0 +1,1 @@
+"""What the ledger says: scorecards (table, markdown, json, csv, html), status and doctor."""

@@ -1,0 +1,1 @@
+"""LSP-free server state: workspace folders, live settings and cost previews."""
