@@ -38,7 +38,7 @@ from tandem.cost.estimate import (  # noqa: E402
     estimate_step,
 )
 from tandem.cost.tokens import EncodingName, count_tokens  # noqa: E402
-from tandem.ledger.store import Ledger  # noqa: E402
+from tandem.ledger.sqlite import SqliteLedger  # noqa: E402
 from tandem.values import StepRecord, Usage  # noqa: E402
 
 COOKBOOK_MESSAGES = [
@@ -129,7 +129,7 @@ def anthropic_part(stand_in_scale: float) -> None:
     prompts = corpus(120, seed=7)
     recorded, held_out = prompts[:20], prompts[20:]
     with tempfile.TemporaryDirectory() as directory:
-        ledger = Ledger(Path(directory) / "ledger.sqlite")
+        ledger = SqliteLedger(Path(directory) / "ledger.sqlite")
 
         def errors() -> list[float]:
             values = []

@@ -55,7 +55,7 @@ def whole_task(runs: int) -> None:
     from tandem.slicing.slicer import slice_repository
 
     settings = Settings()
-    anchor = FileRangeAnchor(path="server/tandem/ledger/store.py", start_line=420, end_line=470)
+    anchor = FileRangeAnchor(path="server/tandem/ledger/sqlite.py", start_line=140, end_line=190)
     context = slice_repository(ROOT, anchor, settings, budget_tokens=4000)
     request = "make the ledger retry a locked write once before failing"
     start = time.perf_counter()

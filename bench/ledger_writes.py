@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
-from tandem.ledger.store import Ledger  # noqa: E402
+from tandem.ledger.sqlite import SqliteLedger  # noqa: E402
 from tandem.values import StepRecord, Usage  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def record(task: str) -> StepRecord:
 
 
 def write(path: str, task: str, count: int) -> list[float]:
-    ledger = Ledger(Path(path))
+    ledger = SqliteLedger(Path(path))
     times = []
     for _ in range(count):
         start = time.perf_counter()
@@ -71,7 +71,7 @@ def main() -> None:
         times = write(path, "mine", count)
         other.join()
         show(f"two processes, {count} steps each", times)
-        with Ledger(Path(path)) as ledger:
+        with SqliteLedger(Path(path)) as ledger:
             rows = len(ledger.steps())
         print(f"rows recorded: {rows} of {3 * count} (nothing lost: {rows == 3 * count})")
 

@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tandem.ledger.location import is_postgres_url
+
 Tier = Literal["low", "medium", "high"]
 ProviderName = Literal["anthropic", "openai", "openai-compatible", "fake"]
 SKIP = "skip"
@@ -280,7 +282,7 @@ class LedgerSettings(_Section):
     @field_validator("url")
     @classmethod
     def _is_postgres_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        if value is not None and not is_postgres_url(value):
             raise ValueError("must be a postgresql:// URL")
         return value
 

@@ -321,10 +321,10 @@ async def test_unknown_documents_and_positions_out_of_range_get_empty_answers(
 
 def _record_spend(workspace: Path, task_id: str, dollars: str) -> None:
     from factories import spend_record
-    from tandem.ledger.store import Ledger
+    from tandem.ledger.sqlite import SqliteLedger
     from tandem.values import Usage
 
-    with Ledger(workspace / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(workspace / ".tandem" / "ledger.sqlite") as ledger:
         usage = Usage(input_tokens=1000, output_tokens=200)
         now = datetime.now(UTC)
         ledger.record_step(spend_record(task_id, dollars, started_at=now, usage=usage))

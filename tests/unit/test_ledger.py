@@ -1,4 +1,5 @@
-"""The SQLite ledger: exact tokens and dollars, migrations, WAL, concurrency, bad files."""
+"""The SQLite ledger: exact tokens and dollars, migrations, WAL, concurrency, bad files; and
+where the ledger is (file or PostgreSQL URL)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import multiprocessing
 import multiprocessing.queues
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 from datetime import timedelta
@@ -19,16 +22,16 @@ from factories import AT, step_record
 from tandem.config import ModelSettings
 from tandem.cost.estimate import estimate_step
 from tandem.cost.prices import price_usage
-from tandem.ledger.store import (
-    MIGRATIONS,
-    GuardedRecorder,
-    Ledger,
+from tandem.ledger.errors import (
     LedgerCorrupt,
     LedgerDiskFull,
     LedgerLocked,
     LedgerReadOnly,
     LedgerTooNew,
 )
+from tandem.ledger.recorder import GuardedRecorder
+from tandem.ledger.schema import MIGRATIONS
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.values import Usage
 
 SONNET = ModelSettings(provider="anthropic", model="claude-sonnet-4-6")
@@ -59,7 +62,7 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
     ).total_price
     assert dollars == genai_figure
     estimate = estimate_step("draft", "strong", SONNET, system="s", user="u", output_schema=None)
-    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
         ledger.record_step(
             step_record(
                 usage=usage,
@@ -91,7 +94,7 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
 
 
 def test_dollars_keep_full_decimal_precision(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record_step(step_record(cost=Decimal("0.000123456789012345")))
         ledger.record_step(step_record(cost=Decimal("0.1")))
         ledger.record_step(step_record(cost=None))  # unpriced: no dollars, tokens still count
@@ -101,7 +104,7 @@ def test_dollars_keep_full_decimal_precision(tmp_path: Path) -> None:
 
 
 def test_task_spend_counts_only_that_task(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record_step(step_record("a"))
         ledger.record_step(step_record("b", cost=Decimal("2")))
         assert ledger.task_spend("a") == (150, Decimal("0.01"))
@@ -110,7 +113,7 @@ def test_task_spend_counts_only_that_task(tmp_path: Path) -> None:
 
 def test_new_ledger_is_in_wal_mode_with_every_migration(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "ledger.sqlite"
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         assert ledger.schema_version() == len(MIGRATIONS)
         # FULL (2): a recorded step is on disk before record_step returns.
         assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2
@@ -124,11 +127,11 @@ def test_an_old_ledger_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) ->
     path = tmp_path / "l.sqlite"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    MIGRATIONS[0](db, Ledger.primary_key)
+    MIGRATIONS[0](db, SqliteLedger.primary_key)
     db.execute("INSERT INTO schema_version VALUES (1, 'then')")
     db.commit()
     db.close()
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         ledger.record_step(step_record())
         assert ledger.schema_version() == len(MIGRATIONS)
         assert len(ledger.steps()) == 1
@@ -137,25 +140,25 @@ def test_an_old_ledger_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) ->
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         ledger.record_step(step_record())
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         assert len(ledger.steps()) == 1
 
 
 def test_ledger_from_a_newer_tandem_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    Ledger(path).close()
+    SqliteLedger(path).close()
     db = sqlite3.connect(path)
     db.execute("INSERT INTO schema_version VALUES (99, 'future')")
     db.commit()
     db.close()
     with pytest.raises(LedgerTooNew, match="upgrade Tandem"):
-        Ledger(path)
+        SqliteLedger(path)
 
 
 def test_history_gives_median_output_after_enough_steps(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         assert ledger.typical_output_tokens("draft", "anthropic", "claude-sonnet-4-6") is None
         for output in (100, 300, 200):
             ledger.record_step(step_record(usage=Usage(input_tokens=1, output_tokens=output)))
@@ -171,7 +174,7 @@ def test_calibration_is_actual_over_counted_input(tmp_path: Path) -> None:
     base = estimate_step("plan", "strong", SONNET, system="s", user="x" * 50, output_schema=None)
     counted = base.input_tokens_counted
     assert counted is not None
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         for actual in (int(counted * 1.1), int(counted * 1.3), int(counted * 1.2)):
             # Cache reads are part of what was sent.
             usage = Usage(input_tokens=actual - 10, cache_read_tokens=10, output_tokens=1)
@@ -185,7 +188,7 @@ def test_calibration_is_actual_over_counted_input(tmp_path: Path) -> None:
 
 
 def test_task_notes_keep_the_latest_cleanup_minutes(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.note_task("t1", cleanup_minutes=20)
         ledger.note_task("t1", cleanup_minutes=5)
         ledger.note_task("t1", note="renamed two helpers")
@@ -195,12 +198,12 @@ def test_task_notes_keep_the_latest_cleanup_minutes(tmp_path: Path) -> None:
 
 
 def test_negative_cleanup_minutes_are_rejected(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger, pytest.raises(ValueError, match="between"):
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger, pytest.raises(ValueError, match="between"):
         ledger.note_task("t1", cleanup_minutes=-3)
 
 
 def test_steps_filter_by_time_and_task(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record_step(step_record("old", started_at=AT - timedelta(days=10)))
         ledger.record_step(step_record("new", started_at=AT))
         assert [r.record.task_id for r in ledger.steps(since=AT - timedelta(days=1))] == ["new"]
@@ -209,10 +212,10 @@ def test_steps_filter_by_time_and_task(tmp_path: Path) -> None:
 
 def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    ledgers = [Ledger(path), Ledger(path)]  # two connections, like two windows
+    ledgers = [SqliteLedger(path), SqliteLedger(path)]  # two connections, like two windows
     errors: list[BaseException] = []
 
-    def write(ledger: Ledger, task: str) -> None:
+    def write(ledger: SqliteLedger, task: str) -> None:
         try:
             for _ in range(100):
                 ledger.record_step(step_record(task))
@@ -231,7 +234,7 @@ def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def _write_many(path: str, task: str, count: int) -> None:
-    ledger = Ledger(Path(path))
+    ledger = SqliteLedger(Path(path))
     for _ in range(count):
         ledger.record_step(step_record(task))
     ledger.close()
@@ -248,7 +251,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         assert ledger.task_spend("p0")[0] == 150 * 150
         assert ledger.task_spend("p1")[0] == 150 * 150
 
@@ -258,30 +261,30 @@ def test_corrupt_file_is_a_clear_error_and_left_untouched(tmp_path: Path) -> Non
     garbage = b"this is not sqlite at all\n" * 100
     path.write_bytes(garbage)
     with pytest.raises(LedgerCorrupt, match="left untouched"):
-        Ledger(path)
+        SqliteLedger(path)
     assert path.read_bytes() == garbage
 
 
 def test_damaged_pages_are_reported_as_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         for _ in range(50):
             ledger.record_step(step_record())
     data = bytearray(path.read_bytes())
     data[4096 : 4096 * 3] = b"\xff" * (4096 * 2)  # smash table pages, keep the header
     path.write_bytes(bytes(data))
     with pytest.raises(LedgerCorrupt):
-        ledger = Ledger(path)
+        ledger = SqliteLedger(path)
         ledger.steps()
 
 
 def test_locked_ledger_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    Ledger(path).close()
+    SqliteLedger(path).close()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        ledger = Ledger(path, busy_timeout_ms=50)
+        ledger = SqliteLedger(path, busy_timeout_ms=50)
         with pytest.raises(LedgerLocked, match="locked"):
             ledger.record_step(step_record())
     finally:
@@ -292,7 +295,7 @@ def test_locked_ledger_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_full_disk_is_a_clear_error_and_earlier_rows_survive(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         ledger.record_step(step_record())
         pages = ledger._db.execute("PRAGMA page_count").fetchone()[0]
         # SQLite reports SQLITE_FULL exactly as for a full disk once the page cap is reached.
@@ -300,7 +303,7 @@ def test_full_disk_is_a_clear_error_and_earlier_rows_survive(tmp_path: Path) -> 
         with pytest.raises(LedgerDiskFull, match="full"):
             for _ in range(500):
                 ledger.record_step(step_record(error="x" * 2000))
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         assert len(ledger.steps()) >= 1
 
 
@@ -310,7 +313,7 @@ def _try_read_only(path: str, results: multiprocessing.queues.Queue[str]) -> Non
         os.setgid(65534)
         os.setuid(65534)
     try:
-        ledger = Ledger(Path(path))
+        ledger = SqliteLedger(Path(path))
         results.put(str(len(ledger.steps())))
         ledger.record_step(ledger.steps()[0].record)
         results.put("written")
@@ -324,7 +327,7 @@ def test_read_only_ledger_still_reads_and_refuses_writes_clearly() -> None:
     workdir = Path(tempfile.mkdtemp())
     try:
         path = workdir / "l.sqlite"
-        with Ledger(path) as ledger:
+        with SqliteLedger(path) as ledger:
             ledger.record_step(step_record())
         for item in workdir.iterdir():
             item.chmod(0o444)
@@ -338,7 +341,7 @@ def test_read_only_ledger_still_reads_and_refuses_writes_clearly() -> None:
         assert first == "1"
         assert second.startswith("READONLY ledger"), second
         assert "permissions" in second
-        with Ledger(path) as ledger:  # nothing lost
+        with SqliteLedger(path) as ledger:  # nothing lost
             assert len(ledger.steps()) == 1
     finally:
         workdir.chmod(0o755)
@@ -375,24 +378,52 @@ def test_guarded_recorder_writes_held_records_once_the_lock_is_released(tmp_path
 
 def test_a_directory_in_place_of_the_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a file"):
-        Ledger(tmp_path)
+        SqliteLedger(tmp_path)
 
 
 def test_read_only_location_for_a_new_ledger_is_reported(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(LedgerReadOnly, match="writable"):
-        Ledger(blocker / "sub" / "ledger.sqlite")
+        SqliteLedger(blocker / "sub" / "ledger.sqlite")
 
 
 def test_configured_ledger_prefers_url_then_path_then_default(tmp_path: Path) -> None:
     from tandem.config import LedgerSettings
-    from tandem.ledger.store import configured_ledger
+    from tandem.ledger.location import configured_ledger
 
     url = "postgresql://team@db/tandem"
     assert configured_ledger(LedgerSettings(url=url, path="x.sqlite"), tmp_path) == url
     assert configured_ledger(LedgerSettings(path="x.sqlite"), tmp_path) == tmp_path / "x.sqlite"
     assert configured_ledger(LedgerSettings(), tmp_path) == tmp_path / ".tandem/ledger.sqlite"
+
+
+def test_a_ledger_location_is_a_postgres_url_or_else_a_file_path() -> None:
+    from tandem.ledger.location import is_postgres_url, ledger_target
+
+    assert ledger_target("postgresql://team@db/tandem") == "postgresql://team@db/tandem"
+    assert ledger_target("postgres://team@db/tandem") == "postgres://team@db/tandem"
+    assert ledger_target("team/ledger.sqlite") == Path("team/ledger.sqlite")
+    assert not is_postgres_url("mysql://team@db/tandem")
+
+
+def test_a_ledger_url_is_shown_without_its_password() -> None:
+    from tandem.ledger.location import without_password
+
+    shown = without_password("postgresql://team:s3cret@db.internal:5432/tandem?sslmode=require")
+    assert shown == "postgresql://team:***@db.internal:5432/tandem?sslmode=require"
+    assert without_password("postgresql://team@db/tandem") == "postgresql://team@db/tandem"
+
+
+def test_a_file_ledger_never_imports_the_postgres_driver(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from tandem.ledger.open import open_ledger; "
+        f"open_ledger(Path({str(tmp_path / 'l.sqlite')!r})).close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg' "
+        "or m == 'tandem.ledger.postgres'))"
+    )
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
+    assert subprocess.check_output([sys.executable, "-c", code], env=env, text=True) == "[]\n"
 
 
 def test_ledger_url_setting_must_be_postgres() -> None:
@@ -403,7 +434,7 @@ def test_ledger_url_setting_must_be_postgres() -> None:
 
 
 def test_redaction_counts_are_stored_per_step_never_the_values(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record_step(step_record(redactions={"aws-access-key-id": 1, "password": 2}))
         ledger.record_step(step_record())
         first, second = ledger.steps()
@@ -423,8 +454,8 @@ def test_a_version_two_ledger_gains_the_redaction_columns_and_keeps_its_rows(
     path = tmp_path / "l.sqlite"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    MIGRATIONS[0](db, Ledger.primary_key)
-    MIGRATIONS[1](db, Ledger.primary_key)
+    MIGRATIONS[0](db, SqliteLedger.primary_key)
+    MIGRATIONS[1](db, SqliteLedger.primary_key)
     db.execute("INSERT INTO schema_version VALUES (1, 'then'), (2, 'then')")
     columns = list(db.execute("PRAGMA table_info(steps)"))
     values = {
@@ -451,7 +482,7 @@ def test_a_version_two_ledger_gains_the_redaction_columns_and_keeps_its_rows(
     )
     db.commit()
     db.close()
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         assert ledger.schema_version() == len(MIGRATIONS) >= 3
         (old,) = ledger.steps()
         assert old.record.task_id == "old" and old.record.redactions == {}

@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 
 from factories import step_record
-from tandem.ledger.store import MIGRATIONS, GuardedRecorder, LedgerError, open_ledger
+from tandem.ledger.errors import LedgerError
+from tandem.ledger.open import open_ledger
+from tandem.ledger.recorder import GuardedRecorder
+from tandem.ledger.schema import MIGRATIONS
 from tandem.values import Usage
 
 psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg 3) is not installed")

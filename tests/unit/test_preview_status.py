@@ -13,7 +13,8 @@ from factories import spend_record
 from tandem.config import Settings
 from tandem.flow.handoff import Task
 from tandem.flow.taskstore import StepSummary, TaskState, TaskStore
-from tandem.ledger.store import Ledger
+from tandem.ledger.base import Ledger
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.status import LedgerView, current_task, write_report
 from tandem.session.preview import PreviewError, build_preview, preview_markdown
 from tandem.slicing.live import LiveIndex
@@ -40,7 +41,7 @@ def test_a_missing_ledger_reads_as_nothing_spent_and_is_not_created(project: Pat
 
 def test_today_counts_only_steps_since_midnight_utc(project: Path) -> None:
     now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    with Ledger(project / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(project / ".tandem" / "ledger.sqlite") as ledger:
         _record(ledger, "a", "0.50", now - timedelta(days=1))
         _record(ledger, "b", "0.02", now - timedelta(hours=8))
         _record(ledger, "c", "0.03", now - timedelta(minutes=5))

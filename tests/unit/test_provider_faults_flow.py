@@ -37,7 +37,7 @@ from provider_wire import (
 )
 
 from tandem.cli import main
-from tandem.ledger.store import Ledger
+from tandem.ledger.sqlite import SqliteLedger
 
 SOURCE = ["--file", "app/handlers.py", "--lines", "10-14"]
 
@@ -146,7 +146,7 @@ def test_a_fault_at_the_draft_ends_failed_is_recorded_keeps_the_plan_and_resumes
     assert {"task.json", "plan.json", "plan.md", "state.json"} <= {p.name for p in folder.iterdir()}
     assert not (folder / "draft.json").exists()
     assert json.loads((folder / "state.json").read_text())["status"] == "failed"
-    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(repo / ".tandem" / "ledger.sqlite") as ledger:
         rows = [row.record for row in ledger.steps(task_id=task_id)]
     assert [(r.step, r.outcome) for r in rows] == [("plan", "ok"), ("draft", "failed")]
     failed = rows[1]
@@ -167,7 +167,7 @@ def test_a_fault_at_the_draft_ends_failed_is_recorded_keeps_the_plan_and_resumes
     system = first_resumed["system"]
     system_text = system if isinstance(system, str) else " ".join(b["text"] for b in system)
     assert system_text.startswith("You are the drafter")
-    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(repo / ".tandem" / "ledger.sqlite") as ledger:
         rows = [row.record for row in ledger.steps(task_id=task_id)]
     assert [(r.step, r.outcome) for r in rows] == [
         ("plan", "ok"), ("draft", "failed"), ("draft", "ok"), ("review", "ok"),
@@ -191,7 +191,7 @@ def test_a_transient_429_recovers_within_the_step_and_counts_its_attempts(
     assert code == 0 and document["status"] == "done"
     assert sleeps.delays == [3]
     assert "retrying in" in err
-    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(repo / ".tandem" / "ledger.sqlite") as ledger:
         rows = [row.record for row in ledger.steps()]
     assert [(r.step, r.outcome, r.attempts) for r in rows] == [
         ("plan", "ok", 1), ("draft", "ok", 2), ("review", "ok", 1),
@@ -216,7 +216,7 @@ def test_a_fault_at_the_plan_keeps_the_task_and_the_retry_plans_it(
     resume = ["run", "--repo", str(repo), "--resume", first["task_id"], "--yes"]
     code, second, _ = _run(resume, capsys)
     assert code == 0 and second["status"] == "done"
-    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(repo / ".tandem" / "ledger.sqlite") as ledger:
         outcomes = [(r.record.step, r.record.outcome) for r in ledger.steps()]
     assert outcomes == [("plan", "failed"), ("plan", "ok"), ("draft", "ok"), ("review", "ok")]
 
@@ -288,7 +288,7 @@ def test_openai_faults_end_the_same_way_and_resume(
     assert code == 1 and first["status"] == "failed"
     assert first["message"].startswith("draft failed:") and words in first["message"]
     task_id = first["task_id"]
-    with Ledger(repo / ".tandem" / "ledger.sqlite") as ledger:
+    with SqliteLedger(repo / ".tandem" / "ledger.sqlite") as ledger:
         failed = ledger.steps(task_id=task_id)[-1].record
     assert (failed.provider, failed.step, failed.outcome) == ("openai", "draft", "failed")
     assert failed.attempts == attempts

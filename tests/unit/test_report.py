@@ -14,7 +14,9 @@ import pytest
 
 from factories import step_record
 from tandem.cli import main
-from tandem.ledger.store import Ledger, TrialRun
+from tandem.ledger.base import Ledger
+from tandem.ledger.rows import TrialRun
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.html import render_html
 from tandem.reports.scorecards import Report, build_report, parse_since, render
 from tandem.values import StepEstimate, Usage
@@ -99,7 +101,7 @@ def fill(ledger: Ledger) -> None:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    opened = Ledger(tmp_path / "ledger.sqlite")
+    opened = SqliteLedger(tmp_path / "ledger.sqlite")
     fill(opened)
     return opened
 
@@ -187,7 +189,7 @@ def test_markdown_and_table_show_every_section(ledger: Ledger) -> None:
 
 
 def test_empty_ledger_reports_nothing_recorded(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as empty:
+    with SqliteLedger(tmp_path / "l.sqlite") as empty:
         report = report_of(empty)
     assert "(nothing recorded)" in render(report, "table")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from factories import step_record
-from tandem.ledger.store import Ledger
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.scorecards import build_report
 from tandem.trial.runs import (
     RunOutcome,
@@ -72,7 +72,7 @@ async def test_trial_runs_each_mode_n_times_on_fresh_copies_and_reports_side_by_
     tmp_path: Path,
 ) -> None:
     loaded = load_task_file(make_task(tmp_path, PYTEST))
-    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
         result = await run_trial(
             loaded,
             modes=("split", "strong", "cheap"),
@@ -113,14 +113,17 @@ async def test_missing_test_command_is_refused_before_any_run(tmp_path: Path) ->
         calls.append(request)
         return RunOutcome(request.task_id, "done", "")
 
-    with Ledger(tmp_path / "l.sqlite") as ledger, pytest.raises(TrialInputError, match="PATH"):
+    with (
+        SqliteLedger(tmp_path / "l.sqlite") as ledger,
+        pytest.raises(TrialInputError, match="PATH"),
+    ):
         await run_trial(loaded, modes=("split",), repeat=1, runner=runner, ledger=ledger)
     assert calls == []
 
 
 async def test_trial_without_test_command_records_unknown_pass(tmp_path: Path) -> None:
     loaded = load_task_file(make_task(tmp_path))
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         result = await run_trial(
             loaded, modes=("split",), repeat=1, runner=scripted_runner, ledger=ledger
         )
@@ -241,7 +244,7 @@ def test_cli_trial_runs_the_real_flow_on_the_example_with_fake_models(
     modes = {row["mode"]: row for row in json.loads(captured.out)["tables"]["modes"]}
     assert set(modes) == {"split", "strong"}
     assert modes["split"]["tests_passed_pct"] == 100.0
-    with Ledger(ledger_path) as ledger:
+    with SqliteLedger(ledger_path) as ledger:
         runs = ledger.trial_runs("E2E")
         steps = ledger.steps(trial_id="E2E")
     assert [(r.mode, r.test_passed) for r in runs] == [("split", True), ("strong", True)]

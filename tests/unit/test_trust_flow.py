@@ -25,7 +25,7 @@ from factories import step_record
 from tandem.cli import main
 from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow, run_json
 from tandem.flow.taskstore import TaskStore
-from tandem.ledger.store import Ledger
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.scorecards import build_report, render_json
 from tandem.values import StepRecord, Usage
 
@@ -183,7 +183,7 @@ def test_the_report_counts_redactions_per_task_step_and_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "ledger.sqlite"
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         ledger.record_step(_record("t1", {"password": 2, "jwt": 1}))
         ledger.record_step(_record("t1", {"password": 2}))
         ledger.record_step(_record("t2", {}))

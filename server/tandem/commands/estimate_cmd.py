@@ -85,7 +85,7 @@ def print_estimate(result: FlowEstimate) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tandem.flow.estimate import estimate_flow, estimate_json
-    from tandem.ledger.store import GuardedRecorder
+    from tandem.ledger.recorder import GuardedRecorder
 
     loaded = settings_for(args)
     if loaded is None:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"tandem estimate: {error}", file=sys.stderr)
         return BAD_INPUT
-    from tandem.ledger.store import configured_ledger
+    from tandem.ledger.location import configured_ledger
 
     history = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))
     try:

@@ -19,7 +19,7 @@ from tandem.commands.common import add_settings_options, load_cli_settings
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings
     from tandem.flow.run import Confirm, FlowEnv, FlowResult
-    from tandem.ledger.store import GuardedRecorder
+    from tandem.ledger.recorder import GuardedRecorder
     from tandem.slicing.result import Anchor, Slice
 
 BAD_INPUT = 2
@@ -176,7 +176,8 @@ def open_session(
 
     from tandem.flow.run import FlowEnv
     from tandem.flow.taskstore import TaskStore
-    from tandem.ledger.store import GuardedRecorder, configured_ledger
+    from tandem.ledger.location import configured_ledger
+    from tandem.ledger.recorder import GuardedRecorder
     from tandem.providers.base import Provider
 
     recorder = GuardedRecorder(configured_ledger(loaded.settings.ledger, args.workspace))

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.commands.common import load_cli_settings
+from tandem.ledger.location import configured_ledger, ledger_target
 
 if TYPE_CHECKING:
-    from tandem.ledger.store import Ledger
+    from tandem.ledger.base import Ledger
 
 
 def add_ledger_option(parser: argparse.ArgumentParser) -> None:
@@ -25,20 +26,17 @@ def add_ledger_option(parser: argparse.ArgumentParser) -> None:
 def resolve_ledger_path(args: argparse.Namespace) -> Path | str | None:
     """The ledger from ``--ledger`` or the settings; None (messages printed) if unusable."""
     if args.ledger is not None:
-        given: str = args.ledger
-        return given if given.startswith(("postgresql://", "postgres://")) else Path(given)
+        return ledger_target(args.ledger)
     loaded = load_cli_settings(args)
     if loaded is None:
         return None
-    from tandem.ledger.store import ledger_target
-    from tandem.reports.doctor import ledger_path
-
-    return ledger_target(loaded.settings.ledger.url, ledger_path(loaded, args.workspace))
+    return configured_ledger(loaded.settings.ledger, args.workspace)
 
 
 def open_cli_ledger(target: Path | str, *, must_exist: bool) -> Ledger | None:
     """Open the ledger or print why not (to stderr) and return None."""
-    from tandem.ledger.store import LedgerError, open_ledger
+    from tandem.ledger.errors import LedgerError
+    from tandem.ledger.open import open_ledger
 
     if must_exist and isinstance(target, Path) and not target.exists():
         print(f"tandem: no ledger at {target} yet: nothing has been recorded", file=sys.stderr)

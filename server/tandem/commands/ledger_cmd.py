@@ -36,7 +36,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run_note(args: argparse.Namespace) -> int:
-    from tandem.ledger.store import LedgerError
+    from tandem.ledger.errors import LedgerError
 
     if args.cleanup_minutes is None and not args.note:
         print("tandem: give --cleanup-minutes N and/or --note TEXT", file=sys.stderr)

@@ -33,7 +33,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.ledger.store import LedgerError
+    from tandem.ledger.errors import LedgerError
     from tandem.reports.scorecards import (
         ReportInputError,
         build_report,

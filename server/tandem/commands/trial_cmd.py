@@ -35,7 +35,7 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.ledger.store import LedgerError
+    from tandem.ledger.errors import LedgerError
     from tandem.reports.scorecards import Report, build_report, render, task_table
     from tandem.trial.runs import (
         TrialInputError,

@@ -1,9 +1,8 @@
 """The ledger on a shared PostgreSQL server, for a team (optional extra: ``tandem-lsp[postgres]``).
 
-Same tables, same append-only migrations and same queries as the SQLite ledger
-(:class:`tandem.ledger.store.Ledger`); only the connection, the transaction, the
-auto-increment key and the error translation differ.
-Migrations take a transaction-scoped advisory lock so two
+Same tables, same append-only migrations and same queries as the SQLite ledger: both are a
+:class:`tandem.ledger.base.Ledger`; only the connection, the transaction, the auto-increment key
+and the error translation differ. Migrations take a transaction-scoped advisory lock so two
 processes upgrading at once do not collide. psycopg 3 is imported only when a URL is used.
 """
 
@@ -12,36 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from tandem.ledger.store import (
-    Executor,
-    Ledger,
-    LedgerDiskFull,
-    LedgerError,
-    LedgerLocked,
-    LedgerReadOnly,
-)
+from tandem.ledger.base import Ledger
+from tandem.ledger.errors import LedgerDiskFull, LedgerError, LedgerLocked, LedgerReadOnly
+from tandem.ledger.location import without_password
+from tandem.ledger.schema import Executor
 
 MIGRATION_LOCK_KEY = 0x7A4D_2025
 """Arbitrary constant identifying Tandem's migration advisory lock."""
-
-
-def is_postgres_url(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://"))
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 class _Row(dict[str, Any]):
@@ -95,12 +74,9 @@ class PostgresLedger(Ledger):
     primary_key = "BIGSERIAL PRIMARY KEY"
 
     def __init__(self, url: str, *, connect_timeout_seconds: int = 5) -> None:
-        from pathlib import Path
-
         self.url = url
-        self.location = redact(url)
+        self.location = without_password(url)
         self.path = Path(self.location)  # for messages only: there is no file
-        self.read_only_reason = None
         self._lock = threading.Lock()
         try:
             import psycopg

@@ -28,7 +28,8 @@ from pygls.workspace import TextDocument
 from tandem.config import ModelSettings
 from tandem.flow.run import FlowEnv
 from tandem.flow.taskstore import TaskStore
-from tandem.ledger.store import GuardedRecorder, configured_ledger
+from tandem.ledger.location import configured_ledger
+from tandem.ledger.recorder import GuardedRecorder
 from tandem.lsp.draft_delivery import DocState
 from tandem.lsp.flow_tasks import TaskCatalog
 from tandem.lsp.review_diagnostics import PlacedFinding

@@ -132,7 +132,7 @@ def estimate(ls: TandemServer, argument: EstimateArgs) -> dict[str, Any]:
 
 
 def status(ls: TandemServer) -> dict[str, Any]:
-    from tandem.ledger.store import LedgerError
+    from tandem.ledger.errors import LedgerError
     from tandem.reports.status import current_task
 
     today = Decimal(0)
@@ -163,7 +163,7 @@ def status(ls: TandemServer) -> dict[str, Any]:
 
 
 async def show_report(ls: TandemServer, argument: ShowReportArgs) -> dict[str, Any]:
-    from tandem.ledger.store import LedgerError
+    from tandem.ledger.errors import LedgerError
     from tandem.reports.status import write_report
 
     uri = argument.uri

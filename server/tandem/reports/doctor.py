@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tandem.config import LoadedSettings, key_is_set
+from tandem.ledger.location import configured_ledger, without_password
 
 GRAMMAR_MODULES: tuple[str, ...] = (
     "tree_sitter_python",
@@ -35,26 +36,6 @@ class DoctorReport:
     @property
     def exit_status(self) -> int:
         return max((check.severity for check in self.checks if not check.ok), default=0)
-
-
-def ledger_path(loaded: LoadedSettings, workspace: Path) -> Path:
-    configured = loaded.settings.ledger.path
-    if configured:
-        path = Path(configured).expanduser()
-        return path if path.is_absolute() else workspace / path
-    return workspace / ".tandem" / "ledger.sqlite"
-
-
-def _without_password(url: str) -> str:
-    """The URL as it may be shown: a password in it never reaches the screen."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _writable(path: Path) -> bool:
@@ -110,18 +91,19 @@ def diagnose(loaded: LoadedSettings, workspace: Path, environ: dict[str, str]) -
                     "pip install " + module.replace("_", "-"),
                 )
             )
-    url = loaded.settings.ledger.url
-    if url:
+    target = configured_ledger(loaded.settings.ledger, workspace)
+    if isinstance(target, str):  # ledger.url: a shared database, no file here to check
         report.checks.append(
-            Check("ledger", True, f"shared PostgreSQL ledger {_without_password(url)}")
+            Check("ledger", True, f"shared PostgreSQL ledger {without_password(target)}")
         )
         return report
-    path = ledger_path(loaded, workspace)
-    if _writable(path):
-        report.checks.append(Check("ledger", True, f"{path} is writable"))
+    if _writable(target):
+        report.checks.append(Check("ledger", True, f"{target} is writable"))
     else:
         report.checks.append(
-            Check("ledger", False, f"{path} is not writable", "set ledger.path to a writable file")
+            Check(
+                "ledger", False, f"{target} is not writable", "set ledger.path to a writable file"
+            )
         )
     return report
 

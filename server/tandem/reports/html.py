@@ -12,7 +12,7 @@ from datetime import UTC
 from decimal import Decimal
 from html import escape
 
-from tandem.ledger.store import LedgerRow
+from tandem.ledger.rows import LedgerRow
 from tandem.reports.scorecards import ModeSummary, Report, cell_text, report_heading
 
 STEP_COLOURS = {"plan": "#4e79a7", "draft": "#f28e2b", "review": "#59a14f"}

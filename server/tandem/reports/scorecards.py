@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from tandem.ledger.store import LedgerRow, TaskNote, TrialRun
+from tandem.ledger.rows import LedgerRow, TaskNote, TrialRun
 
 Cell = str | int | float | Decimal | bool | None
 ReportFormat = Literal["table", "markdown", "json", "csv"]

@@ -14,7 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.ledger.store import Ledger, LedgerError, configured_ledger, open_ledger
+from tandem.ledger.base import Ledger
+from tandem.ledger.errors import LedgerError
+from tandem.ledger.location import configured_ledger
+from tandem.ledger.open import open_ledger
 
 if TYPE_CHECKING:
     from tandem.config import Settings

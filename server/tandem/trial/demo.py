@@ -47,7 +47,7 @@ def _demo(repo: Path, replies: Path) -> int:
     from tandem.flow.estimate import estimate_flow
     from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow
     from tandem.flow.taskstore import TaskStore
-    from tandem.ledger.store import GuardedRecorder
+    from tandem.ledger.recorder import GuardedRecorder
     from tandem.providers.fake import FakeProvider
     from tandem.slicing import slice_repository
     from tandem.slicing.result import FileRangeAnchor

@@ -38,7 +38,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tandem.cost.estimate import EstimateHistory
-from tandem.ledger.store import Ledger, TrialRun
+from tandem.ledger.base import Ledger
+from tandem.ledger.rows import TrialRun
 from tandem.values import StepRecord, StepRecorder, TaskType
 
 Mode = Literal["split", "strong", "cheap"]

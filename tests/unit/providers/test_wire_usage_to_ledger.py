@@ -26,7 +26,7 @@ from provider_wire import (
 from factories import step_record
 from tandem.config import ModelSettings
 from tandem.cost.prices import price_usage
-from tandem.ledger.store import Ledger
+from tandem.ledger.sqlite import SqliteLedger
 from tandem.providers.base import ModelReply
 from tandem.values import StepRecord
 
@@ -60,7 +60,7 @@ async def test_ledger_row_equals_the_wire_usage_and_genai_prices_figure(
     reply = await make(provider, Wire([respond(200, body)]), Sleeps(), model=model).complete(
         request_for()
     )
-    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+    with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
         ledger.record_step(record_of(reply))
         (row,) = ledger.steps()
     usage, wire = row.record.usage, body["usage"]
