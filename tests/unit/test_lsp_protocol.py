@@ -16,7 +16,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tandem.lsp import documents
-from tandem.lsp.server import ClientLogHandler, TandemServer, create_server
+from tandem.lsp.app import ClientLogHandler, create_server
+from tandem.lsp.server import TandemServer
 from tandem.lsp.transport import Frame, FrameDecoder
 
 URI = "file:///tmp/hostile/example.py"
