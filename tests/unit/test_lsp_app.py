@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from lsprotocol import types
+from server_wire import Wire
 
 from tandem.lsp import code_actions, lifecycle, review_findings, workspace
 from tandem.lsp.app import FEATURES, ClientLogHandler, Feature, create_server
 from tandem.lsp.server import TandemServer
-from tandem.lsp.transport import Frame, FrameDecoder
 
 ADVERTISED = {
     "codeActionProvider": {"codeActionKinds": ["refactor.rewrite", "source", "quickfix"]},
@@ -39,32 +38,11 @@ ADVERTISED = {
 }
 
 
-class Wire:
-    """A server whose outgoing messages are collected as JSON."""
-
-    def __init__(self, server: TandemServer) -> None:
-        self.server = server
-        self.outgoing = FrameDecoder()
-        self.received: list[dict[str, Any]] = []
-        server.protocol.set_writer(self)
-
-    def write(self, data: bytes) -> None:
-        self.outgoing.feed(data)
-        for event in self.outgoing.events():
-            assert isinstance(event, Frame), event
-            self.received.append(json.loads(event.body))
-
-    def close(self) -> None:
-        pass
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.server.protocol.handle_body(json.dumps({"jsonrpc": "2.0", **message}).encode())
-
-    def initialize(self) -> dict[str, Any]:
-        self.send({"id": 1, "method": "initialize", "params": {"capabilities": {}}})
-        reply = next(m for m in self.received if m.get("id") == 1)
-        capabilities: dict[str, Any] = reply["result"]["capabilities"]
-        return capabilities
+def capabilities_of(server: TandemServer) -> dict[str, Any]:
+    """What the server answers to ``initialize`` (without ``initialized``: no index is built)."""
+    reply = Wire(server).request(1, "initialize", {"capabilities": {}})
+    capabilities: dict[str, Any] = reply["result"]["capabilities"]
+    return capabilities
 
 
 @pytest.fixture
@@ -84,7 +62,7 @@ def build() -> Iterator[Any]:
 
 
 def test_the_server_advertises_every_feature_and_command(build: Any) -> None:
-    assert Wire(build()).initialize() == ADVERTISED
+    assert capabilities_of(build()) == ADVERTISED
 
 
 def test_each_notification_is_bound_once_and_reaches_every_feature_that_follows_it(
@@ -104,7 +82,7 @@ def test_each_notification_is_bound_once_and_reaches_every_feature_that_follows_
 def test_a_server_built_without_a_feature_serves_the_others(build: Any) -> None:
     left_out = (code_actions.register, review_findings.register)
     server = build(tuple(feature for feature in FEATURES if feature not in left_out))
-    capabilities = Wire(server).initialize()
+    capabilities = capabilities_of(server)
     assert "codeActionProvider" not in capabilities
     assert capabilities["executeCommandProvider"] == ADVERTISED["executeCommandProvider"]
     assert server.notifications.subscribers(types.TEXT_DOCUMENT_DID_CHANGE) == (
@@ -130,7 +108,7 @@ def test_a_failing_subscriber_keeps_no_other_from_the_notification(
     wire = Wire(server)
     wire.initialize()
     with caplog.at_level(logging.ERROR, logger="tandem"):
-        wire.send({"method": "tandem/test", "params": {}})
+        wire.notify("tandem/test", {})
     assert seen == ["followed"]
     assert "broken subscriber" in caplog.text
 
