@@ -247,7 +247,7 @@ def test_exit_after_shutdown_ends_the_process_with_code_0(fresh: RawServer) -> N
 PRINTING_SERVER = textwrap.dedent(
     """
     import os, sys
-    from tandem.lsp.server import create_server
+    from tandem.lsp.app import create_server
     from tandem.lsp.transport import run_stdio
 
     server = create_server()

@@ -28,7 +28,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.lsp.server import create_server
+    from tandem.lsp.app import create_server
     from tandem.lsp.transport import run_stdio, run_tcp
 
     server = create_server()

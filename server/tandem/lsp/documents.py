@@ -4,23 +4,18 @@ pygls answers ``workspace.get_text_document(uri)`` for an unopened document with
 re-reads the path on every ``.source``: whatever the URI names, at any size. A request naming
 ``file:///dev/zero`` would read until memory runs out, a FIFO would block a handler forever, and a
 non-file URI such as ``untitled:x`` is read as a path relative to the server's working directory.
-Here an unopened document is read only when its URI is a ``file:`` URI naming a regular file of
-at most ``MAX_UNOPENED_BYTES``; otherwise ``.source`` raises ``OSError``, as pygls does for a
-missing file, so features that handle a missing file handle these too. Invalid UTF-8 becomes
+Here (through ``BoundedWorkspace`` in ``tandem.lsp.pygls_overrides``) an unopened document is
+read only when its URI is a ``file:`` URI naming a regular file of at most
+``MAX_UNOPENED_BYTES``; otherwise ``.source`` raises ``OSError``, as pygls does for a missing
+file, so features that handle a missing file handle these too. Invalid UTF-8 becomes
 U+FFFD instead of an error. Open documents are untouched: their text is the editor's.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
 import stat
 from pathlib import Path
-from typing import Any
-
-from pygls.workspace import TextDocument, Workspace
-
-log = logging.getLogger(__name__)
 
 MAX_UNOPENED_BYTES = 32 * 1024 * 1024
 
@@ -43,39 +38,3 @@ def read_bounded(uri: str, path: str) -> str:
     if len(data) > MAX_UNOPENED_BYTES:
         raise OSError(errno.EFBIG, f"larger than {MAX_UNOPENED_BYTES} bytes", path)
     return data.decode("utf-8", errors="replace")
-
-
-class BoundedTextDocument(TextDocument):
-    """A pygls document whose on-disk text, when it is not open, is read with limits."""
-
-    @property
-    def source(self) -> str:
-        if self._source is None and self.path is not None:
-            return read_bounded(self.uri, self.path)
-        return self._source or ""
-
-
-class BoundedWorkspace(Workspace):
-    """pygls' workspace creating :class:`BoundedTextDocument` for every document."""
-
-    def _create_text_document(
-        self,
-        doc_uri: str,
-        source: str | None = None,
-        version: int | None = None,
-        language_id: str | None = None,
-    ) -> TextDocument:
-        return BoundedTextDocument(
-            doc_uri,
-            source=source,
-            version=version,
-            language_id=language_id,
-            sync_kind=self._sync_kind,
-            position_codec=self._position_codec,
-        )
-
-
-def bound(workspace: Any) -> None:
-    """Make the workspace pygls just created a :class:`BoundedWorkspace` (it adds no state)."""
-    if type(workspace) is Workspace:
-        workspace.__class__ = BoundedWorkspace

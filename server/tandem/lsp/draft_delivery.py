@@ -11,7 +11,8 @@ A second draft replaces the first one entirely: for a target still holding the t
 draft produced (or the original), the second draft is applied to the original snapshot, so its
 edits are not stacked on the first draft's.
 
-Only lsprotocol value types here, no server: everything is tested as plain functions.
+Only lsprotocol value types and the task's files here, no server: everything is tested as plain
+functions.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lsprotocol import types
 
 from tandem.flow.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
 from tandem.flow.handoff import Edit, Scope, split_unit_id
+from tandem.flow.taskstore import TaskStore
 
 LABEL = "Tandem draft"
 
@@ -111,6 +113,23 @@ def check_delivery(delivery: Delivery, read: ReadDoc) -> tuple[Delivery, list[st
             stale.append(change.path)
         fresh.append(replace(change, version=now.version))
     return replace(delivery, changes=tuple(fresh)), stale
+
+
+def drafted_texts(store: TaskStore, task_id: str, round_: int) -> dict[str, str]:
+    """The files as the task's draft of ``round_`` made them (what its review saw)."""
+    original = store.load_snapshot(task_id) or {}
+    plan, draft = store.load_plan(task_id), store.load_draft(task_id, round_)
+    if plan is None or draft is None:
+        return {}
+    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
+    return apply_edits(snapshot, draft.edits, plan.scope).files
+
+
+def first_draft_texts(
+    store: TaskStore, task_id: str
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The original snapshot and the text the first draft turned it into."""
+    return store.load_snapshot(task_id) or {}, drafted_texts(store, task_id, 1)
 
 
 def _lines(text: str) -> list[str]:

@@ -1,40 +1,31 @@
-"""What the flow commands share inside the server: documents as the editor has them, the
-workspace a file belongs to, the flow environment, and cancellable jobs (their arguments are
-:mod:`tandem.lsp.arguments`).
+"""What the flow commands share: documents as the editor has them, folders, slices, the FlowEnv.
 
-A :class:`Job` runs one model-backed command with work-done progress. ``$/cancelRequest`` for
-the ``workspace/executeCommand`` request and the progress's cancel button
-(``window/workDoneProgress/cancel``) both cancel the asyncio task running it, so the provider's
-HTTP request is aborted and the flow records a ``cancelled`` step in the ledger.
+The document a command is about, the workspace folder a file or task belongs to, the slice of
+an anchor, and the flow environment a step runs in (cancellable jobs are :mod:`tandem.lsp.jobs`,
+command arguments :mod:`tandem.lsp.arguments`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
-from tandem.config import ModelSettings
 from tandem.flow.run import FlowEnv
-from tandem.flow.taskstore import TaskStore
 from tandem.ledger.location import configured_ledger
 from tandem.ledger.recorder import GuardedRecorder
 from tandem.lsp.draft_delivery import DocState
-from tandem.lsp.flow_tasks import TaskCatalog
-from tandem.lsp.review_diagnostics import PlacedFinding
+from tandem.lsp.indexing import ensure_built, folder_paths
+from tandem.lsp.jobs import Job
 from tandem.lsp.server import TandemServer
-from tandem.providers.base import Provider
+from tandem.lsp.session import Session
+from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +60,15 @@ def read_text(ls: TandemServer, root: Path, path: str) -> str | None:
     return doc_state(ls, root, path).text
 
 
-def workspace_roots(ls: TandemServer) -> list[Path]:
-    from tandem.lsp.workspace import folder_paths
+def encoding_of(ls: TandemServer) -> str:
+    return str(ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
 
+
+def workspace_roots(ls: TandemServer) -> list[Path]:
     roots = folder_paths(ls)
-    if ls.settings_state.workspace is not None and ls.settings_state.workspace not in roots:
-        roots.append(ls.settings_state.workspace)
+    workspace = ls.session.settings_state.workspace
+    if workspace is not None and workspace not in roots:
+        roots.append(workspace)
     return roots
 
 
@@ -117,44 +111,61 @@ def target_of(ls: TandemServer, command: str, uri: str) -> Target:
     return Target(uri, file, root, file.relative_to(root).as_posix(), document)
 
 
-# ----- state shared by the flow features -----------------------------------------------------
+def root_of_task(ls: TandemServer, task_id: str) -> Path:
+    """The workspace folder holding the task; InvalidParams when none does."""
+    for root in workspace_roots(ls):
+        if ls.session.catalog(root).store.exists(task_id):
+            return root
+    raise JsonRpcInvalidParams(f"no task {task_id} in the workspace folders")
 
 
-@dataclass
-class FlowState:
-    catalogs: dict[Path, TaskCatalog] = field(default_factory=dict)
-    providers: dict[tuple[str, str], Provider] = field(default_factory=dict)
-    findings: dict[str, list[PlacedFinding]] = field(default_factory=dict)
-    kept_drafts: dict[str, Path] = field(default_factory=dict)
-    """Task id → workspace root, for drafts refused on a stale version (to re-apply)."""
+# ----- slices --------------------------------------------------------------------------------
 
-    def catalog(self, root: Path) -> TaskCatalog:
-        if root not in self.catalogs:
-            self.catalogs[root] = TaskCatalog(TaskStore(root))
-        return self.catalogs[root]
 
-    def provider_for(self, root: Path, alias: str, model: ModelSettings) -> Provider:
-        """One provider per root and model settings for the server's life: a fake provider's
-        queue of replies carries over from one command to the next, and aliases with the same
-        settings share it (as ``--fake-replies`` does in the CLI)."""
-        key = (str(root), model.model_dump_json())
-        if key not in self.providers:
-            from tandem.providers.registry import build_provider
+async def slice_of(ls: TandemServer, root: Path, anchor: Anchor) -> Slice:
+    """The slice of ``anchor`` in the folder ``root``. A range is sliced through the folder's
+    live index once its background build is done (as hovers are: nothing walked or reread, open
+    buffers' unsaved text wins); before that, and for a diff of the saved files, from the disk
+    in a worker thread. Raises ``SliceError``."""
+    from tandem.slicing import slice_repository
 
-            replies: Path | None = None
-            if model.provider == "fake" and model.fake_replies:
-                replies = Path(model.fake_replies).expanduser()
-                replies = replies if replies.is_absolute() else root / replies
-            self.providers[key] = build_provider(
-                alias, model, dict(os.environ), fake_replies=replies
-            )
-        return self.providers[key]
+    settings = ls.session.settings_state.current.settings
+    folder = ls.session.workspaces.for_path(root)
+    if folder is not None:
+        ensure_built(ls, folder)  # a settings change may have asked for a new index
+    if (
+        isinstance(anchor, FileRangeAnchor)
+        and folder is not None
+        and folder.root == root.resolve()
+        and folder.index.ready
+    ):
+        return folder.index.slice_anchor(anchor, settings)
+    return await asyncio.to_thread(slice_repository, root, anchor, settings)
+
+
+async def slice_at(target: Target, anchor: Anchor, ls: TandemServer) -> Slice:
+    """The slice of a command's target; InvalidParams when it cannot be sliced or touches no
+    code unit."""
+    from tandem.slicing import SliceError
+
+    try:
+        context = await slice_of(ls, target.root, anchor)
+    except SliceError as error:
+        raise JsonRpcInvalidParams(str(error)) from error
+    if not context.touched:
+        raise JsonRpcInvalidParams(
+            f"{target.path}: the range touches no code unit; put the cursor in a function"
+        )
+    return context
+
+
+# ----- the flow environment ------------------------------------------------------------------
 
 
 def open_env(
-    ls: TandemServer, state: FlowState, root: Path, job: Job | None, *, review: bool = False
+    ls: TandemServer, state: Session, root: Path, job: Job | None, *, review: bool = False
 ) -> tuple[FlowEnv, GuardedRecorder]:
-    settings = ls.settings_state.current.settings
+    settings = state.settings_state.current.settings
     recorder = GuardedRecorder(configured_ledger(settings.ledger, root))
     env = FlowEnv(
         settings=settings,
@@ -183,86 +194,3 @@ async def ask_user(ls: TandemServer, question: str) -> bool:
         )
     )
     return answer is not None and answer.title == SEND
-
-
-# ----- cancellable work with progress --------------------------------------------------------
-
-
-class Job:
-    """``async with Job(ls, "Tandem: plan") as job:`` — progress while the body runs, and the
-    body's task cancelled by ``$/cancelRequest`` or the progress cancel button. A cancellation
-    leaves as ``JsonRpcRequestCancelled``."""
-
-    def __init__(self, ls: TandemServer, title: str) -> None:
-        self.ls = ls
-        self.title = title
-        self.token: str | None = None
-        self.active = False
-        self.cancelled_by: str | None = None
-        self._task: asyncio.Task[Any] | None = None
-
-    def _cancel(self, source: str) -> None:
-        if self.active and self._task is not None and not self._task.done():
-            self.cancelled_by = source
-            self._task.cancel()
-
-    def _on_request_done(self, future: Future[Any]) -> None:
-        if future.cancelled():
-            self._cancel("$/cancelRequest")
-
-    def _on_progress_done(self, future: Future[Any]) -> None:
-        if future.cancelled():
-            self._cancel("the progress cancel button")
-
-    async def __aenter__(self) -> Job:
-        self._task = asyncio.current_task()
-        self.active = True
-        protocol = self.ls.protocol
-        # pygls keeps each request's future here; the executeCommand request's future is
-        # cancelled by $/cancelRequest, but not the task running the command: link them.
-        futures: dict[Any, Future[Any]] = getattr(protocol, "_request_futures", {})
-        request = futures.get(protocol.msg_id) if protocol.msg_id is not None else None
-        if request is not None:
-            request.add_done_callback(self._on_request_done)
-        elif protocol.msg_id is not None:  # answered already: cancelled before the call began
-            self.active = False
-            raise JsonRpcRequestCancelled(f"{self.title}: cancelled before the call began")
-        capabilities = self.ls.client_capabilities
-        if capabilities.window is not None and capabilities.window.work_done_progress:
-            token = f"tandem-{uuid.uuid4().hex[:12]}"
-            try:
-                await asyncio.wait_for(self.ls.work_done_progress.create_async(token), 5)
-            except Exception as error:  # a client refusing progress must not stop the work
-                log.info("no progress for %s: %s", self.title, error)
-            else:
-                self.token = token
-                self.ls.work_done_progress.begin(
-                    token, types.WorkDoneProgressBegin(title=self.title, cancellable=True)
-                )
-                cancel = self.ls.work_done_progress.tokens.get(token)
-                if cancel is not None:
-                    cancel.add_done_callback(self._on_progress_done)
-        return self
-
-    def report(self, message: str) -> None:
-        if self.token is not None and self.active:
-            self.ls.work_done_progress.report(
-                self.token, types.WorkDoneProgressReport(message=message)
-            )
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.active = False
-        if self.token is not None:
-            ending = "cancelled" if self.cancelled_by else ("failed" if error else "done")
-            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=ending))
-        if isinstance(error, asyncio.CancelledError) and self.cancelled_by is not None:
-            if self._task is not None:
-                self._task.uncancel()
-            raise JsonRpcRequestCancelled(
-                f"{self.title}: cancelled by {self.cancelled_by}; the step is recorded as cancelled"
-            ) from None

@@ -1,4 +1,4 @@
-"""initialize, initialized, settings changes and shutdown."""
+"""The server's lifecycle and settings: initialize, initialized, configuration changes."""
 
 from __future__ import annotations
 
@@ -39,25 +39,27 @@ def workspace_root(params: types.InitializeParams) -> Path | None:
     return Path(path) if path else None
 
 
+def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
+    """Settings from the workspace's file and the client's initializationOptions."""
+    state = ls.session.settings_state
+    state.workspace = workspace_root(params)
+    state.init_options = params.initialization_options
+    state.reload()
+
+
+def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
+    loaded = ls.session.settings_state.current
+    log.info("tandem ready; settings from %s", ", ".join(loaded.sources))
+    report_settings(ls, loaded)
+
+
+def did_change_configuration(ls: TandemServer, params: types.DidChangeConfigurationParams) -> None:
+    state = ls.session.settings_state
+    state.client_settings = params.settings
+    report_settings(ls, state.reload())
+
+
 def register(server: TandemServer) -> None:
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
-        state = ls.settings_state
-        state.workspace = workspace_root(params)
-        state.init_options = params.initialization_options
-        state.reload()
-
-    @server.feature(types.INITIALIZED)
-    def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
-        loaded = ls.settings_state.current
-        log.info("tandem ready; settings from %s", ", ".join(loaded.sources))
-        report_settings(ls, loaded)
-        for hook in ls.initialized_hooks:
-            hook(ls)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(
-        ls: TandemServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        ls.settings_state.client_settings = params.settings
-        report_settings(ls, ls.settings_state.reload())
+    server.feature(types.INITIALIZE)(initialize)
+    server.notifications.on(types.INITIALIZED)(initialized)
+    server.notifications.on(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)

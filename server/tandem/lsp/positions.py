@@ -48,3 +48,20 @@ def lines_range(document: TextDocument, lines: list[str], start: int, end: int) 
         start=types.Position(line=start - 1, character=0),
         end=types.Position(line=end - 1, character=document.position_codec.client_num_units(last)),
     )
+
+
+def line_span(selection: types.Range | None, line_count: int) -> tuple[int, int]:
+    """1-based inclusive lines of a selection (a selection ending at column 0 of a line stops
+    before it); a cursor is its own line. No selection: the whole document. Unlike
+    :func:`line_range`, a selection past the end is clamped to the last line."""
+    if selection is None:
+        return 1, max(line_count, 1)
+    start, end = selection.start.line, selection.end.line
+    if end > start and selection.end.character == 0:
+        end -= 1
+    last = max(line_count, 1)
+    return min(start, last - 1) + 1, min(max(end, start), last - 1) + 1
+
+
+def is_empty(selection: types.Range | None) -> bool:
+    return selection is None or selection.start == selection.end

@@ -1,194 +1,43 @@
-"""Workspace folders and documents: the live slicing index of each folder, built in the
-background after ``initialized`` with work-done progress, and kept in step with open buffers,
-saves, watched-file events and folder changes. Settings changes are picked up on the next
-request (``Workspaces.refresh``), rebuilding the index only when exclusions or size limits moved.
+"""Workspace folders and documents kept in step with the editor: buffers, saves, files, folders.
+
+After ``initialized`` each workspace folder gets its live index (:mod:`tandem.lsp.indexing`);
+open buffers, saves, watched-file events and folder changes then keep each index current.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-import uuid
-from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.lsp._capabilities import get_capability
 from pygls.uris import to_fs_path
 
-from tandem.lsp import lifecycle
+from tandem.lsp.indexing import (
+    IGNORE_FILES,
+    SETTINGS_FILES,
+    ensure_built,
+    folder_paths,
+    locate,
+    register_watcher,
+    warm_up,
+)
+from tandem.lsp.lifecycle import report_settings
 from tandem.lsp.server import TandemServer
-from tandem.session.workspaces import Folder, unindexable_reason
-
-if TYPE_CHECKING:
-    from tandem.config import Settings
-
-log = logging.getLogger(__name__)
-
-REPORT_EVERY_SECONDS = 0.2
-WATCHER_ID = "tandem-watched-files"
-SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
-IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
-WATCHED_NAMES = SETTINGS_FILES | IGNORE_FILES
-_building: dict[Path, asyncio.Task[None]] = {}
-_refused: set[Path] = set()
-_warming: set[asyncio.Future[None]] = set()
 
 
-def folder_paths(ls: TandemServer) -> list[Path]:
-    """The client's workspace folders (or its root) as local paths."""
-    paths = []
-    for folder in ls.workspace.folders.values():
-        path = to_fs_path(folder.uri)
-        if path:
-            paths.append(Path(path))
-    if not paths and ls.workspace.root_path:
-        paths.append(Path(ls.workspace.root_path))
-    return paths
-
-
-def _supports_progress(ls: TandemServer) -> bool:
-    return bool(get_capability(ls.client_capabilities, "window.work_done_progress", False))
-
-
-async def _create_progress(ls: TandemServer, title: str) -> str | None:
-    if not _supports_progress(ls):
-        return None
-    token = f"tandem-index-{uuid.uuid4().hex[:12]}"
-    try:
-        await ls.work_done_progress.create_async(token)
-    except Exception as error:  # a client that refuses progress still gets an index
-        log.info("no progress for %s: %s", title, error)
-        return None
-    ls.work_done_progress.begin(
-        token, types.WorkDoneProgressBegin(title=title, percentage=0, cancellable=False)
-    )
-    return token
-
-
-async def build_index(ls: TandemServer, folder: Folder) -> None:
-    """Walk and parse the folder a file at a time, yielding to requests between files."""
-    index = folder.index
-    token = await _create_progress(ls, f"Tandem: indexing {folder.root.name}")
-    started = time.monotonic()
-    message = "stopped"  # the server may stop (cancelling this task) before the build ends
-    try:
-        if index.files is None:
-            from tandem.slicing.files import walk_repository
-
-            index.files = await asyncio.to_thread(walk_repository, index.repo, index.exclusions)
-        last = 0.0
-        done = total = 0
-        for done, total in index.build_steps():
-            now = time.monotonic()
-            if token is not None and now - last >= REPORT_EVERY_SECONDS:
-                last = now
-                ls.work_done_progress.report(
-                    token,
-                    types.WorkDoneProgressReport(
-                        message=f"{done}/{total} files", percentage=done * 100 // max(total, 1)
-                    ),
-                )
-            await asyncio.sleep(0)
-        index.ready = True
-        folder.changed()
-        message = f"{total} files in {time.monotonic() - started:.1f}s"
-        log.info("tandem: indexed %s: %s", folder.root, message)
-    except Exception:
-        log.exception("tandem: indexing %s failed; slices read files on demand", folder.root)
-        message = "failed; see the log"
-    finally:
-        if token is not None:
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-
-
-def warm_up(settings: Settings) -> None:
-    """Import the preview's modules and load the tokenizer, price table and prompts, so the
-    first hover does not pay for them (run in a thread right after ``initialized``)."""
-    try:
-        import tandem.session.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
-        from tandem.cost.estimate import count_prompt_tokens
-        from tandem.cost.prices import price_usage
-        from tandem.flow.prompts import load_prompt
-        from tandem.values import Usage
-
-        for model in settings.models.values():
-            count_prompt_tokens(model, system="warm", user="up", output_schema=None)
-            price_usage(model, Usage(input_tokens=1, output_tokens=1))
-        for step in ("plan", "draft", "review"):
-            load_prompt(step)
-    except Exception:  # warming is an optimisation; the first hover will load what it needs
-        log.debug("warm-up failed", exc_info=True)
-
-
-def ensure_built(ls: TandemServer, folder: Folder) -> None:
-    """Start the folder's background build unless it is built or being built."""
-    running = _building.get(folder.root)
-    if folder.index.ready or (running is not None and not running.done()):
-        return
-    refused = unindexable_reason(folder.root)
-    if refused is not None:
-        from tandem.slicing.files import RepoFiles
-
-        folder.index.files = RepoFiles()  # nothing is walked: slices hold the touched code only
-        if folder.root not in _refused:
-            _refused.add(folder.root)
-            log.warning("tandem: not indexing %s: %s; open a project folder", folder.root, refused)
-        return
-    _building[folder.root] = asyncio.ensure_future(build_index(ls, folder))
-
-
-def locate(ls: TandemServer, uri: str) -> tuple[Folder, str] | None:
-    """The (settings-refreshed) folder of ``uri`` and its relative path; starts a rebuild if
-    a settings change asked for one."""
-    located = ls.workspaces.locate(uri)
-    if located is not None:
-        ensure_built(ls, located[0])
-    return located
-
-
-def _register_watcher(ls: TandemServer) -> None:
-    dynamic = get_capability(
-        ls.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False
-    )
-    if not dynamic:
-        return
-    from tandem.slicing.languages import EXTENSIONS
-
-    # Source files the index reads, and the files that change what it reads; not "**/*",
-    # which would send every build artefact and dependency folder's churn.
-    suffixes = ",".join(sorted(extension.lstrip(".") for extension in EXTENSIONS))
-    patterns = [f"**/*.{{{suffixes}}}", *(f"**/{name}" for name in sorted(WATCHED_NAMES))]
-    options = types.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in patterns]
-    )
-    registration = types.Registration(
-        id=WATCHER_ID,
-        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-        register_options=options,
-    )
-
-    def done(future: Future[None]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            log.info("watched files not registered: %s", future.exception())
-
-    future = ls.client_register_capability(types.RegistrationParams(registrations=[registration]))
-    future.add_done_callback(done)
-
-
-def start(ls: TandemServer) -> None:
+def start(ls: TandemServer, params: types.InitializedParams) -> None:
     """After ``initialized``: one folder per workspace folder, each indexed in the background."""
-    folders = [ls.workspaces.add(path) for path in folder_paths(ls)]
-    settings = folders[0].settings if folders else ls.settings_state.current.settings
-    _warming.add(asyncio.ensure_future(asyncio.to_thread(warm_up, settings)))
+    session = ls.session
+    folders = [session.workspaces.add(path) for path in folder_paths(ls)]
+    settings = folders[0].settings if folders else session.settings_state.current.settings
+    session.warm_ups.add(asyncio.ensure_future(asyncio.to_thread(warm_up, settings)))
     for folder in folders:
         ensure_built(ls, folder)
-    _register_watcher(ls)
+    register_watcher(ls)
 
 
-def _document_changed(ls: TandemServer, uri: str) -> None:
+def document_changed(ls: TandemServer, uri: str) -> None:
+    """The document's buffer, as the editor has it now, goes into its folder's index."""
     located = locate(ls, uri)
     if located is not None:
         folder, rel = located
@@ -197,68 +46,75 @@ def _document_changed(ls: TandemServer, uri: str) -> None:
         folder.changed()
 
 
+def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
+    document_changed(ls, params.text_document.uri)
+
+
+def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
+    document_changed(ls, params.text_document.uri)
+
+
+def did_save(ls: TandemServer, params: types.DidSaveTextDocumentParams) -> None:
+    located = locate(ls, params.text_document.uri)
+    if located is not None:
+        located[0].index.file_changed(located[1])
+    document_changed(ls, params.text_document.uri)
+
+
+def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
+    located = ls.session.workspaces.locate(params.text_document.uri)
+    if located is not None:
+        folder, rel = located
+        folder.index.close_document(rel)
+        folder.index.file_changed(rel)  # the disk may differ from the closed buffer
+        folder.changed()
+
+
+def did_change_watched_files(ls: TandemServer, params: types.DidChangeWatchedFilesParams) -> None:
+    workspaces = ls.session.workspaces
+    reload_settings = False
+    rebuild: set[Path] = set()
+    for event in params.changes:
+        located = workspaces.locate(event.uri)
+        if located is None:
+            continue
+        folder, rel = located
+        name = rel.rsplit("/", 1)[-1]
+        if rel in SETTINGS_FILES:
+            reload_settings = True
+        elif name in IGNORE_FILES:
+            rebuild.add(folder.root)
+        elif event.type == types.FileChangeType.Deleted:
+            folder.index.file_deleted(rel)
+        else:
+            folder.index.file_changed(rel)
+        folder.changed()
+    if reload_settings:
+        report_settings(ls, ls.session.settings_state.reload())
+    for root in rebuild:
+        ensure_built(ls, workspaces.rebuild(root))
+
+
+def did_change_workspace_folders(
+    ls: TandemServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    workspaces = ls.session.workspaces
+    for removed in params.event.removed:
+        path = to_fs_path(removed.uri)
+        if path:
+            workspaces.remove(Path(path))
+    for added in params.event.added:
+        path = to_fs_path(added.uri)
+        if path:
+            ensure_built(ls, workspaces.add(Path(path)))
+
+
 def register(server: TandemServer) -> None:
-    server.initialized_hooks.append(start)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
-        _document_changed(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
-        _document_changed(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: TandemServer, params: types.DidSaveTextDocumentParams) -> None:
-        located = locate(ls, params.text_document.uri)
-        if located is not None:
-            located[0].index.file_changed(located[1])
-        _document_changed(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
-        located = ls.workspaces.locate(params.text_document.uri)
-        if located is not None:
-            folder, rel = located
-            folder.index.close_document(rel)
-            folder.index.file_changed(rel)  # the disk may differ from the closed buffer
-            folder.changed()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(
-        ls: TandemServer, params: types.DidChangeWatchedFilesParams
-    ) -> None:
-        reload_settings = False
-        rebuild: set[Path] = set()
-        for event in params.changes:
-            located = ls.workspaces.locate(event.uri)
-            if located is None:
-                continue
-            folder, rel = located
-            name = rel.rsplit("/", 1)[-1]
-            if rel in SETTINGS_FILES:
-                reload_settings = True
-            elif name in IGNORE_FILES:
-                rebuild.add(folder.root)
-            elif event.type == types.FileChangeType.Deleted:
-                folder.index.file_deleted(rel)
-            else:
-                folder.index.file_changed(rel)
-            folder.changed()
-        if reload_settings:
-            lifecycle.report_settings(ls, ls.settings_state.reload())
-        for root in rebuild:
-            ensure_built(ls, ls.workspaces.rebuild(root))
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def did_change_workspace_folders(
-        ls: TandemServer, params: types.DidChangeWorkspaceFoldersParams
-    ) -> None:
-        for removed in params.event.removed:
-            path = to_fs_path(removed.uri)
-            if path:
-                ls.workspaces.remove(Path(path))
-        for added in params.event.added:
-            path = to_fs_path(added.uri)
-            if path:
-                ensure_built(ls, ls.workspaces.add(Path(path)))
+    on = server.notifications.on
+    on(types.INITIALIZED)(start)
+    on(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    on(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    on(types.TEXT_DOCUMENT_DID_SAVE)(did_save)
+    on(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    on(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)(did_change_watched_files)
+    on(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(did_change_workspace_folders)

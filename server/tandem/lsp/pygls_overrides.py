@@ -1,8 +1,12 @@
-"""JSON-RPC bodies in, replies out, whatever the client sends: pygls' protocol with the gaps closed.
+"""Every place Tandem overrides pygls internals, each with the upstream behaviour it works around.
+
+Written against pygls 2.1.1 (``PYGLS_VERSION``); ``tests/unit/test_lsp_pygls_pin.py`` fails when
+another version is installed, so each override below is re-checked before the pin moves.
 
 What pygls 2.1 does on its own, and is kept: a MethodNotFound reply to an unknown request, silence
 for an unknown notification, an InternalError reply when a request handler raises.
-What it gets wrong, and this class fixes:
+What it gets wrong, and :class:`TandemProtocol` fixes (bodies come from ``tandem.lsp.transport``,
+which replaces pygls' reader):
 
 - a request whose parameters do not fit the method's type, or that has no ``params``, gets no
   reply at all, so the client waits forever: here it gets InvalidParams naming the bad field;
@@ -13,12 +17,14 @@ What it gets wrong, and this class fixes:
 - requests before ``initialize``, a second ``initialize`` and requests after ``shutdown`` reach the
   handlers: here they get the errors the LSP specification names;
 - a document that is not open is read from whatever path its URI names, at any size: here only
-  a regular file within a limit is read (``tandem.lsp.documents``);
+  a regular file within a limit is read (:class:`BoundedWorkspace`, ``tandem.lsp.documents``);
 - ``didChange`` for a document never opened raises a KeyError shown as an error popup: here it is
   logged and ignored;
 - a feature that calls ``sys.exit`` stops the whole server, and a result that cannot be serialised
   leaves the request unanswered: here both become an error reply to that one request, so a
-  feature's failure stays its own (as in rust-analyzer).
+  feature's failure stays its own (as in rust-analyzer);
+- ``$/cancelRequest`` cancels the request's future but not the task running an async command:
+  :func:`request_future` lets ``tandem.lsp.jobs`` link the two.
 
 It also answers ``tandem/ping`` with ``{"ok": true}``, a liveness probe for tests and the fuzzer.
 """
@@ -30,8 +36,8 @@ import functools
 import inspect
 import json
 import logging
-import re
 from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from typing import Any
 from urllib.parse import unquote
 
@@ -52,50 +58,30 @@ from pygls.protocol.json_rpc import (
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
 )
+from pygls.workspace import TextDocument, Workspace
 
-from tandem.lsp.documents import bound
+from tandem.lsp.documents import read_bounded
+from tandem.lsp.messages import (
+    ESCAPED_SURROGATE,
+    FeatureExited,
+    has_id_field,
+    message_id,
+    valid_id,
+    without_lone_surrogates,
+)
 
 log = logging.getLogger(__name__)
 
 PING = "tandem/ping"
-
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class FeatureExited(RuntimeError):
-    """A feature called ``sys.exit``; only its own request fails."""
-
-
-def without_lone_surrogates(value: Any) -> Any:
-    """The same JSON value with every unpaired UTF-16 surrogate replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            without_lone_surrogates(key): without_lone_surrogates(item)
-            for key, item in value.items()
-        }
-    return value
-
-
-def _valid_id(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def _has_id_field(message_type: type) -> bool:
-    """Whether an lsprotocol message class is a request (notifications have no id)."""
-    return any(field.name == "id" for field in getattr(message_type, "__attrs_attrs__", ()))
-
-
-def _message_id(value: Any) -> str | int | None:
-    return value if _valid_id(value) else None
+PYGLS_VERSION = "2.1.1"
+"""The pygls release every override here was checked against."""
 
 
 def _isolated(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """The handler, with ``SystemExit`` turned into an ordinary error of its own request."""
+    """The handler, with ``SystemExit`` turned into an ordinary error of its own request.
+
+    Works around: pygls lets ``SystemExit`` from a handler stop the whole server.
+    """
     if inspect.isgeneratorfunction(handler):  # pygls' own lifecycle steps, ``exit`` among them
         return handler
     if asyncio.iscoroutinefunction(handler):
@@ -137,7 +123,7 @@ class TandemProtocol(LanguageServerProtocol):
             log.warning("a message was not valid UTF-8; its invalid bytes became U+FFFD")
         try:
             data = json.loads(text)
-            if _ESCAPED_SURROGATE.search(text):
+            if ESCAPED_SURROGATE.search(text):
                 data = without_lone_surrogates(data)
         except (ValueError, RecursionError) as error:
             log.warning("dropped a message that is not JSON: %s", error)
@@ -159,7 +145,7 @@ class TandemProtocol(LanguageServerProtocol):
         if "method" not in data:
             self._handle_response_data(data)
             return
-        if has_id and not _valid_id(msg_id):
+        if has_id and not valid_id(msg_id):
             self.reply_error(None, JsonRpcInvalidRequest("Invalid request: bad id"))
             return
         reply_to = msg_id if has_id else None
@@ -172,11 +158,11 @@ class TandemProtocol(LanguageServerProtocol):
             return
         params = data.get("params")
         cancelled = params.get("id") if isinstance(params, dict) else None
-        if method == types.CANCEL_REQUEST and not has_id and not _valid_id(cancelled):
+        if method == types.CANCEL_REQUEST and not has_id and not valid_id(cancelled):
             log.warning("ignored $/cancelRequest without a valid id")  # pygls would raise
             return
         message_type = self.get_message_type(method)
-        if has_id and message_type is not None and not _has_id_field(message_type):
+        if has_id and message_type is not None and not has_id_field(message_type):
             # pygls would handle it as the notification and never reply.
             self.reply_error(
                 msg_id, JsonRpcInvalidRequest(f"Invalid request: {method} is a notification")
@@ -241,7 +227,7 @@ class TandemProtocol(LanguageServerProtocol):
         if "id" not in data:
             self.reply_error(None, JsonRpcInvalidRequest("Invalid request: no method and no id"))
             return
-        msg_id = _message_id(data.get("id"))
+        msg_id = message_id(data.get("id"))
         if msg_id is None or data.get("jsonrpc") != self.VERSION:
             log.warning("dropped a message with neither a method nor a valid id")
             return
@@ -267,7 +253,11 @@ class TandemProtocol(LanguageServerProtocol):
         self._send_response(msg_id, error=error.to_response_error())
 
     def _send_data(self, data: Any) -> None:
-        """As pygls, but a reply that cannot be serialised becomes an error reply, not silence."""
+        """As pygls, but a reply that cannot be serialised becomes an error reply, not silence.
+
+        Overrides pygls' private ``_send_data``, which logs a serialisation failure and sends
+        nothing (the request stays unanswered), and writes to a channel already known broken.
+        """
         if not data or self.channel_broken:
             return
         if self.writer is None:
@@ -309,12 +299,15 @@ class TandemProtocol(LanguageServerProtocol):
         args: tuple[Any, ...] | None = None,
         kwargs: dict[str, Any] | None = None,
     ) -> None:
+        """Overrides pygls' private ``_execute_handler`` to wrap every handler in
+        :func:`_isolated`."""
         super()._execute_handler(msg_id, _isolated(handler), callback, args, kwargs)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
+        """pygls' ``initialize``, then its new workspace made a :class:`BoundedWorkspace`."""
         result = yield from super().lsp_initialize(params)
         bound(self._workspace)
         return result
@@ -323,6 +316,7 @@ class TandemProtocol(LanguageServerProtocol):
     def lsp_text_document__did_change(
         self, params: types.DidChangeTextDocumentParams
     ) -> Generator[Any, Any, None]:
+        """pygls' ``didChange`` raises a KeyError (an error popup) for a document never opened."""
         if unquote(params.text_document.uri) not in self.workspace.text_documents:
             log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
             return
@@ -331,3 +325,64 @@ class TandemProtocol(LanguageServerProtocol):
     @lsp_method(PING)
     def tandem_ping(self, params: Any) -> dict[str, bool]:
         return {"ok": True}
+
+
+def request_future(protocol: LanguageServerProtocol) -> tuple[bool, Future[Any] | None]:
+    """Whether a request is being handled, and pygls' future for it (None once answered).
+
+    Reads pygls' private ``_request_futures``: ``$/cancelRequest`` cancels the request's future
+    there but not the asyncio task running an async command, so a job links the two itself.
+    """
+    if protocol.msg_id is None:
+        return False, None
+    futures: dict[Any, Future[Any]] = getattr(protocol, "_request_futures", {})
+    return True, futures.get(protocol.msg_id)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+class BoundedTextDocument(TextDocument):
+    """A pygls document whose on-disk text, when it is not open, is read with limits.
+
+    Overrides ``source``, which for an unopened document re-reads whatever path the URI names,
+    at any size (``/dev/zero``, a FIFO, a relative path for ``untitled:``).
+    """
+
+    @property
+    def source(self) -> str:
+        if self._source is None and self.path is not None:
+            return read_bounded(self.uri, self.path)
+        return self._source or ""
+
+
+class BoundedWorkspace(Workspace):
+    """pygls' workspace creating :class:`BoundedTextDocument` for every document.
+
+    Overrides pygls' private ``_create_text_document``, its one factory of documents.
+    """
+
+    def _create_text_document(
+        self,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return BoundedTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self._position_codec,
+        )
+
+
+def bound(workspace: Any) -> None:
+    """Make the workspace pygls just created a :class:`BoundedWorkspace` (it adds no state).
+
+    pygls builds its ``Workspace`` inside ``initialize`` with no hook to choose the class.
+    """
+    if type(workspace) is Workspace:
+        workspace.__class__ = BoundedWorkspace

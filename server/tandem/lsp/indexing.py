@@ -1,0 +1,178 @@
+"""The live slicing index of each workspace folder, built in the background with progress.
+
+A folder's index is built after ``initialized`` (or when a folder is added, or its ignore files
+or index settings change) a file at a time with work-done progress, yielding to requests between
+files. Settings changes are picked up on the next request (``Workspaces.refresh``), rebuilding
+the index only when exclusions or size limits moved. The builds in flight live in the Session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.uris import to_fs_path
+
+from tandem.lsp.server import TandemServer
+from tandem.session.workspaces import Folder, unindexable_reason
+
+if TYPE_CHECKING:
+    from tandem.config import Settings
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY_SECONDS = 0.2
+WATCHER_ID = "tandem-watched-files"
+SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
+IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
+WATCHED_NAMES = SETTINGS_FILES | IGNORE_FILES
+
+
+def folder_paths(ls: TandemServer) -> list[Path]:
+    """The client's workspace folders (or its root) as local paths."""
+    paths = []
+    for folder in ls.workspace.folders.values():
+        path = to_fs_path(folder.uri)
+        if path:
+            paths.append(Path(path))
+    if not paths and ls.workspace.root_path:
+        paths.append(Path(ls.workspace.root_path))
+    return paths
+
+
+def _supports_progress(ls: TandemServer) -> bool:
+    return bool(get_capability(ls.client_capabilities, "window.work_done_progress", False))
+
+
+async def _create_progress(ls: TandemServer, title: str) -> str | None:
+    if not _supports_progress(ls):
+        return None
+    token = f"tandem-index-{uuid.uuid4().hex[:12]}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception as error:  # a client that refuses progress still gets an index
+        log.info("no progress for %s: %s", title, error)
+        return None
+    ls.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, percentage=0, cancellable=False)
+    )
+    return token
+
+
+async def build_index(ls: TandemServer, folder: Folder) -> None:
+    """Walk and parse the folder a file at a time, yielding to requests between files."""
+    index = folder.index
+    token = await _create_progress(ls, f"Tandem: indexing {folder.root.name}")
+    started = time.monotonic()
+    message = "stopped"  # the server may stop (cancelling this task) before the build ends
+    try:
+        if index.files is None:
+            from tandem.slicing.files import walk_repository
+
+            index.files = await asyncio.to_thread(walk_repository, index.repo, index.exclusions)
+        last = 0.0
+        done = total = 0
+        for done, total in index.build_steps():
+            now = time.monotonic()
+            if token is not None and now - last >= REPORT_EVERY_SECONDS:
+                last = now
+                ls.work_done_progress.report(
+                    token,
+                    types.WorkDoneProgressReport(
+                        message=f"{done}/{total} files", percentage=done * 100 // max(total, 1)
+                    ),
+                )
+            await asyncio.sleep(0)
+        index.ready = True
+        folder.changed()
+        message = f"{total} files in {time.monotonic() - started:.1f}s"
+        log.info("tandem: indexed %s: %s", folder.root, message)
+    except Exception:
+        log.exception("tandem: indexing %s failed; slices read files on demand", folder.root)
+        message = "failed; see the log"
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+
+
+def warm_up(settings: Settings) -> None:
+    """Import the preview's modules and load the tokenizer, price table and prompts, so the
+    first hover does not pay for them (run in a thread right after ``initialized``)."""
+    try:
+        import tandem.session.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
+        from tandem.cost.estimate import count_prompt_tokens
+        from tandem.cost.prices import price_usage
+        from tandem.flow.prompts import load_prompt
+        from tandem.values import Usage
+
+        for model in settings.models.values():
+            count_prompt_tokens(model, system="warm", user="up", output_schema=None)
+            price_usage(model, Usage(input_tokens=1, output_tokens=1))
+        for step in ("plan", "draft", "review"):
+            load_prompt(step)
+    except Exception:  # warming is an optimisation; the first hover will load what it needs
+        log.debug("warm-up failed", exc_info=True)
+
+
+def ensure_built(ls: TandemServer, folder: Folder) -> None:
+    """Start the folder's background build unless it is built or being built."""
+    session = ls.session
+    running = session.index_builds.get(folder.root)
+    if folder.index.ready or (running is not None and not running.done()):
+        return
+    refused = unindexable_reason(folder.root)
+    if refused is not None:
+        from tandem.slicing.files import RepoFiles
+
+        folder.index.files = RepoFiles()  # nothing is walked: slices hold the touched code only
+        if folder.root not in session.unindexable_warned:
+            session.unindexable_warned.add(folder.root)
+            log.warning("tandem: not indexing %s: %s; open a project folder", folder.root, refused)
+        return
+    session.index_builds[folder.root] = asyncio.ensure_future(build_index(ls, folder))
+
+
+def locate(ls: TandemServer, uri: str) -> tuple[Folder, str] | None:
+    """The (settings-refreshed) folder of ``uri`` and its relative path; starts a rebuild if
+    a settings change asked for one."""
+    located = ls.session.workspaces.locate(uri)
+    if located is not None:
+        ensure_built(ls, located[0])
+    return located
+
+
+def register_watcher(ls: TandemServer) -> None:
+    """Ask a client that can for ``didChangeWatchedFiles`` on the files the index reads."""
+    dynamic = get_capability(
+        ls.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False
+    )
+    if not dynamic:
+        return
+    from tandem.slicing.languages import EXTENSIONS
+
+    # Source files the index reads, and the files that change what it reads; not "**/*",
+    # which would send every build artefact and dependency folder's churn.
+    suffixes = ",".join(sorted(extension.lstrip(".") for extension in EXTENSIONS))
+    patterns = [f"**/*.{{{suffixes}}}", *(f"**/{name}" for name in sorted(WATCHED_NAMES))]
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in patterns]
+    )
+    registration = types.Registration(
+        id=WATCHER_ID,
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )
+
+    def done(future: Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.info("watched files not registered: %s", future.exception())
+
+    future = ls.client_register_capability(types.RegistrationParams(registrations=[registration]))
+    future.add_done_callback(done)
