@@ -13,7 +13,8 @@ from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import FileRecord, RepoIndex, identifiers
 from tandem.slicing.languages import FAMILY, language_for_path
-from tandem.slicing.related import Candidate, ChangeInfo, rank_tests
+from tandem.slicing.related import Candidate, rank_tests
+from tandem.slicing.related_scoring import ChangeInfo
 from tandem.slicing.render import Block, render
 from tandem.slicing.result import Anchor, RelatedTest, Slice, SliceError, TouchedUnit
 from tandem.slicing.touched import touched_units
