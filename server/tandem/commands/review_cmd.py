@@ -49,11 +49,11 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _git_diff(repo: Path, *revisions: str) -> str:
-    from tandem.slicing.git import GitDiffError, git_diff
+    from tandem.slicing.git import GitError, git_diff
 
     try:
         return git_diff(repo, *revisions)
-    except GitDiffError as error:
+    except GitError as error:
         raise InputError(str(error)) from error
 
 

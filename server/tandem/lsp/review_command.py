@@ -39,11 +39,11 @@ REVIEW_REQUEST = "Review this change for bugs, security problems and missing tes
 
 def review_diff(root: Path, base: str) -> str:
     """The working tree's changes since ``base``, errors turned into JSON-RPC errors."""
-    from tandem.slicing.git import GitDiffError, git_diff
+    from tandem.slicing.git import GitError, git_diff
 
     try:
         return git_diff(root, base)
-    except GitDiffError as error:
+    except GitError as error:
         if error.bad_revision:
             raise JsonRpcInvalidParams(f"tandem.review: {error}") from error
         raise CommandFailed(f"tandem.review: {error}") from error

@@ -18,7 +18,7 @@ from tandem.policy.budgets import budget_for
 from tandem.policy.risk import Risk, TouchedFile, assess_risk
 from tandem.slicing.codeunits import code_units
 from tandem.slicing.index import FileRecord
-from tandem.slicing.result import FileRangeAnchor, Slice
+from tandem.slicing.result import FileRangeAnchor, Slice, SliceError
 from tandem.values import TaskType
 
 if TYPE_CHECKING:
@@ -120,8 +120,6 @@ def build_preview(
     today_usd: Decimal = Decimal(0),
 ) -> Preview:
     """Slice, assess, route and estimate lines ``start_line``-``end_line`` of ``path``."""
-    from tandem.slicing.slicer import SliceError
-
     settings = index.settings
     try:
         context = index.slice(path, start_line, end_line)

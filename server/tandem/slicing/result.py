@@ -1,7 +1,8 @@
 """The slice as a value: what ``tandem slice --json`` prints and what the flow renders prompts from.
 
 This is a stable contract (documented in the README). Lines are 1-based and inclusive; paths are
-relative to the repository root, with forward slashes.
+relative to the repository root, with forward slashes. ``SliceError`` is the one error slicing
+raises for input it cannot slice.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class SliceError(Exception):
+    """Bad input for slicing (a diff that does not match the tree, a missing file, ...)."""
 
 
 class _Value(BaseModel):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tandem.config import ModelSettings, Settings
-from tandem.slicing.result import FileRangeAnchor, Slice
+from tandem.slicing.result import FileRangeAnchor, Slice, SliceError
 from tandem.trial.runs import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
 
 logger = logging.getLogger("tandem.trial")
@@ -52,7 +52,7 @@ def anchor_for(task: TaskFile, repo: Path) -> FileRangeAnchor:
 
 def slice_for(repo: Path, anchor: FileRangeAnchor, settings: Settings) -> Slice:
     """The real slice of the anchor (touched units, related tests, callee signatures)."""
-    from tandem.slicing.slicer import SliceError, slice_repository
+    from tandem.slicing.slicer import slice_repository
 
     try:
         return slice_repository(repo, anchor, settings)
