@@ -13,8 +13,8 @@ import pytest
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
 from tandem.slicing import live
-from tandem.slicing.index import FileRecord
 from tandem.slicing.live import LiveIndex, OpenDocument, edit_between
+from tandem.slicing.records import FileRecord
 from tandem.slicing.units import extract_units
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"

@@ -8,24 +8,23 @@ editor buffers incremental tree-sitter reparses.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tandem.slicing.files import SourceText, read_source, source_lines
+from tandem.slicing.callers import RepoSources, SourceLookup
+from tandem.slicing.files import SourceText, read_source
 from tandem.slicing.languages import LanguageName, language_for_path
+from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
 from tandem.slicing.units import (
     FileUnits,
     Unit,
     extract_units,
-    is_test_file,
     parse,
     units_from_tree,
 )
@@ -33,77 +32,14 @@ from tandem.slicing.units import (
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
-    from tandem.slicing.callers import SourceLookup
-
 log = logging.getLogger("tandem.slicing")
 
 CACHE_VERSION = 3
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
-IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
-
-
-def blob_id(data: bytes) -> str:
-    """The git blob id of ``data``."""
-    h = hashlib.sha1(f"blob {len(data)}\0".encode())
-    h.update(data)
-    return h.hexdigest()
-
-
-def cache_key(blob: str, rel: str, language: LanguageName) -> str:
-    """The cache key of a file version: its blob id, language and whether it may hold tests.
-
-    Units depend on the path only through those two, so identical content at another path
-    (an empty ``__init__.py``, a copied file, a rename) is a cache hit.
-    """
-    return f"{blob}:{language}:{'t' if is_test_file(rel, language) else 's'}"
 
 
 def _cache_key(rec: FileRecord) -> str:
     return cache_key(rec.blob, rec.path, rec.language)
-
-
-def identifiers(data: bytes) -> frozenset[str]:
-    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
-
-
-@dataclass
-class FileRecord:
-    """What the index knows about one file version."""
-
-    path: str
-    blob: str
-    language: LanguageName
-    units: list[Unit]
-    idents: list[frozenset[str]]  # per unit, same order as ``units``
-    has_errors: bool
-    text: str
-    warning: str | None = None
-    _lines: list[str] | None = field(default=None, repr=False, compare=False)
-
-    def lines(self) -> list[str]:
-        """The text's lines as the parse tree numbers them (computed once)."""
-        if self._lines is None:
-            self._lines = source_lines(self.text)
-        return self._lines
-
-
-def _line_offsets(data: bytes) -> list[int]:
-    offsets = [0]
-    pos = data.find(b"\n")
-    while pos != -1:
-        offsets.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
-    return offsets
-
-
-def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
-    offsets = _line_offsets(data)
-    out = []
-    for u in units:
-        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
-        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
-        out.append(identifiers(data[start:end]))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +205,6 @@ class RepoIndex:
 
     def sources(self, files: list[str], families: set[str]) -> SourceLookup:
         """The non-test source files the related-test ranking searches for callers."""
-        from tandem.slicing.callers import RepoSources
-
         return RepoSources(self, files, families)
 
     def whole_tokens(self, text: str) -> int:

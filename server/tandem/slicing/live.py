@@ -22,8 +22,9 @@ from tandem.slicing.callers import MAX_SOURCE_FILES
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, walk_repository
 from tandem.slicing.imports import is_js
-from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
+from tandem.slicing.index import RepoIndex, TextEdit
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
+from tandem.slicing.records import FileRecord, blob_id, identifiers
 from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
 from tandem.slicing.units import Unit, extract_units, is_test_file
 

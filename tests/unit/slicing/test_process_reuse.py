@@ -16,7 +16,8 @@ from tandem.slicing import index as index_module
 from tandem.slicing import slice_repository, walkcache
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import walk_repository
-from tandem.slicing.index import FileRecord, RepoIndex
+from tandem.slicing.index import RepoIndex
+from tandem.slicing.records import FileRecord
 from tandem.slicing.result import FileRangeAnchor
 
 MAX = 2_000_000
