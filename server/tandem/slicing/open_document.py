@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from tandem.slicing.edit_reparse import edit_between, padded_region, units_after_edit
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.records import FileRecord, blob_id, identifiers
+from tandem.slicing.records import FileRecord, blob_id, identifiers, unit_idents
 from tandem.slicing.units import Unit, extract_units
 
 CACHE_LIMIT = 50_000
@@ -102,19 +102,12 @@ def _unit_idents(
     data: bytes, units: list[Unit], cache: dict[bytes, frozenset[str]]
 ) -> list[frozenset[str]]:
     """Identifiers per unit, each unit's text scanned once per content (an edit rescans one)."""
-    starts = [0]
-    position = data.find(b"\n")
-    while position != -1:
-        starts.append(position + 1)
-        position = data.find(b"\n", position + 1)
-    out: list[frozenset[str]] = []
-    for unit in units:
-        begin = starts[min(unit.start_line - 1, len(starts) - 1)]
-        end = starts[unit.end_line] if unit.end_line < len(starts) else len(data)
-        chunk = data[begin:end]
+
+    def scanned_once(chunk: bytes) -> frozenset[str]:
         found = cache.get(chunk)
         if found is None:
             found = identifiers(chunk)
             bounded_put(cache, chunk, found)
-        out.append(found)
-    return out
+        return found
+
+    return unit_idents(data, units, scanned_once)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tandem.slicing.files import source_lines
@@ -63,11 +64,14 @@ def _line_offsets(data: bytes) -> list[int]:
     return offsets
 
 
-def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
+def unit_idents(
+    data: bytes, units: list[Unit], scan: Callable[[bytes], frozenset[str]] = identifiers
+) -> list[frozenset[str]]:
+    """The identifiers of each unit's lines, read from its text by ``scan``."""
     offsets = _line_offsets(data)
     out = []
     for u in units:
         start = offsets[min(u.start_line - 1, len(offsets) - 1)]
         end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
-        out.append(identifiers(data[start:end]))
+        out.append(scan(data[start:end]))
     return out
