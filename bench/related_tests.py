@@ -53,8 +53,9 @@ from tandem.slicing import slice_repository  # noqa: E402
 from tandem.slicing.diff import parse_diff  # noqa: E402
 from tandem.slicing.exclusions import Exclusions  # noqa: E402
 from tandem.slicing.files import walk_repository  # noqa: E402
-from tandem.slicing.index import FileRecord, RepoIndex, identifiers  # noqa: E402
+from tandem.slicing.index import RepoIndex  # noqa: E402
 from tandem.slicing.languages import FAMILY, language_for_path  # noqa: E402
+from tandem.slicing.records import FileRecord, identifiers  # noqa: E402
 from tandem.slicing.result import DiffAnchor  # noqa: E402
 from tandem.slicing.units import Unit, is_test_file  # noqa: E402
 

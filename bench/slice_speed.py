@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT / "server"))
 
 from tandem.config import Settings  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
+from tandem.slicing.edit_reparse import Document, TextEdit  # noqa: E402
 from tandem.slicing.exclusions import Exclusions  # noqa: E402
 from tandem.slicing.files import walk_repository  # noqa: E402
-from tandem.slicing.index import Document, RepoIndex, TextEdit, forget_parsed  # noqa: E402
+from tandem.slicing.index import RepoIndex, forget_parsed  # noqa: E402
 from tandem.slicing.live import LiveIndex  # noqa: E402
 from tandem.slicing.result import FileRangeAnchor  # noqa: E402
 

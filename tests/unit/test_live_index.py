@@ -12,9 +12,11 @@ import pytest
 
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
-from tandem.slicing import live
-from tandem.slicing.index import FileRecord
-from tandem.slicing.live import LiveIndex, OpenDocument, edit_between
+from tandem.slicing import edit_reparse, open_document
+from tandem.slicing.edit_reparse import edit_between
+from tandem.slicing.live import LiveIndex
+from tandem.slicing.open_document import OpenDocument
+from tandem.slicing.records import FileRecord
 from tandem.slicing.units import extract_units
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
@@ -148,14 +150,14 @@ def test_incremental_units_equal_a_full_parse_after_every_edit(
     path: str, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shortcuts: list[bool] = []
-    real = live.units_after_edit
+    real = open_document.units_after_edit
 
     def counted(*args: Any) -> Any:
         found = real(*args)
         shortcuts.append(found is not None)
         return found
 
-    monkeypatch.setattr(live, "units_after_edit", counted)
+    monkeypatch.setattr(open_document, "units_after_edit", counted)
     rng = random.Random(7)
     body = text.split("\n", 2)[2]  # without the module's first line (docs, package)
     names = ("Store", "helper", "last", "add", "Point", "tests", "Area", "Square", "Perimeter")
@@ -229,13 +231,14 @@ def test_edits_far_apart_between_reads_each_reread_only_their_region(
     cache: dict[bytes, frozenset[str]] = {}
     assert document.record(cache) is not None
     full_parses: list[int] = []
-    real = live.extract_units
+    real = open_document.extract_units
 
     def counted(path: str, data: bytes, language: Any) -> Any:
         full_parses.append(len(data.strip()) > len(text) // 2)
         return real(path, data, language)
 
-    monkeypatch.setattr(live, "extract_units", counted)
+    monkeypatch.setattr(open_document, "extract_units", counted)  # the whole file
+    monkeypatch.setattr(edit_reparse, "extract_units", counted)  # the items around an edit
     first = text.replace("value * 3\n", "value * 33\n")
     both = first.replace("value * 390\n", "value * 391\n")
     document.update(first, 2)

@@ -17,7 +17,7 @@ from tandem.flow.estimate import FlowEstimate, estimate_flow
 from tandem.policy.budgets import budget_for
 from tandem.policy.risk import Risk, TouchedFile, assess_risk
 from tandem.slicing.codeunits import code_units
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.result import FileRangeAnchor, Slice, SliceError
 from tandem.values import TaskType
 

@@ -106,7 +106,7 @@ class Folder:
     def _place(self, rel: str, start_line: int, end_line: int) -> tuple[int, int]:
         """The lines a preview is cached under: for a single line, the innermost unit holding
         it, so moving the cursor inside a function reuses the function's preview."""
-        from tandem.slicing.index import FileRecord
+        from tandem.slicing.records import FileRecord
 
         if start_line != end_line:
             return start_line, end_line

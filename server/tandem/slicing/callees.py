@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from tandem.slicing.files import RepoFiles
-from tandem.slicing.index import FileRecord, RepoIndex
+from tandem.slicing.index import RepoIndex
 from tandem.slicing.languages import FAMILY
+from tandem.slicing.records import FileRecord
 from tandem.slicing.result import CalleeSignature
 from tandem.slicing.units import Unit, is_test_file
 

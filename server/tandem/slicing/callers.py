@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from tandem.slicing.imports import is_js
-from tandem.slicing.index import FileRecord, RepoIndex
 from tandem.slicing.languages import FAMILY, language_for_path
+from tandem.slicing.records import FileRecord
 from tandem.slicing.units import is_test_file
 
 MAX_SOURCE_FILES = 3000
@@ -44,6 +45,16 @@ class ImportLookup(Protocol):
         ...
 
 
+class IndexedFiles(Protocol):
+    """What the caller search reads of an index (``RepoIndex``); the index builds the search."""
+
+    repo: Path
+
+    def source_text(self, rel: str) -> str | None: ...
+
+    def record(self, rel: str, override: str | None = None) -> FileRecord | str: ...
+
+
 def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     wanted = sorted({n for n in names if n}, key=len, reverse=True)
     if not wanted:
@@ -61,7 +72,7 @@ def _mentions(text: str, names: list[str], pattern: re.Pattern[str]) -> bool:
 class RepoSources:
     """Source files of the changed languages in one repository, read once and searched by name."""
 
-    index: RepoIndex
+    index: IndexedFiles
     files: list[str]
     families: set[str]
     _data: dict[str, str] | None = field(default=None, init=False)
@@ -106,26 +117,3 @@ class RepoSources:
             return (self.index.repo / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
-
-
-@dataclass
-class RecordSources:
-    """The same lookup over records already in memory (tests and benchmarks)."""
-
-    records: list[FileRecord]
-
-    def mentioning(self, names: Iterable[str]) -> list[FileRecord]:
-        pattern = _pattern(names)
-        if pattern is None:
-            return []
-        wanted = [n for n in names if n]
-        return [r for r in self.records if _mentions(r.text, wanted, pattern)]
-
-    def js_files(self) -> set[str]:
-        return {r.path for r in self.records if is_js(r.path)}
-
-    def source_texts(self) -> Mapping[str, str]:
-        return {r.path: r.text for r in self.records}
-
-    def read_text(self, rel: str) -> str | None:
-        return None

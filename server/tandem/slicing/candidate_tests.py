@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tandem.slicing.files import RepoFiles
-from tandem.slicing.index import FileRecord, RepoIndex
+from tandem.slicing.index import RepoIndex
 from tandem.slicing.languages import FAMILY
+from tandem.slicing.records import FileRecord
 from tandem.slicing.units import is_test_file
 
 # Where any file may hold tests, a test marker picks the files worth parsing.

@@ -2,108 +2,34 @@
 
 Keys are git blob ids (sha1 of ``"blob <len>\\0" + bytes``), never mtimes, so a checkout, a
 copy or a touch does not invalidate anything and a changed file is reparsed alone. The cache
-lives in ``<repo>/.tandem/cache/`` (git-ignored, never committed). ``Document`` gives open
-editor buffers incremental tree-sitter reparses.
+lives in ``<repo>/.tandem/cache/`` (git-ignored, never committed).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
-import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tandem.slicing.files import SourceText, read_source, source_lines
+from tandem.slicing.callers import RepoSources, SourceLookup
+from tandem.slicing.file_stamps import Stamp, file_stamp, settled
+from tandem.slicing.files import SourceText, read_source
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.units import (
-    FileUnits,
-    Unit,
-    extract_units,
-    is_test_file,
-    parse,
-    units_from_tree,
-)
-
-if TYPE_CHECKING:
-    from tree_sitter import Tree
-
-    from tandem.slicing.callers import SourceLookup
+from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
+from tandem.slicing.units import Unit, extract_units
 
 log = logging.getLogger("tandem.slicing")
 
 CACHE_VERSION = 3
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
-IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
-
-
-def blob_id(data: bytes) -> str:
-    """The git blob id of ``data``."""
-    h = hashlib.sha1(f"blob {len(data)}\0".encode())
-    h.update(data)
-    return h.hexdigest()
-
-
-def cache_key(blob: str, rel: str, language: LanguageName) -> str:
-    """The cache key of a file version: its blob id, language and whether it may hold tests.
-
-    Units depend on the path only through those two, so identical content at another path
-    (an empty ``__init__.py``, a copied file, a rename) is a cache hit.
-    """
-    return f"{blob}:{language}:{'t' if is_test_file(rel, language) else 's'}"
 
 
 def _cache_key(rec: FileRecord) -> str:
     return cache_key(rec.blob, rec.path, rec.language)
-
-
-def identifiers(data: bytes) -> frozenset[str]:
-    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
-
-
-@dataclass
-class FileRecord:
-    """What the index knows about one file version."""
-
-    path: str
-    blob: str
-    language: LanguageName
-    units: list[Unit]
-    idents: list[frozenset[str]]  # per unit, same order as ``units``
-    has_errors: bool
-    text: str
-    warning: str | None = None
-    _lines: list[str] | None = field(default=None, repr=False, compare=False)
-
-    def lines(self) -> list[str]:
-        """The text's lines as the parse tree numbers them (computed once)."""
-        if self._lines is None:
-            self._lines = source_lines(self.text)
-        return self._lines
-
-
-def _line_offsets(data: bytes) -> list[int]:
-    offsets = [0]
-    pos = data.find(b"\n")
-    while pos != -1:
-        offsets.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
-    return offsets
-
-
-def unit_idents(data: bytes, units: list[Unit]) -> list[frozenset[str]]:
-    offsets = _line_offsets(data)
-    out = []
-    for u in units:
-        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
-        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
-        out.append(identifiers(data[start:end]))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,38 +60,12 @@ def forget_parsed() -> None:
     _SEEN_TEXTS.clear()
 
 
-# What a file's stat says about its content, as git's index does: a file whose
-# (mtime, ctime, size, inode, device) did not change since it was read is not read and hashed
-# again by a later RepoIndex of this process. The cache stays keyed by blob id; this only
-# skips rereading. A stamp is trusted only once the file is older than ``SETTLED_NS`` at the
-# time it was read: a write in the same timestamp tick as the read would keep the stamp.
-Stamp = tuple[int, int, int, int, int]
-SETTLED_NS = 2_000_000_000
+# What a file's stat says about its content, as git's index does: a file whose stamp (see
+# ``file_stamps``) did not change since it was read is not read and hashed again by a later
+# RepoIndex of this process. The cache stays keyed by blob id; this only skips rereading.
 _SEEN_LIMIT = 50_000
 _SEEN_RECORDS: dict[tuple[str, int, str], tuple[Stamp, FileRecord | str]] = {}
 _SEEN_TEXTS: dict[tuple[str, int, str], tuple[Stamp, str | None]] = {}
-
-
-def file_stamp(path: str) -> Stamp | None:
-    """The stat stamp of a regular file (None for a symlink, whose target may change under an
-    unchanged link, or when it cannot be read)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev)
-
-
-def settled(stamp: Stamp, read_at_ns: int) -> bool:
-    """Whether a stamp taken before a read at ``read_at_ns`` can vouch for what was read."""
-    return settled_time(max(stamp[0], stamp[1]), read_at_ns)
-
-
-def settled_time(changed_ns: int, read_at_ns: int) -> bool:
-    """Whether something last changed at ``changed_ns`` was settled when read at ``read_at_ns``."""
-    return changed_ns < read_at_ns - SETTLED_NS
 
 
 def _seen_put(memo: dict[tuple[str, int, str], Any], key: tuple[str, int, str], value: Any) -> None:
@@ -269,8 +169,6 @@ class RepoIndex:
 
     def sources(self, files: list[str], families: set[str]) -> SourceLookup:
         """The non-test source files the related-test ranking searches for callers."""
-        from tandem.slicing.callers import RepoSources
-
         return RepoSources(self, files, families)
 
     def whole_tokens(self, text: str) -> int:
@@ -362,47 +260,3 @@ class RepoIndex:
         return FileRecord(
             rel, blob, language, fu.units, idents, fu.has_errors, src.text, src.warning
         )
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """One edit in byte offsets and (row, column-in-bytes) points, as tree-sitter wants them."""
-
-    start_byte: int
-    old_end_byte: int
-    new_end_byte: int
-    start_point: tuple[int, int]
-    old_end_point: tuple[int, int]
-    new_end_point: tuple[int, int]
-
-
-class Document:
-    """An open document kept parsed; each edit reparses incrementally from the old tree."""
-
-    def __init__(self, path: str, text: str, language: LanguageName | None = None) -> None:
-        lang = language or language_for_path(path)
-        if lang is None:
-            from tandem.slicing.languages import UnsupportedLanguage
-
-            raise UnsupportedLanguage(path)
-        self.path = path
-        self.language: LanguageName = lang
-        self.data = text.encode("utf-8")
-        self.tree: Tree = parse(self.data, lang)
-
-    def apply(self, new_text: str, edit: TextEdit) -> Tree:
-        """Apply ``edit`` (already reflected in ``new_text``) and reparse incrementally."""
-        self.tree.edit(
-            start_byte=edit.start_byte,
-            old_end_byte=edit.old_end_byte,
-            new_end_byte=edit.new_end_byte,
-            start_point=edit.start_point,
-            old_end_point=edit.old_end_point,
-            new_end_point=edit.new_end_point,
-        )
-        self.data = new_text.encode("utf-8")
-        self.tree = parse(self.data, self.language, old_tree=self.tree)
-        return self.tree
-
-    def units(self) -> FileUnits:
-        return units_from_tree(self.path, self.data, self.language, self.tree)

@@ -3,29 +3,25 @@
 The language server holds one ``LiveIndex`` per folder. It walks the folder once, parses the
 files a step at a time (``build_steps``, so the caller can report progress and keep answering
 requests between steps), and then follows changes: files changed or deleted on disk are forgotten
-and reread on next use, and open editor buffers win over the disk. A buffer is re-read around
-each edit only: the edit is found by comparing the old and new text (so any sequence of client
-edits, in any position encoding, is one edit), and only the top-level items around it are parsed
-again. A whole-file reparse of a large file, even an incremental one, costs tens of
-milliseconds; the items around an edit cost well under one.
+and reread on next use, and open editor buffers (``open_document``) win over the disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
-from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from tandem.slicing.callers import MAX_SOURCE_FILES
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, walk_repository
 from tandem.slicing.imports import is_js
-from tandem.slicing.index import FileRecord, RepoIndex, TextEdit, blob_id, identifiers
-from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
+from tandem.slicing.index import RepoIndex
+from tandem.slicing.languages import FAMILY, language_for_path
+from tandem.slicing.open_document import OpenDocument, bounded_put
+from tandem.slicing.records import FileRecord
 from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
-from tandem.slicing.units import Unit, extract_units, is_test_file
+from tandem.slicing.units import is_test_file
 
 if TYPE_CHECKING:
     from tandem.config import Settings
@@ -34,271 +30,6 @@ TOKEN_CHUNK_LINES = 64
 """Whole-file token counts are summed over chunks of this many lines, each counted once per
 content: an edit recounts one chunk, not the file. The sum differs from a single count by a
 token or so per chunk boundary, which is fine for a comparison figure."""
-_CACHE_LIMIT = 50_000
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _bounded_put(cache: dict[K, V], key: K, value: V) -> None:
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
-
-
-def _common_prefix(old: bytes, new: bytes) -> int:
-    """Length of the common prefix, by bisection on slice equality (memcmp, not a byte loop)."""
-    low, high = 0, min(len(old), len(new))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[:middle] == new[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _common_suffix(old: bytes, new: bytes, limit: int) -> int:
-    low, high = 0, limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[len(old) - middle :] == new[len(new) - middle :]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _point(data: bytes, offset: int) -> tuple[int, int]:
-    row = data.count(b"\n", 0, offset)
-    column = offset - (data.rfind(b"\n", 0, offset) + 1)
-    return row, column
-
-
-def edit_between(old: bytes, new: bytes) -> TextEdit | None:
-    """The single edit that turns ``old`` into ``new`` (None when they are equal)."""
-    if old == new:
-        return None
-    start = _common_prefix(old, new)
-    suffix = _common_suffix(old, new, min(len(old), len(new)) - start)
-    old_end, new_end = len(old) - suffix, len(new) - suffix
-    return TextEdit(
-        start_byte=start,
-        old_end_byte=old_end,
-        new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(new, new_end),
-    )
-
-
-_NOT_AN_ITEM_START = frozenset(b" \t\r\n})]#@/*\"'`")
-"""A line starting with one of these continues something (indentation, closing brackets,
-comments, attributes, decorators, strings): no top-level item starts there."""
-
-
-def _line_start(data: bytes, offset: int) -> int:
-    return data.rfind(b"\n", 0, offset) + 1
-
-
-def _is_cut(data: bytes, line_start: int) -> bool:
-    """Whether a top-level item plausibly starts at ``line_start``: the line begins at column
-    0 with a word and the line before is blank. A wrong guess makes the region's parse fail or
-    a unit straddle it, and the caller then reads the whole file."""
-    if line_start == 0:
-        return True
-    if line_start >= len(data) or data[line_start] in _NOT_AN_ITEM_START:
-        return False
-    previous = _line_start(data, line_start - 1)
-    return not data[previous : line_start - 1].strip()
-
-
-def _next_line(data: bytes, line_start: int) -> int:
-    found = data.find(b"\n", line_start)
-    return len(data) if found == -1 else found + 1
-
-
-def _cut_at_or_before(data: bytes, line_start: int) -> int:
-    while line_start > 0 and not _is_cut(data, line_start):
-        line_start = _line_start(data, line_start - 1)
-    return line_start
-
-
-def _cut_at_or_after(data: bytes, line_start: int) -> int:
-    while line_start < len(data) and not _is_cut(data, line_start):
-        line_start = _next_line(data, line_start)
-    return line_start
-
-
-def region_around(data: bytes, start: int, end: int, margin: int = 1) -> tuple[int, int]:
-    """Byte offsets of the whole top-level items covering ``start``-``end``, with ``margin``
-    more items on each side (items are found with :func:`_is_cut`)."""
-    low = _cut_at_or_before(data, _line_start(data, min(start, len(data))))
-    for _ in range(margin):
-        if low == 0:
-            break
-        low = _cut_at_or_before(data, _line_start(data, low - 1))
-    high = _cut_at_or_after(data, _next_line(data, _line_start(data, min(end, len(data)))))
-    for _ in range(margin):
-        if high >= len(data):
-            break
-        high = _cut_at_or_after(data, _next_line(data, high))
-    return low, high
-
-
-def padded_region(data: bytes, start: int, end: int) -> bytes:
-    """The region around ``start``-``end`` preceded by as many newlines as lines before it, so
-    that it parses on its own with the file's own line numbers."""
-    low, high = region_around(data, start, end)
-    return b"\n" * data.count(b"\n", 0, low) + data[low:high]
-
-
-def _shift(unit: Unit, rows: int) -> Unit:
-    if rows == 0:
-        return unit
-    return replace(
-        unit,
-        start_line=unit.start_line + rows,
-        end_line=unit.end_line + rows,
-        definition_end=unit.definition_end + rows if unit.definition_end else 0,
-    )
-
-
-def units_after_edit(
-    path: str,
-    language: LanguageName,
-    old_units: list[Unit],
-    old_data: bytes,
-    new_data: bytes,
-    edit: TextEdit,
-) -> list[Unit] | None:
-    """The units of ``new_data`` from those of ``old_data``: the top-level items around
-    ``edit`` are parsed on their own, the units before them are kept and those after shifted.
-
-    None when the shortcut does not apply (the region does not parse cleanly, a unit straddles
-    it, a JS/TS test file, whose tests are read across the whole file, or a region over half
-    the file): then extract the whole file.
-    """
-    if FAMILY[language] == "js" and is_test_file(path, language):
-        return None
-    low, high = region_around(new_data, edit.start_byte, edit.new_end_byte)
-    if (high - low) * 2 > len(new_data):
-        return None
-    rows = new_data.count(b"\n", 0, low)
-    extracted = extract_units(path, b"\n" * rows + new_data[low:high], language)
-    if extracted.has_errors:
-        return None
-    first_line = rows + 1
-    last_line = new_data.count(b"\n", 0, high) + (0 if high and new_data[high - 1] == 10 else 1)
-    delta = new_data.count(b"\n") - old_data.count(b"\n")
-    old_last_line = last_line - delta
-    before: list[Unit] = []
-    after: list[Unit] = []
-    for unit in old_units:
-        if unit.end_line < first_line:
-            before.append(unit)
-        elif unit.start_line > old_last_line:
-            after.append(_shift(unit, delta))
-        elif unit.start_line < first_line or unit.end_line > old_last_line:
-            return None  # a unit straddles the re-read region: do not guess
-    return before + extracted.units + after
-
-
-class OpenDocument:
-    """An editor buffer: its text and its index record, re-read around each edit only."""
-
-    def __init__(self, path: str, text: str, version: int | None) -> None:
-        self.path = path
-        self.version = version
-        self.text = text
-        self.language = language_for_path(path)
-        self._record: FileRecord | None = None
-        self._units: tuple[bytes, list[Unit], bool] | None = None  # data, units, has errors
-
-    def update(self, text: str, version: int | None) -> None:
-        """Take the buffer's new text. Once units were asked for, they follow every change
-        (around the edit, well under a millisecond): edits far apart, taken together, would
-        span most of the file and cost a whole-file parse."""
-        if text != self.text:
-            self.text = text
-            self._record = None
-            if self._units is not None and self.language is not None:
-                self._current_units(text.encode("utf-8"), self.language)
-        self.version = version
-
-    def region_text(self, start_line: int, end_line: int) -> str:
-        """The top-level items covering lines ``start_line``-``end_line`` (1-based), padded
-        with newlines so that they parse alone with the file's line numbers."""
-        data = self.text.encode("utf-8")
-        # Line starts from the lengths of the lines (plus one newline each), summed in C.
-        lengths = [0, *accumulate(map(len, data.split(b"\n")))]
-
-        def line_start(line: int) -> int:  # 0-based line
-            line = min(line, len(lengths) - 1)
-            return min(lengths[line] + line, len(data))
-
-        start, end = line_start(start_line - 1), line_start(end_line)
-        return padded_region(data, start, max(start, end - 1)).decode("utf-8", "replace")
-
-    def record(self, idents_cache: dict[bytes, frozenset[str]]) -> FileRecord | None:
-        """The buffer as an index record (None for a language the slicer does not support)."""
-        if self._record is not None:
-            return self._record
-        if self.language is None:
-            return None
-        data = self.text.encode("utf-8")
-        units, has_errors = self._current_units(data, self.language)
-        self._record = FileRecord(
-            path=self.path,
-            blob=blob_id(data),
-            language=self.language,
-            units=units,
-            # Related-test ranking reads every unit's identifiers (callers in source files
-            # too); each unit's text is scanned once per content, so an edit rescans one.
-            idents=_unit_idents(data, units, idents_cache),
-            has_errors=has_errors,
-            text=self.text,
-        )
-        return self._record
-
-    def _current_units(self, data: bytes, language: LanguageName) -> tuple[list[Unit], bool]:
-        units: list[Unit] | None = None
-        has_errors = False
-        if self._units is not None and not self._units[2]:
-            old_data, old_units, _ = self._units
-            edit = edit_between(old_data, data)
-            if edit is None:
-                units = old_units
-            else:
-                units = units_after_edit(self.path, language, old_units, old_data, data, edit)
-        if units is None:
-            extracted = extract_units(self.path, data, language)
-            units, has_errors = extracted.units, extracted.has_errors
-        self._units = (data, units, has_errors)
-        return units, has_errors
-
-
-def _unit_idents(
-    data: bytes, units: list[Unit], cache: dict[bytes, frozenset[str]]
-) -> list[frozenset[str]]:
-    """Identifiers per unit, each unit's text scanned once per content (an edit rescans one)."""
-    starts = [0]
-    position = data.find(b"\n")
-    while position != -1:
-        starts.append(position + 1)
-        position = data.find(b"\n", position + 1)
-    out: list[frozenset[str]] = []
-    for unit in units:
-        begin = starts[min(unit.start_line - 1, len(starts) - 1)]
-        end = starts[unit.end_line] if unit.end_line < len(starts) else len(data)
-        chunk = data[begin:end]
-        found = cache.get(chunk)
-        if found is None:
-            found = identifiers(chunk)
-            _bounded_put(cache, chunk, found)
-        out.append(found)
-    return out
 
 
 class LiveSources:
@@ -447,7 +178,7 @@ class LiveIndex(RepoIndex):
         found = self._mentioned.get(record.blob)
         if found is None:
             found = frozenset().union(*record.idents)
-            _bounded_put(self._mentioned, record.blob, found)
+            bounded_put(self._mentioned, record.blob, found)
         return found
 
     def whole_tokens(self, text: str) -> int:
@@ -460,7 +191,7 @@ class LiveIndex(RepoIndex):
             counted = self._token_chunks.get(chunk)
             if counted is None:
                 counted = count_tokens(chunk)
-                _bounded_put(self._token_chunks, chunk, counted)
+                bounded_put(self._token_chunks, chunk, counted)
             total += counted
         return total
 

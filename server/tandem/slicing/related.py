@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.related_scoring import ChangeInfo, ScoredTest, score_tests
 from tandem.slicing.related_table import Rarity, ranking_table
 from tandem.slicing.units import Unit

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tandem.slicing.imports import ImportResolver, is_js, leading_to, specifiers
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.related_words import norm, usable
 from tandem.slicing.units import Unit
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from tandem.slicing.callers import ImportLookup
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.related_files import package_of, paired
 from tandem.slicing.related_hops import cut_off_by_imports, helper_hops, source_callers
 from tandem.slicing.related_table import RankableTest, Rarity

@@ -6,7 +6,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.related_words import name_tokens, norm, tokens_of
 from tandem.slicing.units import Unit
 

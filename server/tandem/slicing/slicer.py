@@ -11,8 +11,9 @@ from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
-from tandem.slicing.index import FileRecord, RepoIndex, identifiers
+from tandem.slicing.index import RepoIndex
 from tandem.slicing.languages import FAMILY, language_for_path
+from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
 from tandem.slicing.render import Block, render

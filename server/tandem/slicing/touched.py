@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tandem.slicing.changes import Change
 from tandem.slicing.diff import Deletion
-from tandem.slicing.index import FileRecord
+from tandem.slicing.records import FileRecord
 from tandem.slicing.units import Unit, is_test_file
 
 # A line inside a function is the function's, not its class's or the module statement's.

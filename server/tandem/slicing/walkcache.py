@@ -4,7 +4,7 @@ A folder's mtime changes when an entry is added, removed or renamed in it, so a 
 folders (and nested ``.gitignore`` files) still carry the stamps they had is still the walk:
 checking them costs one ``stat`` per folder instead of listing and filtering every file. A
 stamp is trusted only when it is older than the walk by a settling margin (see
-:func:`tandem.slicing.index.settled`): a change in the same timestamp tick as the walk would
+:func:`tandem.slicing.file_stamps.settled`): a change in the same timestamp tick as the walk would
 keep the stamp. Content changes do not matter here: the walk lists names, not content.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tandem.slicing.file_stamps import Stamp, file_stamp, settled, settled_time
 from tandem.slicing.files import RepoFiles, walk_repository
-from tandem.slicing.index import Stamp, file_stamp, settled, settled_time
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec

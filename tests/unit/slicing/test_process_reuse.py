@@ -12,11 +12,12 @@ import pytest
 from slice_repos import PYTHON_REPO, RepoBuilder
 
 from tandem.config import Settings
+from tandem.slicing import file_stamps, slice_repository, walkcache
 from tandem.slicing import index as index_module
-from tandem.slicing import slice_repository, walkcache
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import walk_repository
-from tandem.slicing.index import FileRecord, RepoIndex
+from tandem.slicing.index import RepoIndex
+from tandem.slicing.records import FileRecord
 from tandem.slicing.result import FileRangeAnchor
 
 MAX = 2_000_000
@@ -73,7 +74,7 @@ def test_a_reused_walk_applies_nested_ignore_files_until_one_changes(
         {**PYTHON_REPO, f"vendor/{ignore_file}": "copy.py\n", "vendor/copy.py": "def scale():\n"}
     )
     backdate_folders(repo)
-    monkeypatch.setattr(index_module, "SETTLED_NS", -(10**12))  # the .gitignore's ctime is now
+    monkeypatch.setattr(file_stamps, "SETTLED_NS", -(10**12))  # the .gitignore's ctime is now
     walked = count_walks(monkeypatch)
     anchor = FileRangeAnchor(path="vendor/copy.py", start_line=1, end_line=1)
     for _ in range(2):
@@ -101,7 +102,7 @@ def test_records_are_reused_while_the_file_stat_is_unchanged(
     make_repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo(PYTHON_REPO)
-    monkeypatch.setattr(index_module, "SETTLED_NS", -(10**12))  # as if read a while later
+    monkeypatch.setattr(file_stamps, "SETTLED_NS", -(10**12))  # as if read a while later
     first = RepoIndex(repo, MAX, persist=False).record("pkg/shapes.py")
     reads: list[str] = []
     real_read = index_module.read_source
@@ -130,7 +131,7 @@ def test_the_caller_search_text_follows_the_file(
     make_repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo({"pkg/a.py": "def one():\n    return 1\n"})
-    monkeypatch.setattr(index_module, "SETTLED_NS", -(10**12))
+    monkeypatch.setattr(file_stamps, "SETTLED_NS", -(10**12))
     assert RepoIndex(repo, MAX).source_text("pkg/a.py") == "def one():\n    return 1\n"
     (repo / "pkg" / "a.py").write_text("def one():\n    return 11\n")
     assert RepoIndex(repo, MAX).source_text("pkg/a.py") == "def one():\n    return 11\n"

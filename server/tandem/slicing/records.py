@@ -1,0 +1,77 @@
+"""One file version as the index knows it: its record, git blob id, cache key and identifiers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tandem.slicing.files import source_lines
+from tandem.slicing.languages import LanguageName
+from tandem.slicing.units import Unit, is_test_file
+
+IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of ``data``."""
+    h = hashlib.sha1(f"blob {len(data)}\0".encode())
+    h.update(data)
+    return h.hexdigest()
+
+
+def cache_key(blob: str, rel: str, language: LanguageName) -> str:
+    """The cache key of a file version: its blob id, language and whether it may hold tests.
+
+    Units depend on the path only through those two, so identical content at another path
+    (an empty ``__init__.py``, a copied file, a rename) is a cache hit.
+    """
+    return f"{blob}:{language}:{'t' if is_test_file(rel, language) else 's'}"
+
+
+def identifiers(data: bytes) -> frozenset[str]:
+    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
+
+
+@dataclass
+class FileRecord:
+    """What the index knows about one file version."""
+
+    path: str
+    blob: str
+    language: LanguageName
+    units: list[Unit]
+    idents: list[frozenset[str]]  # per unit, same order as ``units``
+    has_errors: bool
+    text: str
+    warning: str | None = None
+    _lines: list[str] | None = field(default=None, repr=False, compare=False)
+
+    def lines(self) -> list[str]:
+        """The text's lines as the parse tree numbers them (computed once)."""
+        if self._lines is None:
+            self._lines = source_lines(self.text)
+        return self._lines
+
+
+def _line_offsets(data: bytes) -> list[int]:
+    offsets = [0]
+    pos = data.find(b"\n")
+    while pos != -1:
+        offsets.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return offsets
+
+
+def unit_idents(
+    data: bytes, units: list[Unit], scan: Callable[[bytes], frozenset[str]] = identifiers
+) -> list[frozenset[str]]:
+    """The identifiers of each unit's lines, read from its text by ``scan``."""
+    offsets = _line_offsets(data)
+    out = []
+    for u in units:
+        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
+        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
+        out.append(scan(data[start:end]))
+    return out
