@@ -23,18 +23,12 @@ from pygls.exceptions import (
 )
 
 from tandem.flow.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
+from tandem.flow.errors import FlowError
 from tandem.flow.handoff import PlanDocumentError, parse_plan_markdown
 from tandem.flow.inputs import scope_paths
-from tandem.flow.run import (
-    FlowError,
-    approve_plan,
-    create_task,
-    draft_step,
-    next_step,
-    plan_step,
-    review_outside_change,
-    review_step,
-)
+from tandem.flow.steps import draft_step, plan_step, review_step
+from tandem.flow.stop_rule import next_step
+from tandem.flow.task import approve_plan, create_task, review_outside_change
 from tandem.flow.taskstore import TASKS_DIR, TaskStore, TaskStoreError
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import (
