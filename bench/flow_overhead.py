@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from tandem.config import load_settings  # noqa: E402
+from tandem.flow.env import build_flow_env, one_provider  # noqa: E402
 from tandem.flow.estimate import estimate_flow  # noqa: E402
-from tandem.flow.run import FlowEnv, create_task, run_flow  # noqa: E402
-from tandem.flow.taskstore import TaskStore  # noqa: E402
+from tandem.flow.run import run_flow  # noqa: E402
+from tandem.flow.task import create_task  # noqa: E402
 from tandem.providers.fake import FakeProvider  # noqa: E402
 from tandem.slicing import slice_repository  # noqa: E402
 from tandem.slicing.result import FileRangeAnchor  # noqa: E402
@@ -58,13 +59,7 @@ def once() -> tuple[float, float]:
         estimate_flow(settings, repo, REQUEST, anchor, context)
         estimated = time.perf_counter() - start
         provider = FakeProvider.from_file(EXAMPLE / "fake_replies.json")
-        env = FlowEnv(
-            settings=settings,
-            repo=repo,
-            store=TaskStore(repo),
-            recorder=_Recorder(),
-            providers=lambda alias, model: provider,
-        )
+        env = build_flow_env(settings, repo, recorder=_Recorder(), providers=one_provider(provider))
         start = time.perf_counter()
         task = create_task(env, REQUEST, anchor, context)
         result = asyncio.run(run_flow(env, task.task_id, approve=True))

@@ -1,5 +1,6 @@
 """Test doubles and fixtures for the flow tests: a recorder that keeps records in memory, a
-scripted provider (a queue of replies or failures per step), the example repository and its slice.
+scripted provider (a queue of replies or failures per step), the example repository and its slice,
+and :func:`example_flow`, the one flow environment the tests build.
 
 These are test tools, never used by Tandem itself.
 """
@@ -11,11 +12,13 @@ import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from tandem.config import ModelSettings, PriceOverride, Settings
+from tandem.flow.env import Confirm, FlowEnv, build_flow_env, one_provider
+from tandem.flow.task import create_task
 from tandem.providers.base import ModelReply, ModelRequest, ProgressReport, ProviderFailure
 from tandem.slicing.result import FileRangeAnchor, RelatedTest, Slice, TouchedUnit
 from tandem.values import StepRecord, Usage
@@ -142,3 +145,41 @@ def example_slice(repo: Path) -> Slice:
         lines = (repo / unit.path).read_text().splitlines()[unit.start_line - 1 : unit.end_line]
         parts.append(f"# {unit.path}::{unit.name}\n" + "\n".join(lines))
     return Slice(touched=touched, tests=tests, text="\n\n".join(parts), tokens=300)
+
+
+class ExampleFlow(NamedTuple):
+    """A flow on a fresh copy of the example, its steps answered by a scripted provider; the
+    records and the progress messages are kept for the test to read."""
+
+    env: FlowEnv
+    recorder: RecordingRecorder
+    provider: ScriptedProvider
+    messages: list[str]
+
+
+def example_flow(
+    tmp_path: Path,
+    provider: ScriptedProvider,
+    *,
+    settings: Settings | None = None,
+    confirm: Confirm | None = None,
+) -> ExampleFlow:
+    """The flow environment tests use, built as Tandem builds it (priced models by default,
+    nobody to ask unless ``confirm`` is given)."""
+    repo = example_repo(tmp_path)
+    recorder = RecordingRecorder()
+    messages: list[str] = []
+    env = build_flow_env(
+        settings or priced_settings(),
+        repo,
+        recorder=recorder,
+        providers=one_provider(provider),
+        progress=messages.append,
+        confirm=confirm,
+    )
+    return ExampleFlow(env, recorder, provider, messages)
+
+
+def example_task(env: FlowEnv) -> str:
+    """The example task created on the example's slice; its id."""
+    return create_task(env, REQUEST, example_anchor(), example_slice(env.repo)).task_id

@@ -14,20 +14,20 @@ from typing import Any
 import pytest
 from flow_doubles import (
     REQUEST,
-    RecordingRecorder,
+    ExampleFlow,
     ScriptedProvider,
-    example_anchor,
+    example_flow,
     example_replies,
     example_repo,
-    example_slice,
+    example_task,
     priced_settings,
 )
 
 from tandem.cli import main
 from tandem.commands.flow_common import consent_from_args
 from tandem.config import ModelSettings, Settings
-from tandem.flow.run import FlowEnv, create_task, needs_confirmation, run_flow
-from tandem.flow.taskstore import TaskStore
+from tandem.flow.gate import needs_confirmation
+from tandem.flow.run import run_flow
 from tandem.values import StepEstimate
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tandem"
@@ -46,26 +46,13 @@ def _settings(threshold: str | None, base: Settings | None = None) -> Settings:
     return settings.model_copy(update={"budgets": budgets})
 
 
-def _env(
+def _flow(
     tmp_path: Path, settings: Settings, confirm: Any = None, *, fake: bool = False
-) -> tuple[FlowEnv, ScriptedProvider, RecordingRecorder]:
-    repo = example_repo(tmp_path)
+) -> ExampleFlow:
+    """The example flow, its replies billed like a real model's unless ``fake``."""
     replies = copy.deepcopy(example_replies())
     provider = ScriptedProvider(replies) if fake else ChargingProvider(replies)
-    recorder = RecordingRecorder()
-    env = FlowEnv(
-        settings=settings,
-        repo=repo,
-        store=TaskStore(repo),
-        recorder=recorder,
-        providers=lambda alias, model: provider,
-        confirm=confirm,
-    )
-    return env, provider, recorder
-
-
-def _task(env: FlowEnv) -> str:
-    return create_task(env, REQUEST, example_anchor(), example_slice(env.repo)).task_id
+    return example_flow(tmp_path, provider, settings=settings, confirm=confirm)
 
 
 def _estimate(usd_max: str | None) -> StepEstimate:
@@ -91,8 +78,8 @@ def test_the_threshold_compares_the_most_a_step_can_cost() -> None:
 
 
 async def test_with_nobody_to_ask_a_step_above_the_threshold_is_not_sent(tmp_path: Path) -> None:
-    env, provider, recorder = _env(tmp_path, _settings("0.0001"))
-    task_id = _task(env)
+    env, recorder, provider, _ = _flow(tmp_path, _settings("0.0001"))
+    task_id = example_task(env)
     result = await run_flow(env, task_id, approve=True)
     assert provider.requests == [] and recorder.records == []
     assert result.status == "stopped"
@@ -108,8 +95,8 @@ async def test_the_user_is_asked_with_the_price_and_a_no_sends_nothing(tmp_path:
         questions.append(question)
         return False
 
-    env, provider, _ = _env(tmp_path, _settings("0.0001"), decline)
-    result = await run_flow(env, _task(env), approve=True)
+    env, _, provider, _ = _flow(tmp_path, _settings("0.0001"), decline)
+    result = await run_flow(env, example_task(env), approve=True)
     assert provider.requests == []
     (question,) = questions
     assert question.startswith("plan on ") and "up to $" in question
@@ -124,16 +111,16 @@ async def test_a_yes_sends_each_step_and_an_async_confirm_works_too(tmp_path: Pa
         questions.append(question)
         return True
 
-    env, provider, _ = _env(tmp_path, _settings("0.0001"), accept)
-    result = await run_flow(env, _task(env), approve=True)
+    env, _, provider, _ = _flow(tmp_path, _settings("0.0001"), accept)
+    result = await run_flow(env, example_task(env), approve=True)
     assert result.status == "done"
     assert len(questions) == len(provider.requests) == 5
 
 
 async def test_after_a_no_the_task_resumes_and_asks_again(tmp_path: Path) -> None:
     answers = [False, True, True, True, True, True]
-    env, provider, _ = _env(tmp_path, _settings("0.0001"), lambda question: answers.pop(0))
-    task_id = _task(env)
+    env, _, provider, _ = _flow(tmp_path, _settings("0.0001"), lambda question: answers.pop(0))
+    task_id = example_task(env)
     assert (await run_flow(env, task_id, approve=True)).status == "stopped"
     assert (await run_flow(env, task_id, approve=True)).status == "done"
     assert len(provider.requests) == 5 and answers == []
@@ -141,8 +128,8 @@ async def test_after_a_no_the_task_resumes_and_asks_again(tmp_path: Path) -> Non
 
 async def test_below_the_threshold_nobody_is_asked(tmp_path: Path) -> None:
     asked: list[str] = []
-    env, _, _ = _env(tmp_path, _settings("100"), asked.append)
-    assert (await run_flow(env, _task(env), approve=True)).status == "done"
+    env, _, _, _ = _flow(tmp_path, _settings("100"), asked.append)
+    assert (await run_flow(env, example_task(env), approve=True)).status == "done"
     assert asked == []
 
 
@@ -152,15 +139,15 @@ async def test_an_unpriced_model_is_asked_about(tmp_path: Path) -> None:
     base = priced_settings()
     models = {**base.models, "strong": unpriced, "cheap": unpriced}
     settings = _settings("1", base.model_copy(update={"models": models}))
-    env, provider, _ = _env(tmp_path, settings, lambda q: asked.append(q) or False)
-    await run_flow(env, _task(env), approve=True)
+    env, _, provider, _ = _flow(tmp_path, settings, lambda q: asked.append(q) or False)
+    await run_flow(env, example_task(env), approve=True)
     assert provider.requests == []
     assert "unknown price" in asked[0]
 
 
 async def test_the_fake_provider_costs_nothing_and_needs_no_consent(tmp_path: Path) -> None:
-    env, provider, _ = _env(tmp_path, _settings("0"), None, fake=True)
-    assert (await run_flow(env, _task(env), approve=True)).status == "done"
+    env, _, provider, _ = _flow(tmp_path, _settings("0"), None, fake=True)
+    assert (await run_flow(env, example_task(env), approve=True)).status == "done"
     assert len(provider.requests) == 5
 
 
@@ -206,6 +193,7 @@ def test_cli_consent_is_yes_with_the_flag_asks_a_terminal_and_else_cannot_ask(
 STEP_RUNNERS = {"run_flow", "plan_step", "draft_step", "review_step", "call_step"}
 USER_ACTIONS = {
     "flow/run.py": "the flow itself",
+    "flow/steps.py": "the flow's steps (each run by the flow or one of the commands below)",
     "commands/plan_cmd.py": "tandem plan",
     "commands/draft_cmd.py": "tandem draft TASK",
     "commands/review_cmd.py": "tandem review",
@@ -261,7 +249,7 @@ def test_only_the_flow_calls_a_provider() -> None:
                 and node.func.attr == "complete"
             ):
                 callers.append(relative)
-    assert callers == ["flow/run.py"]
+    assert callers == ["flow/model_call.py"]
 
 
 def test_demo_uses_only_the_fake_provider() -> None:

@@ -12,27 +12,21 @@ import pytest
 from flow_doubles import (
     CANCEL,
     REQUEST,
-    RecordingRecorder,
     ScriptedProvider,
     example_anchor,
+    example_flow,
     example_replies,
-    example_repo,
     example_slice,
+    example_task,
     priced_settings,
 )
 
-from tandem.config import Budget, Settings
-from tandem.flow.run import (
-    FlowEnv,
-    FlowPosition,
-    apply_task_edits,
-    approve_plan,
-    create_task,
-    next_step,
-    run_flow,
-    run_json,
-)
-from tandem.flow.taskstore import TaskStore
+from tandem.commands.flow_output import run_json
+from tandem.config import Budget
+from tandem.flow.apply import apply_task_edits
+from tandem.flow.run import run_flow
+from tandem.flow.stop_rule import FlowPosition, next_step
+from tandem.flow.task import approve_plan, create_task
 from tandem.providers.base import ProviderFailure
 from tandem.values import Usage
 
@@ -93,38 +87,13 @@ def test_stop_rule_does_not_redraft_after_a_stop() -> None:
 # ----- end to end with scripted replies --------------------------------------------------------
 
 
-def _env(
-    tmp_path: Path,
-    script: dict[str, list[Any]],
-    settings: Settings | None = None,
-    usage: Usage | None = None,
-) -> tuple[FlowEnv, RecordingRecorder, ScriptedProvider, list[str]]:
-    repo = example_repo(tmp_path)
-    recorder = RecordingRecorder()
-    provider = ScriptedProvider(script, usage)
-    messages: list[str] = []
-    env = FlowEnv(
-        settings=settings or priced_settings(),
-        repo=repo,
-        store=TaskStore(repo),
-        recorder=recorder,
-        providers=lambda alias, model: provider,
-        progress=messages.append,
-    )
-    return env, recorder, provider, messages
-
-
-def _task(env: FlowEnv) -> str:
-    return create_task(env, REQUEST, example_anchor(), example_slice(env.repo)).task_id
-
-
 def _replies() -> dict[str, list[Any]]:
     return copy.deepcopy(example_replies())
 
 
 async def test_blocking_review_gets_exactly_one_more_draft_and_review(tmp_path: Path) -> None:
-    env, recorder, provider, _ = _env(tmp_path, _replies())
-    task_id = _task(env)
+    env, recorder, provider, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    task_id = example_task(env)
     result = await run_flow(env, task_id, approve=True)
     assert [(s.step, s.round, s.outcome) for s in result.steps] == [
         ("plan", 1, "ok"), ("draft", 1, "ok"), ("review", 1, "ok"),
@@ -143,8 +112,8 @@ async def test_blocking_review_gets_exactly_one_more_draft_and_review(tmp_path: 
 async def test_a_clean_review_ends_after_one_round(tmp_path: Path) -> None:
     replies = _replies()
     replies["review"] = [replies["review"][1]]
-    env, _recorder, _, _ = _env(tmp_path, replies)
-    result = await run_flow(env, _task(env), approve=True)
+    env, _recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    result = await run_flow(env, example_task(env), approve=True)
     assert [s.step for s in result.steps] == ["plan", "draft", "review"]
     assert result.message == "the review found no blocking issues: done"
 
@@ -152,8 +121,8 @@ async def test_a_clean_review_ends_after_one_round(tmp_path: Path) -> None:
 async def test_two_blocking_reviews_still_stop_after_the_second(tmp_path: Path) -> None:
     replies = _replies()
     replies["review"] = [replies["review"][0], replies["review"][0]]
-    env, recorder, _, _ = _env(tmp_path, replies)
-    result = await run_flow(env, _task(env), approve=True)
+    env, recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    result = await run_flow(env, example_task(env), approve=True)
     assert len(recorder.records) == 5
     assert result.message.startswith("stop rule")
 
@@ -165,8 +134,10 @@ async def test_second_round_over_budget_is_recorded_and_not_run(tmp_path: Path) 
     )
     settings = settings.model_copy(update={"budgets": budgets})
     usage = Usage(input_tokens=3000, output_tokens=500)
-    env, recorder, provider, _messages = _env(tmp_path, _replies(), settings, usage)
-    result = await run_flow(env, _task(env), approve=True)
+    env, recorder, provider, _messages = example_flow(
+        tmp_path, ScriptedProvider(_replies(), usage), settings=settings
+    )
+    result = await run_flow(env, example_task(env), approve=True)
     assert [r.outcome for r in recorder.records] == ["ok", "ok", "ok", "over_budget"]
     refused = recorder.records[-1]
     assert refused.step == "draft" and refused.attempt_of_step == 2
@@ -179,8 +150,8 @@ async def test_second_round_over_budget_is_recorded_and_not_run(tmp_path: Path) 
 
 
 async def test_without_approval_the_flow_stops_after_the_plan(tmp_path: Path) -> None:
-    env, _recorder, _, _ = _env(tmp_path, _replies())
-    task_id = _task(env)
+    env, _recorder, _, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    task_id = example_task(env)
     result = await run_flow(env, task_id, approve=False)
     assert [s.step for s in result.steps] == ["plan"]
     assert result.status == "planned"
@@ -188,8 +159,8 @@ async def test_without_approval_the_flow_stops_after_the_plan(tmp_path: Path) ->
 
 
 async def test_the_users_edits_to_plan_md_reach_the_drafter(tmp_path: Path) -> None:
-    env, _, provider, _ = _env(tmp_path, _replies())
-    task_id = _task(env)
+    env, _, provider, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    task_id = example_task(env)
     await run_flow(env, task_id, approve=False)
     document = env.store.plan_document(task_id)
     document.write_text(
@@ -208,8 +179,8 @@ async def test_invalid_reply_saves_the_raw_text_and_the_retry_resumes(tmp_path: 
         attempts=2, raw_text="{not json",
     )  # fmt: skip
     replies["draft"] = [failure, *replies["draft"]]
-    env, recorder, _provider, _ = _env(tmp_path, replies)
-    task_id = _task(env)
+    env, recorder, _provider, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    task_id = example_task(env)
     first = await run_flow(env, task_id, approve=True)
     assert first.status == "failed" and "the task resumes here" in first.message
     raw = env.store.task_dir(task_id) / "raw-draft-1.txt"
@@ -223,8 +194,8 @@ async def test_invalid_reply_saves_the_raw_text_and_the_retry_resumes(tmp_path: 
 async def test_cancellation_records_a_cancelled_step(tmp_path: Path) -> None:
     replies = _replies()
     replies["review"] = [CANCEL]
-    env, recorder, _, _ = _env(tmp_path, replies)
-    task_id = _task(env)
+    env, recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    task_id = example_task(env)
     with pytest.raises(asyncio.CancelledError):
         await run_flow(env, task_id, approve=True)
     assert recorder.records[-1].outcome == "cancelled"
@@ -241,8 +212,8 @@ async def test_scope_drift_is_refused_and_reported(tmp_path: Path) -> None:
     }
     replies["draft"][0]["edits"].append(drift)
     replies["review"] = [replies["review"][1]]
-    env, _, provider, _ = _env(tmp_path, replies)
-    result = await run_flow(env, _task(env), approve=True)
+    env, _, provider, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    result = await run_flow(env, example_task(env), approve=True)
     assert result.draft is not None
     assert result.draft.rejected[0].scope_drift
     assert "permissions" not in result.draft.diff
@@ -261,7 +232,7 @@ async def test_trivial_low_risk_review_is_skipped(tmp_path: Path) -> None:
     }
     replies["draft"][0]["edits"] = [replies["draft"][0]["edits"][1]]
     settings = priced_settings(trivial_max_lines=50)
-    env, recorder, _, _ = _env(tmp_path, replies, settings)
+    env, recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies), settings=settings)
     task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
     task = task.model_copy(update={"risk_tier": "low"})
     env.store.save_task(task)
@@ -274,7 +245,7 @@ async def test_trivial_low_risk_review_is_skipped(tmp_path: Path) -> None:
 
 
 async def test_risk_is_raised_to_that_of_the_plans_scope(tmp_path: Path) -> None:
-    env, recorder, _, _ = _env(tmp_path, _replies())
+    env, recorder, _, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
     task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
     env.store.save_task(task.model_copy(update={"risk_tier": "low", "risk_reasons": []}))
     await run_flow(env, task.task_id, approve=True)
@@ -285,8 +256,8 @@ async def test_risk_is_raised_to_that_of_the_plans_scope(tmp_path: Path) -> None
 
 
 async def test_apply_writes_the_final_edits(tmp_path: Path) -> None:
-    env, _, _, _ = _env(tmp_path, _replies())
-    task_id = _task(env)
+    env, _, _, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    task_id = example_task(env)
     await run_flow(env, task_id, approve=True)
     written = apply_task_edits(env, task_id)
     assert written == ["app/handlers.py", "app/queries.py", "tests/test_handlers.py"]
@@ -294,8 +265,8 @@ async def test_apply_writes_the_final_edits(tmp_path: Path) -> None:
 
 
 async def test_run_json_has_the_documented_shape(tmp_path: Path) -> None:
-    env, _, _, _ = _env(tmp_path, _replies())
-    result = await run_flow(env, _task(env), approve=True)
+    env, _, _, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    result = await run_flow(env, example_task(env), approve=True)
     document = run_json(result)
     assert set(document) >= {"task_id", "steps", "edits", "findings"}
     assert set(document["steps"][0]) >= {
@@ -308,8 +279,8 @@ async def test_run_json_has_the_documented_shape(tmp_path: Path) -> None:
 def test_a_task_folder_from_another_schema_version_is_refused(tmp_path: Path) -> None:
     from tandem.flow.taskstore import TaskStoreError
 
-    env, _, _, _ = _env(tmp_path, _replies())
-    task_id = _task(env)
+    env, _, _, _ = example_flow(tmp_path, ScriptedProvider(_replies()))
+    task_id = example_task(env)
     path = env.store.task_dir(task_id) / "task.json"
     path.write_text(path.read_text().replace('"schema_version": 1', '"schema_version": 99'))
     with pytest.raises(TaskStoreError, match="handoff schema version 99"):
@@ -319,8 +290,8 @@ def test_a_task_folder_from_another_schema_version_is_refused(tmp_path: Path) ->
 async def test_every_provider_call_is_recorded_with_its_estimate_and_prompt_version(
     tmp_path: Path,
 ) -> None:
-    env, recorder, provider, messages = _env(tmp_path, _replies())
-    await run_flow(env, _task(env), approve=True)
+    env, recorder, provider, messages = example_flow(tmp_path, ScriptedProvider(_replies()))
+    await run_flow(env, example_task(env), approve=True)
     assert len(recorder.records) == len(provider.requests) == 5
     for record, request in zip(recorder.records, provider.requests, strict=True):
         assert record.step == request.step

@@ -6,19 +6,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from flow_doubles import (
-    REQUEST,
-    RecordingRecorder,
-    example_anchor,
-    example_repo,
-    example_slice,
-    priced_settings,
-)
+from flow_doubles import REQUEST, ScriptedProvider, example_anchor, example_flow, example_slice
 from lsprotocol import types
 
 from tandem.flow.handoff import Plan, PlanReply, Scope
-from tandem.flow.run import FlowEnv, FlowPosition, create_task
-from tandem.flow.taskstore import TaskStore
+from tandem.flow.stop_rule import FlowPosition
+from tandem.flow.task import create_task
 from tandem.lsp.flow_actions import flow_code_actions, plan_document_actions, plan_hint
 from tandem.lsp.flow_tasks import TaskCatalog, TaskSummary
 
@@ -152,15 +145,8 @@ def test_a_redraft_quick_fix_for_the_task_the_finding_belongs_to() -> None:
 
 
 def test_the_catalog_knows_which_tasks_touch_a_file_and_sees_new_ones(tmp_path: Path) -> None:
-    repo = example_repo(tmp_path)
-    store = TaskStore(repo)
-    env = FlowEnv(
-        settings=priced_settings(),
-        repo=repo,
-        store=store,
-        recorder=RecordingRecorder(),
-        providers=lambda alias, model: None,  # type: ignore[arg-type,return-value]
-    )
+    env = example_flow(tmp_path, ScriptedProvider({})).env  # no step is run
+    repo, store = env.repo, env.store
     first = create_task(env, REQUEST, example_anchor(), example_slice(repo)).task_id
     catalog = TaskCatalog(store)
     [found] = catalog.touching("app/handlers.py")

@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 from flow_doubles import (
     REQUEST,
-    RecordingRecorder,
+    ExampleFlow,
     ScriptedProvider,
-    example_anchor,
+    example_flow,
     example_replies,
     example_repo,
-    example_slice,
-    priced_settings,
+    example_task,
 )
 
 from factories import step_record
 from tandem.cli import main
-from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow, run_json
-from tandem.flow.taskstore import TaskStore
+from tandem.commands.flow_output import run_json
+from tandem.flow.apply import apply_task_edits
+from tandem.flow.run import run_flow
 from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.scorecards import build_report, render_json
 from tandem.values import StepRecord, Usage
@@ -42,24 +42,11 @@ def _plant(repo: Path) -> None:
     handlers.write_text("".join(lines))
 
 
-Env = tuple[FlowEnv, RecordingRecorder, ScriptedProvider, list[str]]
-
-
-def _env(tmp_path: Path, replies: dict[str, list[Any]]) -> Env:
-    repo = example_repo(tmp_path)
-    _plant(repo)
-    recorder = RecordingRecorder()
-    provider = ScriptedProvider(replies)
-    messages: list[str] = []
-    env = FlowEnv(
-        settings=priced_settings(),
-        repo=repo,
-        store=TaskStore(repo),
-        recorder=recorder,
-        providers=lambda alias, model: provider,
-        progress=messages.append,
-    )
-    return env, recorder, provider, messages
+def _planted_flow(tmp_path: Path, replies: dict[str, list[Any]]) -> ExampleFlow:
+    """The example flow with a hard-coded token planted in the handler the task touches."""
+    flow = example_flow(tmp_path, ScriptedProvider(replies))
+    _plant(flow.env.repo)
+    return flow
 
 
 def _clean_review_replies() -> dict[str, list[Any]]:
@@ -71,9 +58,9 @@ def _clean_review_replies() -> dict[str, list[Any]]:
 async def test_every_prompt_leaves_redacted_and_each_step_records_the_count(
     tmp_path: Path,
 ) -> None:
-    env, recorder, provider, messages = _env(tmp_path, _clean_review_replies())
-    task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
-    result = await run_flow(env, task.task_id, approve=True)
+    env, recorder, provider, messages = _planted_flow(tmp_path, _clean_review_replies())
+    task_id = example_task(env)
+    result = await run_flow(env, task_id, approve=True)
     assert result.status == "done"
     assert len(provider.requests) == 3
     for request in provider.requests:
@@ -88,9 +75,9 @@ async def test_every_prompt_leaves_redacted_and_each_step_records_the_count(
 async def test_the_estimate_recorded_with_a_step_counts_the_redacted_prompt(
     tmp_path: Path,
 ) -> None:
-    env, recorder, provider, _ = _env(tmp_path, _clean_review_replies())
-    task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
-    await run_flow(env, task.task_id, approve=True)
+    env, recorder, provider, _ = _planted_flow(tmp_path, _clean_review_replies())
+    task_id = example_task(env)
+    await run_flow(env, task_id, approve=True)
     from tandem.cost.estimate import estimate_step
     from tandem.flow.handoff import PlanReply
 
@@ -119,9 +106,9 @@ async def test_a_draft_that_writes_a_placeholder_back_is_refused_and_the_secret_
         '    upstream_token = "<<REDACTED:github-token:1>>"\n'
         '    archived = params.get("archived") == "true"\n',
     )
-    env, _, _, _ = _env(tmp_path, replies)
-    task = create_task(env, REQUEST, example_anchor(), example_slice(env.repo))
-    result = await run_flow(env, task.task_id, approve=True)
+    env, _, _, _ = _planted_flow(tmp_path, replies)
+    task_id = example_task(env)
+    result = await run_flow(env, task_id, approve=True)
     assert result.draft is not None
     (refused,) = result.draft.rejected
     assert refused.target == "app/handlers.py::get_projects"
@@ -129,7 +116,7 @@ async def test_a_draft_that_writes_a_placeholder_back_is_refused_and_the_secret_
     assert "REDACTED" not in result.draft.diff
     finding = run_json(result)["findings"][-1]
     assert finding["source"] == "tandem" and "placeholder" in finding["message"]
-    apply_task_edits(env, task.task_id)
+    apply_task_edits(env, task_id)
     handlers = (env.repo / "app" / "handlers.py").read_text()
     assert TOKEN in handlers and "REDACTED" not in handlers
 

@@ -14,10 +14,9 @@ from tandem.commands.flow_common import (
     add_output_options,
     add_yes_option,
     open_session,
-    print_json,
-    print_result,
     settings_for,
 )
+from tandem.commands.flow_output import print_json, print_result, run_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -35,15 +34,12 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from tandem.flow.apply import apply_task_edits
+    from tandem.flow.errors import FlowError
     from tandem.flow.handoff import PlanDocumentError
-    from tandem.flow.run import (
-        FlowError,
-        apply_task_edits,
-        approve_plan,
-        draft_step,
-        result_of,
-        run_json,
-    )
+    from tandem.flow.outcome import result_of
+    from tandem.flow.steps import draft_step
+    from tandem.flow.task import approve_plan
     from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)

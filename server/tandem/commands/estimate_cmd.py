@@ -15,11 +15,11 @@ from tandem.commands.flow_common import (
     add_output_options,
     add_source_options,
     add_task_options,
-    print_json,
     request_from_args,
     settings_for,
     slice_from_args,
 )
+from tandem.commands.flow_output import print_json
 
 if TYPE_CHECKING:
     from tandem.flow.estimate import FlowEstimate

@@ -1,5 +1,6 @@
-"""Shared by ``tandem estimate/plan/draft/review/run``: the task inputs, the flow environment and
-printing. Only translation lives here: every decision is made by the core (flow, routing, ...).
+"""Shared by ``tandem estimate/plan/draft/review/run``: the task inputs and the flow environment.
+Only translation lives here: every decision is made by the core (flow, routing, ...); results
+are printed by :mod:`tandem.commands.flow_output`.
 
 Inputs are those of ``tandem slice`` (``--repo``; ``--diff FILE`` | ``--file F --lines A-B`` |
 ``--working-tree [--base REV]``) plus ``--request TEXT``.
@@ -12,13 +13,13 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tandem.commands.common import add_settings_options, load_cli_settings
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings
-    from tandem.flow.run import Confirm, FlowEnv, FlowResult
+    from tandem.flow.env import Confirm, FlowEnv
     from tandem.ledger.recorder import GuardedRecorder
     from tandem.slicing.result import Anchor, Slice
 
@@ -174,7 +175,7 @@ def open_session(
     """The flow environment: settings, task store, ledger, providers, progress on stderr."""
     import os
 
-    from tandem.flow.run import FlowEnv
+    from tandem.flow.env import build_flow_env, one_provider, registry_providers
     from tandem.flow.taskstore import TaskStore
     from tandem.ledger.location import configured_ledger
     from tandem.ledger.recorder import GuardedRecorder
@@ -196,67 +197,16 @@ def open_session(
             "no model is called",
             file=sys.stderr,
         )
-
-    def providers(alias: str, model: Any) -> Provider:
-        if shared is not None:
-            return shared
-        from tandem.providers.registry import build_provider
-
-        return build_provider(alias, model, dict(os.environ))
-
-    env = FlowEnv(
-        settings=loaded.settings,
-        repo=Path(args.repo).resolve(),
+    env = build_flow_env(
+        loaded.settings,
+        Path(args.repo).resolve(),
         store=TaskStore(Path(args.workspace).resolve()),
         recorder=recorder,
-        providers=providers,
+        # The live environment: API keys are read when a model is first used.
+        providers=one_provider(shared) if shared is not None else registry_providers(os.environ),
         history=recorder,
         progress=_progress,
         review_requested=review_requested,
         confirm=consent_from_args(args),
     )
     return FlowSession(env=env, recorder=recorder, fake=shared is not None)
-
-
-def print_json(document: Any) -> None:
-    import json
-
-    print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
-
-
-def status_exit(result: FlowResult) -> int:
-    return FAILED if result.status in ("failed", "stopped") else 0
-
-
-def print_result(result: FlowResult) -> None:
-    """The human summary: steps (fake ones labelled), diff, findings, what to do next."""
-    from tandem.flow.run import summaries_total, tandem_findings
-
-    print(f"task {result.task_id}: {result.status} - {result.message}")
-    for step in result.steps:
-        fake = "  [FAKE provider: canned reply]" if step.fake else ""
-        where = f"{step.alias} ({step.provider}:{step.model})" if step.alias else "-"
-        cost = f"${step.cost_usd:.4f}" if step.cost_usd is not None else "unpriced"
-        if step.outcome == "skipped":
-            print(f"  {step.step} {step.round}: skipped: {step.message}")
-            continue
-        redacted = f", {step.redactions} secrets redacted" if step.redactions else ""
-        print(
-            f"  {step.step} {step.round}: {step.outcome} on {where}: {step.input_tokens} in / "
-            f"{step.output_tokens} out, {cost}{redacted}{fake}"
-        )
-    total = summaries_total(result.steps)
-    if total is not None:
-        print(f"  total: ${total:.4f}")
-    if result.draft is not None and result.draft.diff:
-        print("\n" + result.draft.diff.rstrip("\n"))
-    findings = [
-        f"[{f.severity}/{f.category}] {f.location}: {f.message}" for f in result.findings
-    ] + [
-        f"[{f['severity']}/{f['category']}] {f['location']}: {f['message']}"
-        for f in tandem_findings(result.draft)
-    ]
-    if findings:
-        print("\nfindings:")
-        for line in findings:
-            print(f"  {line}")

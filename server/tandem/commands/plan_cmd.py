@@ -15,11 +15,11 @@ from tandem.commands.flow_common import (
     add_task_options,
     add_yes_option,
     open_session,
-    print_json,
     request_from_args,
     settings_for,
     slice_from_args,
 )
+from tandem.commands.flow_output import print_json, run_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -36,7 +36,10 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.flow.run import FlowError, create_task, plan_step, result_of, run_json
+    from tandem.flow.errors import FlowError
+    from tandem.flow.outcome import result_of
+    from tandem.flow.steps import plan_step
+    from tandem.flow.task import create_task
 
     loaded = settings_for(args)
     if loaded is None:

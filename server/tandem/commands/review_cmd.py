@@ -19,11 +19,10 @@ from tandem.commands.flow_common import (
     add_output_options,
     add_yes_option,
     open_session,
-    print_json,
-    print_result,
     settings_for,
     slice_from_args,
 )
+from tandem.commands.flow_output import print_json, print_result, run_json
 
 DEFAULT_REQUEST = "Review this change for bugs, security problems and missing tests."
 
@@ -78,14 +77,10 @@ def _diff_file(args: argparse.Namespace) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tandem.flow.run import (
-        FlowError,
-        create_task,
-        result_of,
-        review_outside_change,
-        review_step,
-        run_json,
-    )
+    from tandem.flow.errors import FlowError
+    from tandem.flow.outcome import result_of
+    from tandem.flow.steps import review_step
+    from tandem.flow.task import create_task, review_outside_change
     from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)

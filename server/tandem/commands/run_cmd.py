@@ -15,13 +15,11 @@ from tandem.commands.flow_common import (
     add_source_options,
     add_task_options,
     open_session,
-    print_json,
-    print_result,
     request_from_args,
     settings_for,
     slice_from_args,
-    status_exit,
 )
+from tandem.commands.flow_output import print_json, print_result, run_json, status_exit
 
 
 def register(subparsers: SubParsers) -> None:
@@ -45,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from tandem.flow.run import ApplyError, apply_task_edits, create_task, run_flow, run_json
+    from tandem.flow.apply import ApplyError, apply_task_edits
+    from tandem.flow.run import run_flow
+    from tandem.flow.task import create_task
     from tandem.flow.taskstore import TaskStoreError
 
     loaded = settings_for(args)

@@ -77,10 +77,6 @@ def is_safe_path(path: str) -> bool:
     return ".." not in PurePosixPath(path).parts
 
 
-def edit_paths(edits: Sequence[Edit]) -> set[str]:
-    return {split_unit_id(edit.target)[0] for edit in edits}
-
-
 @dataclass(frozen=True)
 class RejectedEdit:
     edit: Edit

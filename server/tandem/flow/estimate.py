@@ -25,6 +25,7 @@ from tandem.flow.edits import Snapshot, take_snapshot
 from tandem.flow.handoff import Draft, DraftReply, PlanReply, ReviewReply, Task, plan_markdown
 from tandem.flow.inputs import draft_values, plan_values, review_values, scope_paths
 from tandem.flow.prompts import RenderedPrompt, load_prompt, render
+from tandem.flow.task import assess_slice, plan_from_slice
 from tandem.policy.budgets import BudgetCheck, check_budget, classify_task_type
 from tandem.policy.risk import Risk
 from tandem.policy.routing import baseline_routes, route_task
@@ -78,8 +79,6 @@ Prompts = dict[StepName, tuple[str, str, int, dict[str, int]]]
 def _prompts(task: Task, context: Slice, repo: Path, snapshot: Snapshot | None = None) -> Prompts:
     """(system, user, tokens of the stand-in plan to take off, redactions) for each step, with
     the prompt text redacted as it would be sent."""
-    from tandem.flow.run import plan_from_slice
-
     plan = plan_from_slice(task, context)
     if snapshot is None:
         snapshot = take_snapshot(repo, scope_paths(plan) | {t.path for t in context.tests})
@@ -161,8 +160,6 @@ def estimate_flow(
     assessment of an unsaved buffer; by default the files on disk are assessed. ``snapshot``
     likewise replaces reading the scope's files from disk.
     """
-    from tandem.flow.run import assess_slice
-
     risk, lines = assessed if assessed is not None else assess_slice(repo, context, settings)
     chosen = task_type or classify_task_type(request, risk.tier, lines)
     task = Task(

@@ -221,3 +221,8 @@ class TaskStore:
     def save_state(self, task_id: str, state: TaskState) -> None:
         stamped = state.model_copy(update={"updated_at": datetime.now(UTC)})
         self._save(task_id, "state.json", stamped)
+
+    def update_state(self, task_id: str, **changes: object) -> None:
+        """Change some fields of the task's state (e.g. ``status`` and ``message``)."""
+        state = self.load_state(task_id)
+        self.save_state(task_id, state.model_copy(update=changes))

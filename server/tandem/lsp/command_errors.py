@@ -9,8 +9,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 
+from tandem.flow.errors import FlowError
 from tandem.flow.handoff import PlanDocumentError
-from tandem.flow.run import FlowError
 from tandem.flow.taskstore import TaskStoreError
 from tandem.lsp.change_request import MissingRequest
 

@@ -16,9 +16,12 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from tandem.flow.edits import is_safe_path
+from tandem.flow.errors import FlowError
 from tandem.flow.handoff import parse_plan_markdown
 from tandem.flow.inputs import scope_paths
-from tandem.flow.run import FlowError, approve_plan, draft_step, next_step
+from tandem.flow.steps import draft_step
+from tandem.flow.stop_rule import next_step
+from tandem.flow.task import approve_plan
 from tandem.flow.taskstore import TaskStore
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import RequiredTaskArgs, TaskArgs, parse_argument

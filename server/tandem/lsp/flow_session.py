@@ -17,7 +17,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
-from tandem.flow.run import FlowEnv
+from tandem.flow.env import FlowEnv, build_flow_env
 from tandem.ledger.location import configured_ledger
 from tandem.ledger.recorder import GuardedRecorder
 from tandem.lsp.draft_delivery import DocState
@@ -167,9 +167,9 @@ def open_env(
 ) -> tuple[FlowEnv, GuardedRecorder]:
     settings = state.settings_state.current.settings
     recorder = GuardedRecorder(configured_ledger(settings.ledger, root))
-    env = FlowEnv(
-        settings=settings,
-        repo=root,
+    env = build_flow_env(
+        settings,
+        root,
         store=state.catalog(root).store,
         recorder=recorder,
         providers=lambda alias, model: state.provider_for(root, alias, model),

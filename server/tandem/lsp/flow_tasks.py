@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.flow.handoff import split_unit_id
-from tandem.flow.run import FlowPosition, next_step, position_of
+from tandem.flow.stop_rule import FlowPosition, next_step, position_of
 from tandem.flow.taskstore import TaskStore, TaskStoreError
 from tandem.slicing.result import FileRangeAnchor
 

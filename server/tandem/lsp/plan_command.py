@@ -13,7 +13,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from tandem.flow.run import create_task, plan_step
+from tandem.flow.steps import plan_step
+from tandem.flow.task import create_task
 from tandem.flow.taskstore import TaskStore
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import PlanArgs, parse_argument

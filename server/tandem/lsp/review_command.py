@@ -13,7 +13,8 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.flow.run import create_task, review_outside_change, review_step
+from tandem.flow.steps import review_step
+from tandem.flow.task import create_task, review_outside_change
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import ReviewArgs, parse_argument
 from tandem.lsp.command_errors import CommandFailed, answered

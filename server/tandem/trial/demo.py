@@ -44,9 +44,11 @@ def run_demo(example: Path | None) -> int:
 
 
 def _demo(repo: Path, replies: Path) -> int:
+    from tandem.flow.apply import apply_task_edits
+    from tandem.flow.env import build_flow_env, one_provider
     from tandem.flow.estimate import estimate_flow
-    from tandem.flow.run import FlowEnv, apply_task_edits, create_task, run_flow
-    from tandem.flow.taskstore import TaskStore
+    from tandem.flow.run import run_flow
+    from tandem.flow.task import create_task
     from tandem.ledger.recorder import GuardedRecorder
     from tandem.providers.fake import FakeProvider
     from tandem.slicing import slice_repository
@@ -76,13 +78,11 @@ def _demo(repo: Path, replies: Path) -> int:
         )
     print(f"replies: FAKE provider replaying {replies.name} (written by hand, not a model)")
     recorder = GuardedRecorder(repo / ".tandem" / "ledger.sqlite")
-    provider = FakeProvider.from_file(replies)
-    env = FlowEnv(
-        settings=settings,
-        repo=repo,
-        store=TaskStore(repo),
+    env = build_flow_env(
+        settings,
+        repo,
         recorder=recorder,
-        providers=lambda alias, model: provider,
+        providers=one_provider(FakeProvider.from_file(replies)),
         history=recorder,
     )
     try:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tandem.config import ModelSettings, Settings
+from tandem.config import Settings
 from tandem.slicing.result import FileRangeAnchor, Slice, SliceError
 from tandem.trial.runs import Mode, Runner, RunOutcome, RunRequest, TaskFile, TrialInputError
 
@@ -64,7 +63,7 @@ def flow_runner(
     settings: Settings,
     *,
     environ: dict[str, str],
-    fake_replies: Any = None,
+    fake_replies: Path | None = None,
     confirm: Callable[[str], bool] | None = None,
 ) -> Runner:
     """Runs one :class:`RunRequest` through the real plan → draft → review flow. Trials run
@@ -72,30 +71,21 @@ def flow_runner(
     (``tandem trial --yes``)."""
 
     async def run(request: RunRequest) -> RunOutcome:
-        from tandem.flow.run import (
-            ApplyError,
-            FlowEnv,
-            apply_task_edits,
-            create_task,
-            run_flow,
-        )
-        from tandem.flow.taskstore import TaskStore
-        from tandem.providers.registry import build_provider
+        from tandem.flow.apply import ApplyError, apply_task_edits
+        from tandem.flow.env import build_flow_env, registry_providers
+        from tandem.flow.run import run_flow
+        from tandem.flow.task import create_task
 
         mode_settings = settings_for_mode(settings, request.mode)
         replies = fake_replies
         if replies is None and request.task.fake_replies is not None:
             replies = request.task_dir / request.task.fake_replies
 
-        def providers(alias: str, model: ModelSettings) -> Any:
-            return build_provider(alias, model, environ, fake_replies=replies)
-
-        env = FlowEnv(
-            settings=mode_settings,
-            repo=request.workdir,
-            store=TaskStore(request.workdir),
+        env = build_flow_env(
+            mode_settings,
+            request.workdir,
             recorder=request.recorder,
-            providers=providers,
+            providers=registry_providers(environ, fake_replies=replies),
             history=request.history,
             confirm=confirm,
         )

@@ -1,0 +1,33 @@
+"""Writing a task's last draft into the repository, refused if a file changed since the draft."""
+
+from __future__ import annotations
+
+from tandem.flow.edits import Snapshot, apply_edits, snapshot_text, write_files
+from tandem.flow.env import FlowEnv
+from tandem.flow.errors import FlowError
+from tandem.flow.outcome import result_of
+
+
+class ApplyError(FlowError):
+    """Edits that cannot be written because the files changed since the draft."""
+
+
+def apply_task_edits(env: FlowEnv, task_id: str) -> list[str]:
+    """Write the last draft's edits into the repository; refuses if a file changed since."""
+    result = result_of(env.store, task_id)
+    if result.draft is None or result.plan is None:
+        raise ApplyError(f"task {task_id} has no draft to apply")
+    stored = env.store.load_snapshot(task_id) or {}
+    snapshot = Snapshot(files={path: snapshot_text(path, text) for path, text in stored.items()})
+    applied = apply_edits(snapshot, result.draft.edits, result.plan.scope)
+    changed = [
+        path
+        for path in applied.files
+        if (env.repo / path).is_file()
+        and (env.repo / path).read_text(encoding="utf-8") != stored.get(path)
+    ]
+    if changed:
+        raise ApplyError(
+            "changed since the draft, not overwritten: " + ", ".join(changed) + "; run a new task"
+        )
+    return write_files(env.repo, applied.files)

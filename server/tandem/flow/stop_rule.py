@@ -1,0 +1,73 @@
+"""The stop rule: one plan, one draft, one review, and at most one more draft and review.
+
+Exactly one more draft and review run only when the review has blocking findings; never a loop
+(:func:`next_step` is the whole rule, and the runner cannot take more than :data:`MAX_STEPS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tandem.flow.taskstore import TaskStore
+from tandem.values import StepName
+
+MAX_STEPS = 5
+"""plan + draft + review + second draft + second review: the stop rule's ceiling."""
+
+
+@dataclass(frozen=True)
+class FlowPosition:
+    """What exists for a task, as far as the stop rule cares."""
+
+    has_plan: bool = False
+    approved: bool = False
+    drafts: int = 0
+    reviews: int = 0
+    review_skipped: bool = False
+    last_review_blocking: bool = False
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: StepName | None
+    round: int
+    reason: str
+
+
+def next_step(position: FlowPosition) -> Decision:
+    """The whole stop rule: which step runs next, or why nothing does."""
+    if not position.has_plan:
+        return Decision("plan", 1, "no plan yet")
+    if not position.approved:
+        return Decision(None, 0, "the plan is waiting for approval")
+    if position.drafts == 0:
+        return Decision("draft", 1, "plan approved")
+    if position.reviews < position.drafts and not position.review_skipped:
+        return Decision("review", position.drafts, f"draft {position.drafts} not reviewed yet")
+    if position.review_skipped:
+        return Decision(None, 0, "review skipped: done")
+    if not position.last_review_blocking:
+        return Decision(None, 0, "the review found no blocking issues: done")
+    if position.drafts == 1 and not position.stopped:
+        return Decision("draft", 2, "the review found blocking issues: one more draft")
+    return Decision(None, 0, "stop rule: one more draft and review at most; a human decides now")
+
+
+def position_of(store: TaskStore, task_id: str) -> FlowPosition:
+    plan = store.load_plan(task_id)
+    state = store.load_state(task_id)
+    drafts = sum(1 for r in (1, 2) if store.load_draft(task_id, r) is not None)
+    reviews = [review for r in (1, 2) if (review := store.load_review(task_id, r)) is not None]
+    skipped = any(
+        s.step == "review" and s.round == drafts and s.outcome == "skipped" for s in state.steps
+    )
+    return FlowPosition(
+        has_plan=plan is not None,
+        approved=plan is not None and plan.approved,
+        drafts=drafts,
+        reviews=len(reviews),
+        review_skipped=skipped and len(reviews) < drafts,
+        last_review_blocking=bool(reviews and reviews[-1].blocking),
+        stopped=state.status == "stopped",
+    )
