@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "tests" / "unit"))
 from redaction_corpus import look_alikes, planted_secrets  # noqa: E402
 
 from tandem.cost.tokens import count_tokens  # noqa: E402
-from tandem.redaction import Redactor, looks_secret, redact  # noqa: E402
+from tandem.redaction.redactor import Redactor, redact  # noqa: E402
+from tandem.redaction.values import looks_secret  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "projects_api"
 TARGET_TOKENS = 4700

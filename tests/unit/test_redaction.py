@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from redaction_corpus import FORMATS, LANGUAGES, look_alikes, planted_secrets
 
-from tandem.redaction import Redactor, find_placeholders, findings_text, redact
+from tandem.redaction.redactor import Redactor, find_placeholders, findings_text, redact
 
 PLANTED = planted_secrets()
 LOOK_ALIKES = look_alikes()

@@ -29,7 +29,7 @@ from tandem.flow.task import assess_slice, plan_from_slice
 from tandem.policy.budgets import BudgetCheck, check_budget, classify_task_type
 from tandem.policy.risk import Risk
 from tandem.policy.routing import baseline_routes, route_task
-from tandem.redaction import redact_prompt
+from tandem.redaction.redactor import redact_prompt
 from tandem.slicing.result import Anchor, Slice
 from tandem.values import Route, StepEstimate, StepName, TaskType, Usage
 

@@ -24,7 +24,7 @@ from tandem.flow.gate import pass_gate
 from tandem.flow.handoff import Task
 from tandem.flow.prompts import RenderedPrompt
 from tandem.providers.base import ModelReply, ModelRequest, Provider, ProviderFailure
-from tandem.redaction import findings_text, redact_prompt
+from tandem.redaction.redactor import findings_text, redact_prompt
 from tandem.values import Route
 
 R = TypeVar("R", bound=BaseModel)
