@@ -18,7 +18,9 @@ from tandem.ledger.base import Ledger
 from tandem.ledger.rows import TrialRun
 from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.html import render_html
-from tandem.reports.scorecards import Report, build_report, parse_since, render
+from tandem.reports.render import render
+from tandem.reports.scorecards import build_report, parse_since
+from tandem.reports.tables import Report
 from tandem.values import StepEstimate, Usage
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -26,7 +26,8 @@ from tandem.commands.flow_output import run_json
 from tandem.flow.apply import apply_task_edits
 from tandem.flow.run import run_flow
 from tandem.ledger.sqlite import SqliteLedger
-from tandem.reports.scorecards import build_report, render_json
+from tandem.reports.render import render_json
+from tandem.reports.scorecards import build_report
 from tandem.values import StepRecord, Usage
 
 TOKEN = "ghp_" + "Zq8vT2mX5kL9pR3wY7nB4cD1fG6hJ0sA2eU5"

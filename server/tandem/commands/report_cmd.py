@@ -34,13 +34,9 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tandem.ledger.errors import LedgerError
-    from tandem.reports.scorecards import (
-        ReportInputError,
-        build_report,
-        mode_summaries,
-        parse_since,
-        render,
-    )
+    from tandem.reports.render import render
+    from tandem.reports.scorecards import build_report, mode_summaries, parse_since
+    from tandem.reports.tables import ReportInputError
 
     try:
         since = parse_since(args.since) if args.since else None

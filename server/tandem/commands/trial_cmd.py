@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tandem.ledger.errors import LedgerError
-    from tandem.reports.scorecards import Report, build_report, render, task_table
+    from tandem.reports.render import render
+    from tandem.reports.scorecards import build_report, task_table
+    from tandem.reports.tables import Report
     from tandem.trial.runs import (
         TrialInputError,
         find_test_command_problem,

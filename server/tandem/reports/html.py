@@ -13,7 +13,9 @@ from decimal import Decimal
 from html import escape
 
 from tandem.ledger.rows import LedgerRow
-from tandem.reports.scorecards import ModeSummary, Report, cell_text, report_heading
+from tandem.reports.render import cell_text, report_heading
+from tandem.reports.scorecards import ModeSummary
+from tandem.reports.tables import Report
 
 STEP_COLOURS = {"plan": "#4e79a7", "draft": "#f28e2b", "review": "#59a14f"}
 MODE_COLOURS = {"split": "#4e79a7", "strong": "#e15759", "cheap": "#76b7b2"}

@@ -149,7 +149,8 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     Raises ``LedgerError`` when the ledger cannot be read and ``OSError`` when the document
     cannot be written. With no ledger yet, the report says nothing is recorded.
     """
-    from tandem.reports.scorecards import build_report, render_markdown
+    from tandem.reports.render import render_markdown
+    from tandem.reports.scorecards import build_report
 
     target = configured_ledger(settings.ledger, workspace)
     rows, notes, runs = [], {}, []
