@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tandem.slicing.codeunits import CodeUnit, find_units
+from tandem.slicing.extract import extract_units
 from tandem.slicing.languages import LanguageName
-from tandem.slicing.units import extract_units
 
 SERVER_ROOT = Path(__file__).resolve().parents[2] / "server"
 

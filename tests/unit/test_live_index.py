@@ -14,10 +14,10 @@ from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
 from tandem.slicing import edit_reparse, open_document
 from tandem.slicing.edit_reparse import edit_between
+from tandem.slicing.extract import extract_units
 from tandem.slicing.live import LiveIndex
 from tandem.slicing.open_document import OpenDocument
 from tandem.slicing.records import FileRecord
-from tandem.slicing.units import extract_units
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
 

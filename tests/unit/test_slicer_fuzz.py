@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
 from tandem.slicing import SliceError, slice_repository
+from tandem.slicing.extract import extract_units
 from tandem.slicing.files import decode_source, source_lines
 from tandem.slicing.languages import LanguageName
 from tandem.slicing.result import DiffAnchor, FileRangeAnchor
-from tandem.slicing.units import extract_units
 
 SEEDS: dict[str, str] = {
     "pkg/test_mod.py": (

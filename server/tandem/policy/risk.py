@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from tandem.config import RiskSettings
+from tandem.slicing.extract import parse
 from tandem.slicing.languages import language_for_path
-from tandem.slicing.units import parse
 from tandem.values import RiskTier
 
 if TYPE_CHECKING:

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tandem.slicing.extract import extract_units
 from tandem.slicing.languages import LanguageName
 from tandem.slicing.languages import language_for_path as language_for
-from tandem.slicing.units import STATEMENT, Unit, extract_units
+from tandem.slicing.units import STATEMENT, Unit
 
 __all__ = ["CodeUnit", "code_units", "find_units", "language_for"]
 

@@ -12,15 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from tandem.slicing.extract import extract_units, parse, units_from_tree
 from tandem.slicing.languages import FAMILY, LanguageName, language_for_path
-from tandem.slicing.units import (
-    FileUnits,
-    Unit,
-    extract_units,
-    is_test_file,
-    parse,
-    units_from_tree,
-)
+from tandem.slicing.units import FileUnits, Unit, is_test_file
 
 if TYPE_CHECKING:
     from tree_sitter import Tree

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from tandem.slicing.callers import RepoSources, SourceLookup
+from tandem.slicing.extract import extract_units
 from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
-from tandem.slicing.units import Unit, extract_units
+from tandem.slicing.units import Unit
 
 log = logging.getLogger("tandem.slicing")
 

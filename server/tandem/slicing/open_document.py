@@ -6,9 +6,10 @@ from itertools import accumulate
 from typing import TypeVar
 
 from tandem.slicing.edit_reparse import edit_between, padded_region, units_after_edit
+from tandem.slicing.extract import extract_units
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, identifiers, unit_idents
-from tandem.slicing.units import Unit, extract_units
+from tandem.slicing.units import Unit
 
 CACHE_LIMIT = 50_000
 

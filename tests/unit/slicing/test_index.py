@@ -16,11 +16,11 @@ from slice_repos import git_commit_all as commit
 from tandem.config import Settings
 from tandem.slicing import slice_repository
 from tandem.slicing.edit_reparse import Document, TextEdit
+from tandem.slicing.extract import extract_units
 from tandem.slicing.index import CACHE_FILE, RepoIndex, forget_parsed
 from tandem.slicing.languages import language_for_path
 from tandem.slicing.records import FileRecord, blob_id
 from tandem.slicing.result import FileRangeAnchor
-from tandem.slicing.units import extract_units
 
 MAX = 2_000_000
 

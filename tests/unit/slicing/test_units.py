@@ -7,8 +7,9 @@ import textwrap
 import pytest
 from slice_repos import GO_REPO, JAVA_REPO, PYTHON_REPO, RUST_REPO, TS_REPO
 
+from tandem.slicing.extract import extract_units
 from tandem.slicing.languages import UnsupportedLanguage, language_for_path
-from tandem.slicing.units import FileUnits, Unit, extract_units, is_test_file
+from tandem.slicing.units import FileUnits, Unit, is_test_file
 
 
 def units_of(repo: dict[str, str | bytes], path: str) -> FileUnits:

@@ -1,0 +1,1 @@
+"""One code-unit extractor per language family, over a shared declaration walk (:mod:`.base`)."""
