@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.config import load_settings, render_json_schema
+from tandem.config import key_is_set, load_settings, render_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +23,30 @@ def test_tandem_toml_overrides_defaults_and_partial_tables_merge(tmp_path: Path)
     assert loaded.settings.models["strong"].model == "claude-opus-4-6"
     assert loaded.settings.models["strong"].provider == "anthropic"
     assert str(tmp_path / "tandem.toml") in loaded.sources
+
+
+def test_an_alias_redefined_for_another_provider_inherits_nothing_from_the_old_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tandem.toml").write_text(
+        '[models.cheap]\nprovider = "openai-compatible"\n'
+        'base_url = "http://127.0.0.1:8080/v1"\nmodel = "smollm2"\n'
+    )
+    loaded = load_settings(workspace=tmp_path)
+    cheap = loaded.settings.models["cheap"]
+    assert loaded.problems == ()
+    assert (cheap.provider, cheap.model, cheap.api_key_env) == (
+        "openai-compatible",
+        "smollm2",
+        None,
+    )
+    assert key_is_set(cheap, {})  # a local server needs no key variable
+
+
+def test_an_alias_redefined_for_the_same_provider_keeps_its_other_fields(tmp_path: Path) -> None:
+    (tmp_path / "tandem.toml").write_text('[models.cheap]\nprovider = "anthropic"\nmodel = "x"\n')
+    cheap = load_settings(workspace=tmp_path).settings.models["cheap"]
+    assert (cheap.model, cheap.api_key_env) == ("x", "ANTHROPIC_API_KEY")
 
 
 def test_pyproject_tool_section_is_read(tmp_path: Path) -> None:

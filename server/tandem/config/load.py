@@ -64,6 +64,27 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def _laid_over(base: dict[str, Any], key: str, value: Any) -> Any:
+    """Section ``key`` of ``base`` with ``value`` laid over it.
+
+    A model alias redefined with another provider starts afresh: the fields it would inherit
+    (a key variable, a base URL, a price) belong to the provider it replaces.
+    """
+    candidate = _deep_merge(base, {key: value})[key]
+    if key == "models" and isinstance(value, dict) and isinstance(candidate, dict):
+        inherited = base.get("models", {})
+        for alias, table in value.items():
+            was = inherited.get(alias)
+            if (
+                isinstance(table, dict)
+                and isinstance(was, dict)
+                and "provider" in table
+                and table["provider"] != was.get("provider")
+            ):
+                candidate[alias] = copy.deepcopy(table)
+    return candidate
+
+
 def _defaults_as_data() -> dict[str, Any]:
     data: dict[str, Any] = Settings().model_dump(mode="json")
     return data
@@ -113,7 +134,7 @@ def validate_settings(
             allowed = "unknown section; known sections are " + ", ".join(SECTIONS)
             problems.append(SettingsProblem(source, key, shown_value(value), allowed))
             continue
-        candidate = _deep_merge(base, {key: value})[key]
+        candidate = _laid_over(base, key, value)
         try:
             Settings.model_validate({key: candidate})
         except ValidationError as error:
