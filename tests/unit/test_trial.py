@@ -257,6 +257,30 @@ def test_cli_trial_runs_the_real_flow_on_the_example_with_fake_models(
     assert (task.parent / "app" / "queries.py").read_text() == original
 
 
+@pytest.mark.parametrize(
+    ("replies", "message"),
+    [
+        (None, "fake_replies 'missing.json' is not a file"),
+        ("{not json", "fake_replies.json"),
+    ],
+)
+def test_cli_trial_with_unusable_fake_replies_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], replies: str | None, message: str
+) -> None:
+    from tandem.cli import main
+
+    task = example_trial(tmp_path)
+    if replies is None:
+        task.write_text(task.read_text().replace('"fake_replies.json"', '"missing.json"'))
+    else:
+        (task.parent / "fake_replies.json").write_text(replies)
+    code = main(["trial", str(task), "--repeat", "1", "--ledger", str(tmp_path / "l.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("tandem: ") and message in line]
+
+
 def test_a_baseline_needs_its_alias() -> None:
     from tandem.config import ModelSettings, Settings
     from tandem.trial.runner import settings_for_mode

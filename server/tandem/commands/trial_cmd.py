@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tandem.ledger.errors import LedgerError
+    from tandem.providers.fake import FakeRepliesError
     from tandem.reports.render import render
     from tandem.reports.scorecards import build_report, task_table
     from tandem.reports.tables import Report
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             )
             steps = ledger.steps(trial_id=result.trial_id)
             full = build_report(steps, ledger.task_notes(), result.runs)
-    except TrialInputError as error:
+    except (TrialInputError, FakeRepliesError) as error:
         print(f"tandem: {error}", file=sys.stderr)
         return SETTINGS_ERROR_EXIT
     except LedgerError as error:

@@ -101,6 +101,11 @@ def load_task_file(path: Path) -> LoadedTask:
         raise TrialInputError(f"{path}: repo {task.repo!r} is not a directory ({repo})")
     if not (repo / task.file).is_file():
         raise TrialInputError(f"{path}: file {task.file!r} does not exist in {repo}")
+    if task.fake_replies is not None and not (path.parent / task.fake_replies).is_file():
+        replies = (path.parent / task.fake_replies).resolve()
+        raise TrialInputError(
+            f"{path}: fake_replies {task.fake_replies!r} is not a file ({replies})"
+        )
     return LoadedTask(task=task, path=path, repo=repo)
 
 
