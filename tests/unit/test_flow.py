@@ -77,6 +77,28 @@ def test_stop_rule_stops_after_a_skipped_review() -> None:
     assert next_step(position).step is None
 
 
+def test_stop_rule_never_calls_a_draft_that_changed_nothing_done() -> None:
+    position = FlowPosition(
+        has_plan=True, approved=True, drafts=1, review_skipped=True, last_draft_changed_nothing=True
+    )
+    decision = next_step(position)
+    assert (decision.step, decision.status) == (None, "stopped")
+    assert "changed nothing" in decision.reason and "done" not in decision.reason.split(": ")[0]
+
+
+async def test_a_draft_whose_every_edit_is_refused_stops_the_task_instead_of_finishing_it(
+    tmp_path: Path,
+) -> None:
+    replies = _replies()
+    for edit in replies["draft"][0]["edits"]:
+        edit["target"] = "app/nowhere.py::missing"  # outside the plan's scope: refused
+    env, _recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    result = await run_flow(env, example_task(env), approve=True)
+    assert [(s.step, s.outcome) for s in result.steps][:2] == [("plan", "ok"), ("draft", "ok")]
+    assert result.status == "stopped"
+    assert result.message is not None and "changed nothing" in result.message
+
+
 def test_stop_rule_does_not_redraft_after_a_stop() -> None:
     position = FlowPosition(
         has_plan=True, approved=True, drafts=1, reviews=1, last_review_blocking=True, stopped=True

@@ -41,7 +41,7 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
             approve_plan(env.store, task_id)
             continue
         if decision.step is None:
-            env.store.update_state(task_id, status="done", message=decision.reason)
+            env.store.update_state(task_id, status=decision.status, message=decision.reason)
             break
         steps_run += 1
         try:

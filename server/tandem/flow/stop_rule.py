@@ -26,6 +26,8 @@ class FlowPosition:
     review_skipped: bool = False
     last_review_blocking: bool = False
     stopped: bool = False
+    last_draft_changed_nothing: bool = False
+    """The last draft's edits applied to nothing (all refused, or none given)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Decision:
     step: StepName | None
     round: int
     reason: str
+    status: str = "done"
+    """The task's status when nothing runs next: ``done``, or ``stopped`` when a human must act."""
 
 
 def next_step(position: FlowPosition) -> Decision:
@@ -45,6 +49,9 @@ def next_step(position: FlowPosition) -> Decision:
         return Decision("draft", 1, "plan approved")
     if position.reviews < position.drafts and not position.review_skipped:
         return Decision("review", position.drafts, f"draft {position.drafts} not reviewed yet")
+    if position.review_skipped and position.last_draft_changed_nothing:
+        reason = f"draft {position.drafts} changed nothing (no edit applies): nothing was done"
+        return Decision(None, 0, reason, status="stopped")
     if position.review_skipped:
         return Decision(None, 0, "review skipped: done")
     if not position.last_review_blocking:
@@ -58,6 +65,7 @@ def position_of(store: TaskStore, task_id: str) -> FlowPosition:
     plan = store.load_plan(task_id)
     state = store.load_state(task_id)
     drafts = sum(1 for r in (1, 2) if store.load_draft(task_id, r) is not None)
+    last_draft = store.load_draft(task_id, drafts) if drafts else None
     reviews = [review for r in (1, 2) if (review := store.load_review(task_id, r)) is not None]
     skipped = any(
         s.step == "review" and s.round == drafts and s.outcome == "skipped" for s in state.steps
@@ -70,4 +78,5 @@ def position_of(store: TaskStore, task_id: str) -> FlowPosition:
         review_skipped=skipped and len(reviews) < drafts,
         last_review_blocking=bool(reviews and reviews[-1].blocking),
         stopped=state.status == "stopped",
+        last_draft_changed_nothing=last_draft is not None and not last_draft.diff,
     )
