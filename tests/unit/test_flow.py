@@ -99,6 +99,21 @@ async def test_a_draft_whose_every_edit_is_refused_stops_the_task_instead_of_fin
     assert result.message is not None and "changed nothing" in result.message
 
 
+async def test_two_identical_refused_edits_are_both_reported_refused(tmp_path: Path) -> None:
+    from tandem.commands.flow_output import edits_json
+
+    replies = _replies()
+    refused = {**replies["draft"][0]["edits"][0], "target": "app/nowhere.py::missing"}
+    replies["draft"][0]["edits"] = [refused, dict(refused)]
+    env, _recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
+    task_id = example_task(env)
+    await run_flow(env, task_id, approve=True)
+    draft = env.store.load_draft(task_id, 1)
+    assert draft is not None
+    assert sorted(r.index for r in draft.rejected) == [0, 1]
+    assert [edit["applies"] for edit in edits_json(draft)] == [False, False]
+
+
 def test_stop_rule_does_not_redraft_after_a_stop() -> None:
     position = FlowPosition(
         has_plan=True, approved=True, drafts=1, reviews=1, last_review_blocking=True, stopped=True

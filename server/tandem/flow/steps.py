@@ -86,9 +86,11 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     prompt = render(load_prompt("draft"), draft_values(plan.reply, snapshot, context, previous))
     reply, raw = await call_step(env, task, route, round_, prompt, DraftReply)
     result = apply_edits(snapshot, reply.edits, plan.scope)
+    # By identity: two identical edits are two edits, each refused (or not) in its own right.
+    position = {id(edit): index for index, edit in enumerate(reply.edits)}
     rejected = [
         Rejection(
-            index=reply.edits.index(r.edit),
+            index=position[id(r.edit)],
             kind=r.edit.kind,
             target=r.edit.target,
             reason=r.reason,
