@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 from redaction_corpus import FORMATS, LANGUAGES, look_alikes, planted_secrets
 
-from tandem.redaction.redactor import Redactor, find_placeholders, findings_text, redact
+from tandem.redaction.placeholders import find_placeholders
+from tandem.redaction.redactor import Redactor, findings_text, redact
 
 PLANTED = planted_secrets()
 LOOK_ALIKES = look_alikes()

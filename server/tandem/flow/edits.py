@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from tandem.flow.handoff import Edit, Scope, split_unit_id
-from tandem.redaction.redactor import find_placeholders
+from tandem.redaction.placeholders import find_placeholders
 from tandem.slicing.codeunits import CodeUnit, find_units, language_for
 
 

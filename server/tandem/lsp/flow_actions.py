@@ -15,7 +15,7 @@ from lsprotocol import types
 
 from tandem.lsp.flow_tasks import TaskSummary
 from tandem.lsp.review_diagnostics import SOURCE, todo_line
-from tandem.redaction.redactor import find_placeholders
+from tandem.redaction.placeholders import find_placeholders
 
 PLAN = "tandem.plan"
 DRAFT = "tandem.draft"

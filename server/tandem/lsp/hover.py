@@ -15,6 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from tandem.lsp.arguments import EstimateArgs, parse_argument
+from tandem.lsp.flow_actions import ESTIMATE
 from tandem.lsp.indexing import locate
 from tandem.lsp.positions import document_lines, line_at, line_range, lines_range
 from tandem.lsp.server import TandemServer
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from tandem.session.preview import Preview
 
 log = logging.getLogger(__name__)
-
-ESTIMATE = "tandem.estimate"
 
 
 def jsonable(value: Any) -> Any:

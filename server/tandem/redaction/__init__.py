@@ -13,5 +13,6 @@ Each secret becomes ``<<REDACTED:kind:n>>``; the same value gets the same placeh
 :class:`Redactor` (one request). Results carry counts by kind, never the values.
 
 Modules: :mod:`.rules` (the patterns), :mod:`.values` (what a value assigned to a
-secret-sounding name must look like), :mod:`.redactor` (spans chosen, placeholders, prompts).
+secret-sounding name must look like), :mod:`.placeholders` (the placeholder format, written
+and found), :mod:`.redactor` (spans chosen and replaced, per request and per prompt).
 """

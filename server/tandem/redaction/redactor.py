@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tandem.redaction.placeholders import placeholder
 from tandem.redaction.rules import all_rules, is_valid_jwt
 from tandem.redaction.values import assignment_spans, is_placeholder_value
-
-_PLACEHOLDER_LOOSE = re.compile(r"<<\s*REDACTED\b[^>\n]{0,60}>>|\bREDACTED:[a-z0-9-]+:\d+")
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ class Redactor:
         known = self._placeholders.get(value)
         if known is None:
             self._numbers[kind] += 1
-            known = f"<<REDACTED:{kind}:{self._numbers[kind]}>>"
+            known = placeholder(kind, self._numbers[kind])
             self._placeholders[value] = known
         return known
 
@@ -134,11 +132,6 @@ def redact_prompt(system: str, user: str) -> RedactedPrompt:
     redacted_system = redactor.redact(system).text
     redacted_user = redactor.redact(user).text
     return RedactedPrompt(redacted_system, redacted_user, dict(sorted(redactor.findings.items())))
-
-
-def find_placeholders(text: str) -> list[str]:
-    """Redaction placeholders in ``text``, including ones a model mangled slightly."""
-    return [match.group(0) for match in _PLACEHOLDER_LOOSE.finditer(text)]
 
 
 def findings_text(findings: dict[str, int]) -> str:

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-PLACEHOLDER = re.compile(r"<<\s*REDACTED:([a-z0-9-]+):(\d+)\s*>>")
+from tandem.redaction.placeholders import PLACEHOLDER
 
 DOCUMENTED_EXAMPLES = frozenset(
     {
