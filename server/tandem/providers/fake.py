@@ -78,6 +78,8 @@ class FakeProvider:
             data = json.loads(source.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FakeRepliesError(f"cannot read fake replies {source}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise FakeRepliesError(f"fake replies {source} is not UTF-8 text") from exc
         except json.JSONDecodeError as exc:
             raise FakeRepliesError(
                 f"fake replies {source} is not JSON (line {exc.lineno}: {exc.msg})"

@@ -103,7 +103,11 @@ def flow_runner(
         message = result.message
         # Apply what a user running the flow with --apply would get: the last draft, unless the
         # flow failed or stopped (budget, cancellation).
-        if result.draft is not None and result.status not in ("failed", "stopped"):
+        if result.draft is not None and result.status not in (
+            "failed",
+            "stopped",
+            "needs_attention",
+        ):
             try:
                 written = apply_task_edits(env, request.task_id)
                 message += f"; applied edits to {len(written)} file(s)"
