@@ -5,16 +5,15 @@ say here how it is exercised."""
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flow_doubles import example_repo
 
 from tandem.cli import build_parser, main
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "projects_api"
 FAKE_MODELS = """
 [models.strong]
 provider = "fake"
@@ -173,8 +172,7 @@ def command_table() -> set[str]:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "projects_api"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
+    ws = example_repo(tmp_path)
     (ws / "tandem.toml").write_text(FAKE_MODELS, encoding="utf-8")
     (ws / "binary.diff").write_bytes(b"\x00\xff\xfe binary \x00" * 64)
     subprocess.run(["git", "init", "-q"], cwd=ws, check=True)
@@ -184,12 +182,14 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_swept(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run one command in-process and check it met its input as every command must."""
     try:
         code = main(argv)
     except SystemExit as exit_:  # argparse's own usage errors
         code = exit_.code if isinstance(exit_.code, int) else 1
     captured = capsys.readouterr()
+    assert_one_clear_line(argv, code, captured.out, captured.err)
     return code, captured.out, captured.err
 
 
@@ -224,21 +224,18 @@ def test_broken_settings_are_one_line_and_exit_2(
 ) -> None:
     (workspace / "tandem.toml").write_bytes(BROKEN_SETTINGS[broken])
     argv = IN_WORKSPACE[command](workspace)
-    code, out, err = run_cli(argv, capsys)
-    assert_one_clear_line(argv, code, out, err)
+    code, out, err = run_swept(argv, capsys)
     if command not in ("demo",):  # the demo brings its own settings
         assert code == 2, f"{' '.join(argv)}: exit {code}\n{err}{out}"
 
 
 @pytest.mark.parametrize("command", sorted(IN_WORKSPACE))
-def test_settings_that_are_a_folder_are_one_line_and_exit_2(
+def test_settings_that_are_a_folder_are_met_with_one_line_never_a_traceback(
     command: str, workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (workspace / "tandem.toml").unlink()
     (workspace / "tandem.toml").mkdir()
-    argv = IN_WORKSPACE[command](workspace)
-    code, out, err = run_cli(argv, capsys)
-    assert_one_clear_line(argv, code, out, err)
+    run_swept(IN_WORKSPACE[command](workspace), capsys)
 
 
 @pytest.mark.parametrize(
@@ -249,6 +246,5 @@ def test_missing_files_and_unknown_ids_are_one_line_and_never_a_traceback(
     command: str, case: int, workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = BAD_ARGUMENTS[command][case](workspace)
-    code, out, err = run_cli(argv, capsys)
-    assert_one_clear_line(argv, code, out, err)
+    code, out, _err = run_swept(argv, capsys)
     assert code != 0, f"{' '.join(argv)} said nothing was wrong\n{out}"

@@ -71,14 +71,16 @@ def next_step(position: FlowPosition) -> Decision:
 def position_of(store: TaskStore, task_id: str) -> FlowPosition:
     plan = store.load_plan(task_id)
     state = store.load_state(task_id)
-    drafts = sum(1 for r in (1, 2) if store.load_draft(task_id, r) is not None)
-    last_draft = store.load_draft(task_id, drafts) if drafts else None
-    reviews = [review for r in (1, 2) if (review := store.load_review(task_id, r)) is not None]
+    first_draft, second_draft = (store.load_draft(task_id, r) for r in (1, 2))
+    first_review, second_review = (store.load_review(task_id, r) for r in (1, 2))
+    drafts = sum(1 for draft in (first_draft, second_draft) if draft is not None)
+    last_draft = {1: first_draft, 2: second_draft}.get(drafts)
+    reviews = [review for review in (first_review, second_review) if review is not None]
     # A first draft that changed nothing had nothing to review; its round is settled all the same.
-    first = store.load_draft(task_id, 1) if drafts == 2 else None
-    settled = (
-        1 if first is not None and not first.diff and store.load_review(task_id, 1) is None else 0
+    first_settled = (
+        drafts == 2 and first_draft is not None and not first_draft.diff and first_review is None
     )
+    settled = 1 if first_settled else 0
     skipped = any(
         s.step == "review" and s.round == drafts and s.outcome == "skipped" for s in state.steps
     )
