@@ -45,6 +45,7 @@ EXAMPLE = REPO / "examples" / "projects_api"
 PROBE_FILE = "app/permissions.py"
 PROBE_EVERY = 10
 REPLY_TIMEOUT = 60.0
+IDLE_SECONDS = 2.0
 FAKE_SETTINGS = """
 [models.strong]
 provider = "fake"
@@ -565,6 +566,7 @@ class Run:
         self.requests_sent = 0
         self.rss_before: int | None = None
         self.rss_after: int | None = None
+        self.rss_at_last_message: int | None = None
         self.unanswered = 0
         self.probe_uri = (project / PROBE_FILE).as_uri()
         self.start()
@@ -767,7 +769,11 @@ class Run:
                 rss = self.server.memory_kib("VmRSS")
                 self.rss_samples.append(f"{rss / 1024:.0f} MB" if rss is not None else "n/a")
         elapsed = time.monotonic() - started
+        self.rss_at_last_message = self.server.memory_kib("VmRSS")
         self.unanswered = self.settle()
+        # As an editor session goes: a pause after the burst, in which the server gives freed
+        # memory back (lsp/memory.IdleTrim waits for one quiet second).
+        time.sleep(IDLE_SECONDS)
         self.rss_after = self.server.memory_kib("VmRSS")
         self.finish_server()
         return elapsed
@@ -828,7 +834,8 @@ def main() -> int:
     if run.rss_before and run.rss_after:
         growth = run.rss_after / run.rss_before - 1
         print(
-            f"server RSS before the run {run.rss_before / 1024:.0f} MB, after it "
+            f"server RSS before the run {run.rss_before / 1024:.0f} MB, at its last message "
+            f"{(run.rss_at_last_message or 0) / 1024:.0f} MB, after {IDLE_SECONDS:.0f} s idle "
             f"{run.rss_after / 1024:.0f} MB ({growth:+.0%}; target within +20%)"
         )
     print(f"server stderr: {log_lines} log lines")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -354,3 +355,25 @@ def test_the_top_level_id_is_read_without_recursion_and_only_at_the_top_level(
     text: str, expected: object
 ) -> None:
     assert top_level_id(text) == expected
+
+
+async def test_answered_requests_leave_no_futures_behind(wire: Wire) -> None:
+    # pygls files each inner step of its generator handlers (executeCommand, didChange...) under a
+    # fresh id and never removed it: a leak of every task, its result or its error, per request.
+    @wire.server.command("test.async")
+    async def run(ls: TandemServer, *args: Any) -> str:
+        return "ran"
+
+    for number in range(10, 20):
+        wire.send(
+            {
+                "jsonrpc": "2.0",
+                "id": number,
+                "method": "workspace/executeCommand",
+                "params": {"command": "test.async"},
+            }
+        )
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert wire.reply(number)["result"] == "ran"
+    assert wire.server.protocol._request_futures == {}

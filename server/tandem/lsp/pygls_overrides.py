@@ -311,8 +311,16 @@ class TandemProtocol(LanguageServerProtocol):
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Overrides pygls' private ``_execute_handler`` to wrap every handler in
-        :func:`_isolated`."""
+        :func:`_isolated`, and to forget each future once done: pygls files the inner steps of
+        its generator handlers under fresh ids and never removes them (a leak per request)."""
         super()._execute_handler(msg_id, _isolated(handler), callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget(msg_id, done))
+
+    def _forget(self, msg_id: Any, future: Future[Any]) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(

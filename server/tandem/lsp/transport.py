@@ -289,10 +289,14 @@ async def pump(server: TandemServer, read: ChunkSource, channel: Channel) -> int
 
     Returns the process exit code: the one ``exit`` asked for, or 0 at end of input.
     """
+    from tandem.lsp.memory import IdleTrim
+
     protocol = server.protocol
     protocol.set_writer(channel)
     decoder = FrameDecoder()
+    trim = IdleTrim()
     while chunk := await read():
+        trim.read(len(chunk))
         decoder.feed(chunk)
         for event in decoder.events():
             if isinstance(event, Skipped):
