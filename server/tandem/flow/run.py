@@ -38,7 +38,7 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
         if decision.step is None and decision.reason.startswith("the plan is waiting"):
             if not approve:
                 break
-            approve_plan(env.store, task_id)
+            approve_plan(env.store, task_id, env.outcomes)
             continue
         if decision.step is None:
             env.store.update_state(task_id, status=decision.status, message=decision.reason)
