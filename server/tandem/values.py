@@ -203,6 +203,8 @@ class TaskEvent(_Value):
     rating: int | None = Field(default=None, ge=1, le=5)
     rewrite: RewriteKind | None = None
     ready_seconds: float | None = Field(default=None, ge=0)
+    needs_attention: bool = False
+    """The flow ended with nothing done (no edit of a draft applies); ``detail`` says why."""
     detail: str | None = None
 
 

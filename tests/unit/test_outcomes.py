@@ -271,6 +271,28 @@ def test_the_flow_records_catches_changes_rewrites_readiness_and_the_decision(
     ledger.close()
 
 
+def test_a_draft_that_changed_nothing_is_recorded_as_needing_attention_with_its_reasons(
+    tmp_path: Path,
+) -> None:
+    replies = example_replies()
+    for edit in replies["draft"][0]["edits"]:
+        edit["target"] = "app/nowhere.py::missing"  # outside the plan's scope: refused
+    ledger = SqliteLedger(tmp_path / "ledger.sqlite")
+    env = build_flow_env(
+        priced_settings(),
+        example_repo(tmp_path),
+        recorder=ledger,
+        providers=one_provider(ScriptedProvider(replies)),
+    )
+    task_id = example_task(env)
+    assert asyncio.run(run_flow(env, task_id, approve=True)).status == "needs_attention"
+    asyncio.run(run_flow(env, task_id, approve=True))  # resuming records it once only
+    (event,) = [e for e in ledger.task_events(task_id=task_id) if e.needs_attention]
+    assert event.detail is not None and "draft 1 changed nothing" in event.detail
+    assert not [e for e in ledger.task_events(task_id=task_id) if e.ready_seconds is not None]
+    ledger.close()
+
+
 def test_a_flow_without_an_outcome_recorder_runs_as_before(tmp_path: Path) -> None:
     flow = example_flow(tmp_path, ScriptedProvider(example_replies()))
     assert flow.env.outcomes is None

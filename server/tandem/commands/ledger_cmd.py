@@ -84,7 +84,13 @@ def run_note(args: argparse.Namespace) -> int:
         return 1
     try:
         with ledger:
-            known = ledger.knows_task(args.task)
+            if not ledger.knows_task(args.task):
+                print(
+                    f"tandem: no task {args.task} in the ledger {path}; "
+                    "`tandem report` lists the recorded tasks",
+                    file=sys.stderr,
+                )
+                return SETTINGS_ERROR_EXIT
             if args.cleanup_minutes is not None or args.note:
                 ledger.note_task(args.task, cleanup_minutes=args.cleanup_minutes, note=args.note)
             if args.rating is not None:
@@ -94,8 +100,6 @@ def run_note(args: argparse.Namespace) -> int:
     except LedgerError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return 1
-    if not known:
-        print(f"tandem: note kept, but no steps of task {args.task} are recorded", file=sys.stderr)
     print(f"noted task {args.task}")
     return 0
 

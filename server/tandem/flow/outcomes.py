@@ -178,11 +178,20 @@ def note_draft(
         )
 
 
+def note_attention(outcomes: OutcomeRecorder | None, task_id: str, reason: str) -> None:
+    """The flow ended with nothing done (``needs_attention``): the task outcome and its reasons."""
+    if outcomes is not None:
+        outcomes.record_task_event(TaskEvent(task_id=task_id, needs_attention=True, detail=reason))
+
+
 def note_ready(env: FlowEnv, task_id: str) -> None:
-    """Record the time from the request to now when the stop rule has nothing left to run."""
+    """Record the time from the request to now when the stop rule has nothing left to run, or
+    that the task needs attention when it ended with nothing done."""
     if env.outcomes is None:
         return
     decision = next_step(position_of(env.store, task_id))
+    if decision.step is None and decision.status == "needs_attention":
+        note_attention(env.outcomes, task_id, decision.reason)
     if decision.step is not None or decision.status != "done":
         return
     created = env.store.load_task(task_id).created_at

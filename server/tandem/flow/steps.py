@@ -77,7 +77,7 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     previous = None
     if round_ == 2:
         first, review = env.store.load_draft(task_id, 1), env.store.load_review(task_id, 1)
-        if first is None or review is None:
+        if first is None or (review is None and first.diff):
             raise FlowError(f"task {task_id}: a second draft needs the first draft and review")
         previous = (first, review)
     rewrite: RewriteKind | None = "redraft" if round_ == 2 else None
@@ -114,6 +114,7 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     )
     env.store.save_draft(task_id, draft)
     note_draft(env, task_id, round_, result.files, reviewed, rewrite)
+    note_ready(env, task_id)
     applied = len(result.applied)
     message = f"draft {round_}: {applied} edits apply, {len(rejected)} refused"
     env.store.update_state(task_id, status="drafted", message=message)

@@ -143,7 +143,7 @@ class OutcomeQueries(ABC):
         with self._write() as db:
             db.execute(
                 "INSERT INTO task_events (recorded_at, task_id, decision, rating, rewrite, "
-                "ready_seconds, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "ready_seconds, needs_attention, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now_text(),
                     event.task_id,
@@ -151,6 +151,7 @@ class OutcomeQueries(ABC):
                     event.rating,
                     event.rewrite,
                     event.ready_seconds,
+                    int(event.needs_attention),
                     event.detail,
                 ),
             )

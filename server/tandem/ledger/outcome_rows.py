@@ -63,6 +63,7 @@ class TaskEventRow:
     rating: int | None
     rewrite: str | None
     ready_seconds: float | None
+    needs_attention: bool
     detail: str | None
 
 
@@ -143,6 +144,7 @@ def task_event_row(row: Any) -> TaskEventRow:
         rating=None if row["rating"] is None else int(row["rating"]),
         rewrite=row["rewrite"],
         ready_seconds=None if seconds is None else float(seconds),
+        needs_attention=bool(row["needs_attention"]),
         detail=row["detail"],
     )
 

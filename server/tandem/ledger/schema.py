@@ -157,6 +157,7 @@ def _m4_outcomes(db: Executor, pk: str) -> None:
             rating INTEGER,
             rewrite TEXT,
             ready_seconds REAL,
+            needs_attention INTEGER NOT NULL DEFAULT 0,
             detail TEXT
         )
         """

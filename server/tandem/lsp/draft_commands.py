@@ -19,7 +19,7 @@ from tandem.flow.edits import is_safe_path
 from tandem.flow.errors import FlowError
 from tandem.flow.handoff import parse_plan_markdown
 from tandem.flow.inputs import scope_paths
-from tandem.flow.outcomes import claim_rating_prompt, close_task
+from tandem.flow.outcomes import claim_rating_prompt, close_task, note_attention
 from tandem.flow.steps import draft_step
 from tandem.flow.stop_rule import next_step
 from tandem.flow.task import approve_plan
@@ -58,8 +58,8 @@ async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str,
     if delivery.refused:
         result["refused"] = list(delivery.refused)
     fresh, stale = check_delivery(delivery, lambda path: doc_state(ls, root, path))
-    if not fresh.changes:
-        return {**result, "applied": False, "reason": "no edit of the draft changes anything"}
+    if not fresh.changes and not stale:
+        return {**result, **changed_nothing(ls, root, delivery)}
     if stale:
         kept_drafts[delivery.task_id] = root
         reason = (
@@ -98,6 +98,33 @@ def decided(ls: TandemServer, root: Path, task_id: str, decision: TaskDecision, 
     dismissed (a ledger that fails is logged by the recorder; the edit stands either way)."""
     with recording(ls.session, root) as outcomes:
         close_task(outcomes, task_id, decision, how)
+
+
+def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
+    """A draft none of whose edits applies: its own outcome, with the reasons and the one redraft
+    the stop rule offers, in the task folder and in front of the user (never "done")."""
+    catalog = ls.session.catalog(root)
+    task_id = delivery.task_id
+    summary = catalog.refresh(task_id)
+    redraft = summary is not None and summary.can_redraft
+    reasons = "; ".join(delivery.refused) or "the draft returned no edit"
+    next_move = "run tandem.redraft to draft once more, told why" if redraft else "a human decides"
+    reason = f"draft {delivery.round} changed nothing: {reasons}"
+    catalog.store.update_state(task_id, status="needs_attention", message=reason)
+    with recording(ls.session, root) as outcomes:
+        note_attention(outcomes, task_id, reason)
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"Tandem: task {task_id} needs attention: {reason}; {next_move}",
+        )
+    )
+    return {
+        "applied": False,
+        "status": "needs_attention",
+        "reason": reason,
+        "redraft": redraft,
+    }
 
 
 def snapshot_paths(store: TaskStore, task_id: str) -> list[str]:
