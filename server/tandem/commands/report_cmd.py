@@ -34,8 +34,10 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tandem.ledger.errors import LedgerError
+    from tandem.reports.evidence import load_evidence
     from tandem.reports.render import render
     from tandem.reports.scorecards import build_report, mode_summaries, parse_since
+    from tandem.reports.step_value import with_step_value
     from tandem.reports.tables import ReportInputError
 
     try:
@@ -55,10 +57,13 @@ def run(args: argparse.Namespace) -> int:
             notes = ledger.task_notes()
             tasks = {row.record.task_id for row in rows}
             runs = [run for run in ledger.trial_runs(args.trial) if run.task_id in tasks]
+            evidence = None if args.task or args.trial else load_evidence(ledger, since)
     except LedgerError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return 1
     report = build_report(rows, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
+    if evidence is not None:
+        report = with_step_value(report, evidence)
     if args.html is not None:
         from tandem.reports.html import render_html
 
