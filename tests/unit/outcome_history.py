@@ -27,25 +27,30 @@ ROUTES = {
     "medium": {"plan": STRONG, "draft": CHEAP, "review": STRONG},
     "high": {"plan": STRONG, "draft": CHEAP, "review": STRONG},
 }
-BLOCKS_EVERY = {"low": 0, "medium": 4, "high": 4}
-"""A first review blocks the draft in all but one of every 4 medium tasks, one of 4 high ones."""
+BLOCKING = {"low": "none", "medium": "most", "high": "few"}
+"""A first review blocks the draft in 3 of every 4 tasks (most), 1 of 4 (few) or none."""
 
 
-def blocks(tier: str, n: int) -> bool:
-    every = BLOCKS_EVERY[tier]
-    if tier == "medium":
-        return n % every != 0
-    return bool(every) and n % every == 0
+def blocks(how: str, n: int) -> bool:
+    return {"most": n % 4 != 0, "few": n % 4 == 0}.get(how, False)
 
 
 def write_history(
-    ledger: Ledger, per_tier: int = 20, *, now: datetime | None = None, folder: str = "app"
+    ledger: Ledger,
+    per_tier: int = 20,
+    *,
+    now: datetime | None = None,
+    folder: str = "app",
+    blocking: dict[str, str] | None = None,
 ) -> None:
-    """``per_tier`` tasks in each of the three tiers, started over the last few days."""
+    """``per_tier`` tasks in each of the three tiers, started over the last few days;
+    ``blocking`` changes how often a tier's first review blocks (see :data:`BLOCKING`)."""
     now = now or datetime.now(UTC)
+    how = {**BLOCKING, **(blocking or {})}
     for tier in ("low", "medium", "high"):
         for n in range(per_tier):
-            write_task(ledger, tier, n, now - timedelta(hours=1 + n % 72), folder)
+            at = now - timedelta(hours=1 + n % 72)
+            write_task(ledger, tier, n, at, folder, blocks(how[tier], n))
 
 
 def call(
@@ -65,7 +70,7 @@ def call(
     ledger.record_step(step_record(task_id, **values))  # type: ignore[arg-type]
 
 
-def write_task(ledger: Ledger, tier: str, n: int, at: datetime, folder: str) -> None:
+def write_task(ledger: Ledger, tier: str, n: int, at: datetime, folder: str, blocked: bool) -> None:
     task_id = f"{tier}-{n}"
     call(ledger, task_id, tier, "plan", 1, at)
     ledger.record_step_change(StepChange(task_id=task_id, step="plan", detail="approved"))
@@ -89,7 +94,7 @@ def write_task(ledger: Ledger, tier: str, n: int, at: datetime, folder: str) -> 
             message=f"Line {n + 1} is longer than the others.",
         )
         ledger.record_findings(task_id, 1, [nit])
-    elif blocks(tier, n):
+    elif blocked:
         missing = FindingRecord(
             task_id=task_id,
             review_round=1,

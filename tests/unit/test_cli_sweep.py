@@ -35,6 +35,7 @@ SOURCE = ["--file", "app/permissions.py", "--lines", "1-3"]
 IN_WORKSPACE: dict[str, Argv] = {
     "doctor": lambda ws: ["doctor", "--workspace", str(ws)],
     "report": lambda ws: ["report", "--workspace", str(ws)],
+    "advise": lambda ws: ["advise", "--workspace", str(ws)],
     "ledger note": lambda ws: [
         "ledger",
         "note",
@@ -72,6 +73,11 @@ BAD_ARGUMENTS: dict[str, list[Argv]] = {
         lambda ws: ["report", "--ledger", str(ws / "app")],
         lambda ws: ["report", "--workspace", str(ws), "--html", str(ws / "no" / "dir" / "r.html")],
         lambda ws: ["report", "--workspace", str(ws), "--since", "yesterday"],
+    ],
+    "advise": [
+        lambda ws: ["advise", "--workspace", str(ws), "--since", "yesterday"],
+        lambda ws: ["advise", "--ledger", str(ws / "app")],
+        lambda ws: ["advise", "--workspace", str(ws), "--config", str(ws / "missing.toml")],
     ],
     "ledger note": [
         lambda ws: [
