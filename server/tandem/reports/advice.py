@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tandem.config.models import SKIP, Settings
-from tandem.reports.evidence import Evidence, counted_runs
+from tandem.reports.evidence import Evidence
 from tandem.reports.step_value import StepValue, step_values
 
 TIERS = ("low", "medium", "high")
@@ -115,7 +115,7 @@ def draft_advice(evidence: Evidence, settings: Settings) -> list[Advice]:
     if limits.strong_alias not in settings.models:
         return out
     blocked_tasks = {f.task_id for f in evidence.findings if f.severity == "blocking"}
-    runs = counted_runs(evidence.facts)
+    runs = evidence.runs
     for tier in TIERS:
         setting, current = f"routes.draft.{tier}", getattr(settings.routes.draft, tier)
         if current in (SKIP, limits.strong_alias):
@@ -151,7 +151,7 @@ def plan_advice(evidence: Evidence, settings: Settings) -> list[Advice]:
     out: list[Advice] = []
     if limits.cheap_alias not in settings.models:
         return out
-    runs = {key: f for key, f in counted_runs(evidence.facts).items() if f.step == "plan"}
+    runs = {key: f for key, f in evidence.runs.items() if f.step == "plan"}
     edited = {c.task_id for c in evidence.changes if c.step == "plan" and c.ship}
     rewritten = {e.task_id for e in evidence.events if e.rewrite is not None}
     for tier in CHEAP_PLAN_TIERS:

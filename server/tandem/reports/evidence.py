@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,11 @@ class Evidence:
     @property
     def window_days(self) -> int:
         return max(1, ceil((self.now - self.since).total_seconds() / 86_400))
+
+    @cached_property
+    def runs(self) -> dict[StepKey, StepFact]:
+        """Each run's standing call (:func:`counted_runs`), computed once."""
+        return counted_runs(self.facts)
 
     @property
     def task_ids(self) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from posixpath import dirname
 
-from tandem.reports.evidence import Evidence, StepKey, changed_runs, counted_runs
+from tandem.reports.evidence import Evidence, StepKey, changed_runs
 from tandem.reports.tables import Cell, Report, Table
 
 GroupKey = tuple[str, str, str]
@@ -57,7 +57,7 @@ class RecurringFinding:
 
 def step_values(evidence: Evidence) -> list[StepValue]:
     """One entry per step x tier x model that ran in the window, in step, tier, model order."""
-    runs = counted_runs(evidence.facts)
+    runs = evidence.runs
     group_of: dict[StepKey, GroupKey] = {
         key: (fact.step, fact.risk_tier, fact.model) for key, fact in runs.items()
     }
