@@ -8,7 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.commands.common import SubParsers, add_settings_options
+from tandem.commands.common import (
+    SETTINGS_ERROR_EXIT,
+    SubParsers,
+    add_settings_options,
+    load_cli_settings,
+)
 from tandem.commands.ledger_access import add_ledger_option, read_window
 
 if TYPE_CHECKING:
@@ -56,9 +61,15 @@ def run(args: argparse.Namespace) -> int:
     if evidence is not None:
         report = with_step_value(report, evidence)
     if args.html is not None:
-        from tandem.reports.html import render_html
+        from tandem.reports.html import render_html, value_figures
 
-        page = render_html(report, rows, mode_summaries(rows, notes, runs))
+        value = None
+        if evidence is not None:
+            loaded = load_cli_settings(args)
+            if loaded is None:
+                return SETTINGS_ERROR_EXIT
+            value = value_figures(evidence, loaded.settings)
+        page = render_html(report, rows, mode_summaries(rows, notes, runs), value)
         try:
             args.html.write_text(page, encoding="utf-8")
         except OSError as error:
