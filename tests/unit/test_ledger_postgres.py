@@ -241,3 +241,31 @@ def test_a_postgres_ledger_from_before_outcomes_is_upgraded_in_place(url: str) -
             ledger.record_defect("nobody", "minor", "x")
         (fact,) = ledger.step_facts()
         assert (fact.task_id, fact.findings) == ("old", {"major": 1})
+
+
+def test_step_value_and_advice_are_the_same_on_postgres_as_on_sqlite(
+    url: str, tmp_path: Path
+) -> None:
+    from outcome_history import write_history
+
+    from tandem.config import Settings
+    from tandem.ledger.sqlite import SqliteLedger
+    from tandem.reports.advice import advise
+    from tandem.reports.advice_output import advice_json
+    from tandem.reports.evidence import load_evidence
+
+    figures = []
+    for target in (url, tmp_path / "ledger.sqlite"):
+        with open_ledger(target) if isinstance(target, str) else SqliteLedger(target) as ledger:
+            write_history(ledger, 12)
+            ledger.record_task_event(
+                TaskEvent(task_id="low-1", needs_attention=True, detail="draft 1 changed nothing")
+            )
+            evidence = load_evidence(ledger, None)
+            figures.append(advice_json(evidence, advise(evidence, Settings())))
+            assert [e.needs_attention for e in ledger.task_events(task_id="low-1")][-1] is True
+    on_postgres, on_sqlite = figures
+    assert on_postgres == on_sqlite
+    assert [
+        a["suggested"] for a in on_postgres["advice"] if a["setting"] == "routes.review.low"
+    ] == ["skip"]
