@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tandem.commands.config_cmd",
     "tandem.commands.demo_cmd",
     "tandem.commands.report_cmd",
+    "tandem.commands.advise_cmd",
     "tandem.commands.ledger_cmd",
     "tandem.commands.slice_cmd",
     "tandem.commands.estimate_cmd",

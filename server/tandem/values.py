@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 StepName = Literal["plan", "draft", "review"]
 RiskTier = Literal["low", "medium", "high"]
+TIER_ORDER: tuple[RiskTier, ...] = ("low", "medium", "high")
 TaskType = Literal["small", "bugfix", "feature", "risky"]
 StepOutcome = Literal["ok", "failed", "cancelled", "over_budget", "skipped"]
+FindingOutcome = Literal["catch", "dismissed"]
+FindingVia = Literal["redraft", "quick_fix", "user_edit", "unacted", "replaced"]
+"""How a finding was settled: a catch by a redraft, a quick fix or the user's own edit; dismissed
+when the task was accepted or closed with it unacted, or a new review of the same draft
+replaced it."""
+TaskDecision = Literal["accepted", "rejected"]
+RewriteKind = Literal["redraft", "rerun"]
 
 
 class _Value(BaseModel):
@@ -144,3 +152,79 @@ class StepRecorder(Protocol):
     def task_spend(self, task_id: str) -> tuple[int, Decimal]:
         """Tokens and dollars already spent by a task (for budget checks)."""
         ...
+
+
+# --- outcomes: what each step changed, recorded as it happens -----------------------------------
+
+
+class FindingRecord(_Value):
+    """A review finding as the ledger keeps it: which review, where it points, what it says."""
+
+    task_id: str
+    review_round: int = Field(ge=1)
+    index: int = Field(ge=0, description="Position of the finding in its review.")
+    severity: str
+    category: str
+    location: str
+    path: str | None = Field(description="The repository file it points at, when it names one.")
+    line: int | None = Field(default=None, ge=1)
+    message: str
+
+
+class FindingResolution(_Value):
+    """How one finding was settled, and what changed because of it (the link to the change)."""
+
+    task_id: str
+    review_round: int = Field(ge=1)
+    index: int = Field(ge=0)
+    outcome: FindingOutcome
+    via: FindingVia
+    change: str = Field(description="What changed, e.g. 'draft 2 changed app/q.py lines 4-9'.")
+
+
+class StepChange(_Value):
+    """Whether one step changed the code, the tests or the decision to ship, and how."""
+
+    task_id: str
+    step: StepName
+    round: int = Field(default=1, ge=1)
+    code: bool = False
+    tests: bool = False
+    ship: bool = False
+    detail: str = ""
+
+
+class TaskEvent(_Value):
+    """One thing that happened to a task as a whole: a decision, a rating, a rewrite, or the
+    moment it was ready for the human's approval (seconds since the request)."""
+
+    task_id: str
+    decision: TaskDecision | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    rewrite: RewriteKind | None = None
+    ready_seconds: float | None = Field(default=None, ge=0)
+    needs_attention: bool = False
+    """The flow ended with nothing done (no edit of a draft applies); ``detail`` says why."""
+    detail: str | None = None
+
+
+@runtime_checkable
+class OutcomeRecorder(Protocol):
+    """Where the flow and the faces send outcomes as they happen. The ledger implements it."""
+
+    def record_findings(
+        self, task_id: str, review_round: int, findings: list[FindingRecord]
+    ) -> None:
+        """A review's findings; those of an earlier review of the same draft still open are
+        dismissed as replaced."""
+        ...
+
+    def resolve_findings(self, resolutions: list[FindingResolution]) -> int:
+        """Settle findings still open (a settled one keeps its first outcome); how many."""
+        ...
+
+    def dismiss_open_findings(self, task_id: str, via: FindingVia, change: str) -> int: ...
+
+    def record_step_change(self, change: StepChange) -> None: ...
+
+    def record_task_event(self, event: TaskEvent) -> None: ...

@@ -353,12 +353,14 @@ def _save_task(workspace: Path, task_id: str, spent: str) -> None:
 
 
 async def test_status_reports_todays_spend_and_the_current_task(session: Session) -> None:
-    assert await session.command("tandem.status") == {"today_usd": 0.0, "task": None}
+    assert await session.command("tandem.status") == {"today_usd": 0.0, "task": None, "advice": []}
     _record_spend(session.first, "20261130-101010-aaaaaa", "0.0125")
     _record_spend(session.second, "20261130-111111-bbbbbb", "0.0300")
     _save_task(session.first, "20261130-101010-aaaaaa", "0.0125")
     status = await session.command("tandem.status")
     assert status["today_usd"] == pytest.approx(0.0425)
+    # Routing advice rides along, never as an interruption: too few runs to suggest anything.
+    assert status["advice"] and all("not enough evidence yet" in line for line in status["advice"])
     assert status["task"] == {
         "task_id": "20261130-101010-aaaaaa",
         "spent_usd": 0.0125,

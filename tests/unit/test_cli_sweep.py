@@ -35,12 +35,22 @@ SOURCE = ["--file", "app/permissions.py", "--lines", "1-3"]
 IN_WORKSPACE: dict[str, Argv] = {
     "doctor": lambda ws: ["doctor", "--workspace", str(ws)],
     "report": lambda ws: ["report", "--workspace", str(ws)],
+    "advise": lambda ws: ["advise", "--workspace", str(ws)],
     "ledger note": lambda ws: [
         "ledger",
         "note",
         "t-1",
         "--cleanup-minutes",
         "3",
+        "--workspace",
+        str(ws),
+    ],
+    "ledger defect": lambda ws: [
+        "ledger",
+        "defect",
+        "t-1",
+        "--note",
+        "broke",
         "--workspace",
         str(ws),
     ],
@@ -64,6 +74,11 @@ BAD_ARGUMENTS: dict[str, list[Argv]] = {
         lambda ws: ["report", "--workspace", str(ws), "--html", str(ws / "no" / "dir" / "r.html")],
         lambda ws: ["report", "--workspace", str(ws), "--since", "yesterday"],
     ],
+    "advise": [
+        lambda ws: ["advise", "--workspace", str(ws), "--since", "yesterday"],
+        lambda ws: ["advise", "--ledger", str(ws / "app")],
+        lambda ws: ["advise", "--workspace", str(ws), "--config", str(ws / "missing.toml")],
+    ],
     "ledger note": [
         lambda ws: [
             "ledger",
@@ -75,6 +90,12 @@ BAD_ARGUMENTS: dict[str, list[Argv]] = {
             str(ws),
         ],
         lambda ws: ["ledger", "note", "t", "--cleanup-minutes", "-4", "--workspace", str(ws)],
+        lambda ws: ["ledger", "note", "t", "--rating", "6", "--workspace", str(ws)],
+    ],
+    "ledger defect": [
+        lambda ws: ["ledger", "defect", "no-such-task", "--note", "x", "--workspace", str(ws)],
+        lambda ws: ["ledger", "defect", "t", "--note", " ", "--workspace", str(ws)],
+        lambda ws: ["ledger", "defect", "t", "--note", "x", "--severity", "meh"],
     ],
     "slice": [
         lambda ws: ["slice", "--repo", str(ws), "--diff", str(ws / "missing.diff")],

@@ -23,9 +23,12 @@ import pytest
 from factories import step_record
 from tandem.ledger.errors import LedgerError
 from tandem.ledger.open import open_ledger
+from tandem.ledger.outcome_rows import UnknownTask
+from tandem.ledger.postgres import PostgresLedger
 from tandem.ledger.recorder import GuardedRecorder
+from tandem.ledger.rows import STEP_COLUMNS, step_values
 from tandem.ledger.schema import MIGRATIONS
-from tandem.values import Usage
+from tandem.values import FindingRecord, FindingResolution, StepChange, TaskEvent, Usage
 
 psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg 3) is not installed")
 
@@ -101,7 +104,8 @@ def postgres_url() -> Iterator[str]:
 def url(postgres_url: str) -> str:
     """A clean database for each test."""
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        for table in ("steps", "task_notes", "trial_runs", "schema_version"):
+        tables = ("steps", "task_notes", "trial_runs", "schema_version")
+        for table in (*tables, "findings", "step_changes", "task_events", "defects"):
             admin.execute(f"DROP TABLE IF EXISTS {table}")
     return postgres_url
 
@@ -179,3 +183,89 @@ def test_postgres_ledger_stores_redaction_counts(url: str) -> None:
         (row,) = ledger.steps()
         assert row.record.redactions == {"github-token": 2}
         assert row.record.redaction_count == 2
+
+
+def test_a_postgres_ledger_from_before_outcomes_is_upgraded_in_place(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as old, old.transaction():
+        old.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+
+        class Adapter:  # what Tandem 3-migrations-old ran its migrations through
+            def execute(self, sql: str, parameters: Any = (), /) -> Any:
+                return old.execute(sql.replace("?", "%s"), tuple(parameters))
+
+        for version in (1, 2, 3):
+            MIGRATIONS[version - 1](Adapter(), PostgresLedger.primary_key)
+            old.execute("INSERT INTO schema_version VALUES (%s, 'then')", (version,))
+        placeholders = ", ".join(["%s"] * len(STEP_COLUMNS.split(",")))
+        old.execute(
+            f"INSERT INTO steps ({STEP_COLUMNS}) VALUES ({placeholders})",
+            step_values(step_record("old", findings={"major": 1})),
+        )
+        old.execute(
+            "INSERT INTO task_notes (recorded_at, task_id, cleanup_minutes) "
+            "VALUES ('2026-11-01T12:00:00+00:00', 'old', 3)"
+        )
+    with open_ledger(url) as ledger:
+        assert ledger.schema_version() == len(MIGRATIONS) == 4
+        (row,) = ledger.steps()
+        assert row.record == step_record("old", findings={"major": 1})
+        assert ledger.task_notes()["old"].cleanup_minutes == 3
+        record = {
+            "task_id": "old",
+            "review_round": 1,
+            "severity": "major",
+            "category": "bug",
+            "location": "a.py:1",
+            "path": "a.py",
+            "line": 1,
+            "message": "m",
+        }
+        ledger.record_findings(
+            "old", 1, [FindingRecord.model_validate({**record, "index": i}) for i in (0, 1)]
+        )
+        catch = FindingResolution(
+            task_id="old", review_round=1, index=1, outcome="catch", via="quick_fix", change="c"
+        )
+        assert ledger.resolve_findings([catch]) == 1
+        assert ledger.dismiss_open_findings("old", "unacted", "accepted") == 1
+        assert [(f.index, f.outcome) for f in ledger.findings()] == [
+            (0, "dismissed"),
+            (1, "catch"),
+        ]
+        ledger.record_step_change(StepChange(task_id="old", step="review", code=True))
+        ledger.record_task_event(TaskEvent(task_id="old", decision="accepted", rating=5))
+        assert [c.code for c in ledger.step_changes()] == [True]
+        assert [(e.decision, e.rating) for e in ledger.task_events()] == [("accepted", 5)]
+        assert ledger.record_defect("old", "minor", "typo in a message").risk_tier == "medium"
+        with pytest.raises(UnknownTask):
+            ledger.record_defect("nobody", "minor", "x")
+        (fact,) = ledger.step_facts()
+        assert (fact.task_id, fact.findings) == ("old", {"major": 1})
+
+
+def test_step_value_and_advice_are_the_same_on_postgres_as_on_sqlite(
+    url: str, tmp_path: Path
+) -> None:
+    from outcome_history import write_history
+
+    from tandem.config import Settings
+    from tandem.ledger.sqlite import SqliteLedger
+    from tandem.reports.advice import advise
+    from tandem.reports.advice_output import advice_json
+    from tandem.reports.evidence import load_evidence
+
+    figures = []
+    for target in (url, tmp_path / "ledger.sqlite"):
+        with open_ledger(target) if isinstance(target, str) else SqliteLedger(target) as ledger:
+            write_history(ledger, 12)
+            ledger.record_task_event(
+                TaskEvent(task_id="low-1", needs_attention=True, detail="draft 1 changed nothing")
+            )
+            evidence = load_evidence(ledger, None)
+            figures.append(advice_json(evidence, advise(evidence, Settings())))
+            assert [e.needs_attention for e in ledger.task_events(task_id="low-1")][-1] is True
+    on_postgres, on_sqlite = figures
+    assert on_postgres == on_sqlite
+    assert [
+        a["suggested"] for a in on_postgres["advice"] if a["setting"] == "routes.review.low"
+    ] == ["skip"]

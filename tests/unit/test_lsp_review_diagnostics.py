@@ -77,7 +77,13 @@ def test_a_finding_becomes_a_diagnostic_with_the_contracts_fields() -> None:
     assert diagnostic.message == "wrong\nSuggested change: do it"
     [related] = diagnostic.related_information or []
     assert related.location.uri == "file:///p.md"
-    assert diagnostic.data == {"task_id": "t1", "severity": "blocking", "suggested_change": "do it"}
+    assert diagnostic.data == {
+        "task_id": "t1",
+        "round": 1,
+        "index": 0,
+        "severity": "blocking",
+        "suggested_change": "do it",
+    }
 
 
 def test_severities_map_blocking_major_minor_nit() -> None:

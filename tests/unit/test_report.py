@@ -226,7 +226,7 @@ def test_cli_report_formats_and_html(
     assert [t["task"] for t in data["tables"]["tasks"]] == ["s1"]
     page = tmp_path / "r.html"
     assert main(["report", "--ledger", path, "--html", str(page)]) == 0
-    assert page.read_text().count("<svg") == 3
+    assert page.read_text().count("<svg") == 3 + 2  # and step value, recurring findings
 
 
 def test_cli_report_bad_since_and_missing_ledger(

@@ -19,7 +19,7 @@ from tandem.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_JSON = ROOT / "editors" / "vscode" / "package.json"
 REGENERATE = "stale: run `cd editors/vscode && npm run generate-settings`"
-EXTENSION_OWN = ("tandem.server.", "tandem.statusBar.")
+EXTENSION_OWN = ("tandem.server.", "tandem.statusBar.", "tandem.ratingPrompt.")
 
 
 def leaves(model: BaseModel, prefix: str) -> dict[str, Any]:

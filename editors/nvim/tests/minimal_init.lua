@@ -19,4 +19,6 @@ end
 if vim.env.TANDEM_TEST_CONFIRM_EDITS then
   opts.confirm_edits = vim.env.TANDEM_TEST_CONFIRM_EDITS == "true"
 end
+-- The rating prompt asks with vim.ui.select too; scenarios that count the questions turn it off.
+opts.ask_rating = vim.env.TANDEM_TEST_ASK_RATING == "true"
 require("tandem").setup(opts)

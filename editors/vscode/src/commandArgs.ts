@@ -128,3 +128,18 @@ export function resultMessage(command: string, result: unknown): ResultMessage |
       return undefined;
   }
 }
+
+/**
+ * The task to ask a 1-5 rating and cleanup minutes for after a draft was applied or discarded:
+ * only when the server says this is the first time (`ask_rating`), so never twice.
+ */
+export function ratingTask(command: string, result: unknown): string | undefined {
+  if (command !== DRAFT && command !== REAPPLY_DRAFT && command !== REDRAFT) {
+    return undefined;
+  }
+  const taskId = field(result, "task_id");
+  return field(result, "ask_rating") === true && typeof taskId === "string" ? taskId : undefined;
+}
+
+export const RATINGS = ["1", "2", "3", "4", "5"];
+export const CLEANUP_MINUTES = ["0", "5", "15", "30", "60"];

@@ -20,12 +20,15 @@ import {
 
 import {
   anchorArgument,
+  CLEANUP_MINUTES,
   type CommandArgument,
   DRAFT,
   draftArgument,
   ESTIMATE,
   needsRequest,
   PLAN,
+  RATINGS,
+  ratingTask,
   resultMessage,
   REVIEW,
   SHOW_REPORT,
@@ -223,6 +226,10 @@ class TandemExtension {
       }
       return;
     }
+    const rate = ratingTask(command, result);
+    if (rate !== undefined && vscode.workspace.getConfiguration(SECTION).get<boolean>("ratingPrompt.enabled", true)) {
+      void this.askRating(rate);
+    }
     const message = resultMessage(command, result);
     if (message === undefined) {
       return;
@@ -233,6 +240,33 @@ class TandemExtension {
     const choice = await show(message.text, ...buttons);
     if (choice !== undefined && message.action !== undefined) {
       await this.runOnServer(message.action.command, message.action.argument);
+    }
+  }
+
+  /** A non-modal notification asking for the task's rating, then its cleanup minutes. */
+  private async askRating(taskId: string): Promise<void> {
+    const rating = await vscode.window.showInformationMessage(
+      `Tandem: how good was the draft of task ${taskId}? (1 poor, 5 ready to merge)`,
+      ...RATINGS,
+    );
+    if (rating === undefined) {
+      return;
+    }
+    const minutes = await vscode.window.showInformationMessage(
+      "Tandem: minutes you spent cleaning it up?",
+      ...CLEANUP_MINUTES,
+    );
+    const argument: CommandArgument = { task_id: taskId, rating: Number(rating) };
+    if (minutes !== undefined) {
+      argument.cleanup_minutes = Number(minutes);
+    }
+    try {
+      await this.client?.sendRequest(ExecuteCommandRequest.type, {
+        command: "tandem.rateTask",
+        arguments: [argument],
+      });
+    } catch (error) {
+      void vscode.window.showWarningMessage(`Tandem: the rating was not recorded: ${errorText(error)}`);
     }
   }
 

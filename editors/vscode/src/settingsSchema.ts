@@ -44,6 +44,13 @@ export const EXTENSION_SETTINGS: { [key: string]: JsonSchema } = {
       "How often the status bar asks the server for today's spend and the current task's budget " +
       "(`tandem.status`); 0 turns the status bar off.",
   },
+  "tandem.ratingPrompt.enabled": {
+    type: "boolean",
+    default: true,
+    markdownDescription:
+      "After a draft is applied or discarded, ask once (a notification with buttons, never a " +
+      "dialog) for a 1-5 rating and the minutes spent cleaning it up (`tandem.rateTask`).",
+  },
 };
 
 /** Keys (after `tandem.`) that are the extension's own and so never part of the server tree. */

@@ -5,6 +5,7 @@ import {
   anchorArgument,
   draftArgument,
   needsRequest,
+  ratingTask,
   resultMessage,
   taskIdFromPlanPath,
   withRequest,
@@ -72,5 +73,15 @@ describe("messages after a command", () => {
       "Tandem review: request changes, 2 findings (in the Problems panel).",
     );
     assert.equal(resultMessage("tandem.review", { task_id: "t", verdict: "approve", findings: 0 })?.text, "Tandem review: approve, 0 findings.");
+  });
+});
+
+describe("the rating prompt", () => {
+  it("asks after a draft was applied or discarded, only when the server says it is the first time", () => {
+    assert.equal(ratingTask("tandem.draft", { task_id: "t1", applied: true, ask_rating: true }), "t1");
+    assert.equal(ratingTask("tandem.reapplyDraft", { task_id: "t1", applied: false, ask_rating: true }), "t1");
+    assert.equal(ratingTask("tandem.draft", { task_id: "t1", applied: true, ask_rating: false }), undefined);
+    assert.equal(ratingTask("tandem.draft", { task_id: "t1", applied: true }), undefined);
+    assert.equal(ratingTask("tandem.review", { task_id: "t1", ask_rating: true }), undefined);
   });
 });

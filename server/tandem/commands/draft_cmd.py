@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from tandem.flow.errors import FlowError
     from tandem.flow.handoff import PlanDocumentError
     from tandem.flow.outcome import result_of
+    from tandem.flow.outcomes import close_task
     from tandem.flow.steps import draft_step
     from tandem.flow.task import approve_plan
     from tandem.flow.taskstore import TaskStoreError
@@ -54,13 +55,15 @@ def run(args: argparse.Namespace) -> int:
         try:
             task = session.env.store.load_task(args.task)
             session.env.repo = Path(task.repo)
-            approve_plan(session.env.store, args.task)
+            approve_plan(session.env.store, args.task, session.env.outcomes)
         except (TaskStoreError, PlanDocumentError, FlowError) as error:
             print(f"tandem draft: {error}", file=sys.stderr)
             return BAD_INPUT
         try:
             asyncio.run(draft_step(session.env, args.task, 1))
             written = apply_task_edits(session.env, args.task) if args.apply else []
+            if args.apply:
+                close_task(session.env.outcomes, args.task, "accepted", "tandem draft --apply")
         except FlowError as error:
             print(f"tandem draft: {error.message}", file=sys.stderr)
             return FAILED

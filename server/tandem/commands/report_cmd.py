@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tandem.commands.common import SETTINGS_ERROR_EXIT, SubParsers, add_settings_options
-from tandem.commands.ledger_access import add_ledger_option, open_cli_ledger, resolve_ledger_path
+from tandem.commands.common import (
+    SETTINGS_ERROR_EXIT,
+    SubParsers,
+    add_settings_options,
+    load_cli_settings,
+)
+from tandem.commands.ledger_access import add_ledger_option, read_window
+
+if TYPE_CHECKING:
+    from tandem.ledger.base import Ledger
+    from tandem.ledger.rows import LedgerRow, TaskNote, TrialRun
+    from tandem.reports.evidence import Evidence
+
+    ReportRows = tuple[
+        list[LedgerRow], dict[str, TaskNote], list[TrialRun], Evidence | None, datetime | None
+    ]
 
 
 def register(subparsers: SubParsers) -> None:
@@ -33,36 +49,27 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tandem.ledger.errors import LedgerError
     from tandem.reports.render import render
-    from tandem.reports.scorecards import build_report, mode_summaries, parse_since
-    from tandem.reports.tables import ReportInputError
+    from tandem.reports.scorecards import build_report, mode_summaries
+    from tandem.reports.step_value import with_step_value
 
-    try:
-        since = parse_since(args.since) if args.since else None
-    except ReportInputError as error:
-        print(f"tandem: {error}", file=sys.stderr)
-        return SETTINGS_ERROR_EXIT
-    path = resolve_ledger_path(args)
-    if path is None:
-        return SETTINGS_ERROR_EXIT
-    ledger = open_cli_ledger(path, must_exist=True)
-    if ledger is None:
-        return 1
-    try:
-        with ledger:
-            rows = ledger.steps(since=since, task_id=args.task, trial_id=args.trial)
-            notes = ledger.task_notes()
-            tasks = {row.record.task_id for row in rows}
-            runs = [run for run in ledger.trial_runs(args.trial) if run.task_id in tasks]
-    except LedgerError as error:
-        print(f"tandem: {error}", file=sys.stderr)
-        return 1
+    read, code = read_window(args, lambda ledger, since: report_rows(ledger, args, since))
+    if read is None:
+        return code
+    rows, notes, runs, evidence, since = read
     report = build_report(rows, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
+    if evidence is not None:
+        report = with_step_value(report, evidence)
     if args.html is not None:
-        from tandem.reports.html import render_html
+        from tandem.reports.html import render_html, value_figures
 
-        page = render_html(report, rows, mode_summaries(rows, notes, runs))
+        value = None
+        if evidence is not None:
+            loaded = load_cli_settings(args)
+            if loaded is None:
+                return SETTINGS_ERROR_EXIT
+            value = value_figures(evidence, loaded.settings)
+        page = render_html(report, rows, mode_summaries(rows, notes, runs), value)
         try:
             args.html.write_text(page, encoding="utf-8")
         except OSError as error:
@@ -71,3 +78,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"tandem: wrote {args.html}", file=sys.stderr)
     sys.stdout.write(render(report, args.format))
     return 0
+
+
+def report_rows(ledger: Ledger, args: argparse.Namespace, since: datetime | None) -> ReportRows:
+    """The rows the report needs; the window's evidence unless one task or trial is asked for."""
+    from tandem.reports.evidence import load_evidence
+
+    rows = ledger.steps(since=since, task_id=args.task, trial_id=args.trial)
+    notes = ledger.task_notes()
+    tasks = {row.record.task_id for row in rows}
+    runs = [run for run in ledger.trial_runs(args.trial) if run.task_id in tasks]
+    evidence = None if args.task or args.trial else load_evidence(ledger, since)
+    return rows, notes, runs, evidence, since

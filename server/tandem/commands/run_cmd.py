@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tandem.flow.apply import ApplyError, apply_task_edits
+    from tandem.flow.outcomes import close_task
     from tandem.flow.run import run_flow
     from tandem.flow.task import create_task
     from tandem.flow.taskstore import TaskStoreError
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             except ApplyError as error:
                 print(f"tandem run: {error.message}", file=sys.stderr)
                 return 1
+            close_task(session.env.outcomes, task.task_id, "accepted", "tandem run --apply")
         if args.json:
             print_json({**run_json(result), "written": written})
         else:

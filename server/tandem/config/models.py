@@ -275,6 +275,34 @@ class LedgerSettings(_Section):
         return value
 
 
+class AdviceSettings(_Section):
+    """Thresholds of ``tandem advise``: when the ledger's evidence is enough to suggest a route."""
+
+    min_runs: int = Field(
+        default=10,
+        ge=1,
+        le=100_000,
+        description="Runs of a step in a tier needed before any advice about it; below this "
+        "the advice says 'not enough evidence yet'.",
+    )
+    skip_review_max_catch_pct: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="Suggest skipping a tier's review when at most this share of its runs "
+        "caught something or changed the outcome (never for a tier with defects after merge).",
+    )
+    strong_draft_blocking_pct: float = Field(
+        default=50.0,
+        ge=0,
+        le=100,
+        description="Suggest drafting a tier on the strong model when the drafts of more than "
+        "this share of its tasks drew blocking review findings.",
+    )
+    strong_alias: str = Field(default="strong", description="The model alias advice calls strong.")
+    cheap_alias: str = Field(default="cheap", description="The model alias advice calls cheap.")
+
+
 class Settings(_Section):
     """The whole configuration. Every field has a default, so an empty file is valid."""
 
@@ -288,6 +316,7 @@ class Settings(_Section):
     context: ContextSettings = ContextSettings()
     exclusions: ExclusionSettings = ExclusionSettings()
     ledger: LedgerSettings = LedgerSettings()
+    advice: AdviceSettings = AdviceSettings()
 
 
 SECTIONS: tuple[str, ...] = tuple(Settings.model_fields)

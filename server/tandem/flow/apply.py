@@ -1,4 +1,5 @@
-"""Writing a task's last draft into the repository, refused if a file changed since the draft."""
+"""A task's draft as files: the texts a draft made, and writing the last one into the repository
+(refused if a file changed since the draft)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from tandem.flow.edits import Snapshot, apply_edits, snapshot_text, write_files
 from tandem.flow.env import FlowEnv
 from tandem.flow.errors import FlowError
 from tandem.flow.outcome import result_of
+from tandem.flow.taskstore import TaskStore
 
 
 class ApplyError(FlowError):
@@ -31,3 +33,14 @@ def apply_task_edits(env: FlowEnv, task_id: str) -> list[str]:
             "changed since the draft, not overwritten: " + ", ".join(changed) + "; run a new task"
         )
     return write_files(env.repo, applied.files)
+
+
+def drafted_texts(store: TaskStore, task_id: str, round_: int) -> dict[str, str]:
+    """The files as the task's draft of ``round_`` made them (what its review saw); only the
+    files it changed."""
+    original = store.load_snapshot(task_id) or {}
+    plan, draft = store.load_plan(task_id), store.load_draft(task_id, round_)
+    if plan is None or draft is None:
+        return {}
+    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
+    return apply_edits(snapshot, draft.edits, plan.scope).files

@@ -18,7 +18,7 @@ from tandem.config import ModelSettings, Settings
 from tandem.cost.estimate import EstimateHistory
 from tandem.flow.taskstore import TaskStore
 from tandem.providers.base import ProgressReport, Provider
-from tandem.values import StepRecorder
+from tandem.values import OutcomeRecorder, StepRecorder
 
 logger = logging.getLogger("tandem.flow")
 
@@ -41,6 +41,8 @@ class FlowEnv:
     review_requested: bool = False
     confirm: Confirm | None = None
     """Asked before a step estimated above ``budgets.confirm_above_usd``; None: refuse it."""
+    outcomes: OutcomeRecorder | None = None
+    """Where findings, what each step changed and task decisions go (None: not recorded)."""
     _provider_cache: dict[str, Provider] = field(default_factory=dict)
 
     def provider(self, alias: str) -> Provider:
@@ -75,10 +77,15 @@ def build_flow_env(
     progress: ProgressReport | None = None,
     review_requested: bool = False,
     confirm: Confirm | None = None,
+    outcomes: OutcomeRecorder | None = None,
 ) -> FlowEnv:
     """The flow's environment for ``repo``: tasks are kept in ``store`` (by default under
     ``repo``), steps go to ``recorder``, estimates learn from ``history``, and a step above
-    ``budgets.confirm_above_usd`` is sent only if ``confirm`` says yes (None: nobody to ask)."""
+    ``budgets.confirm_above_usd`` is sent only if ``confirm`` says yes (None: nobody to ask).
+    Outcomes go to ``outcomes``, by default to ``recorder`` when it records them too (the
+    ledger and its guard do)."""
+    if outcomes is None and isinstance(recorder, OutcomeRecorder):
+        outcomes = recorder
     return FlowEnv(
         settings=settings,
         repo=repo,
@@ -89,6 +96,7 @@ def build_flow_env(
         progress=progress,
         review_requested=review_requested,
         confirm=confirm,
+        outcomes=outcomes,
     )
 
 

@@ -41,7 +41,7 @@ async def run_flow(
         if decision.step is None and decision.reason.startswith("the plan is waiting"):
             if not approve:
                 break
-            approve_plan(env.store, task_id)
+            approve_plan(env.store, task_id, env.outcomes)
             continue
         if decision.step is None and decision.offers_redraft and redraft:
             redraft = False  # the one more draft the stop rule offers, taken on request

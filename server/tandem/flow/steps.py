@@ -22,11 +22,12 @@ from tandem.flow.handoff import (
 )
 from tandem.flow.inputs import draft_values, plan_values, review_values, scope_paths
 from tandem.flow.model_call import call_step
+from tandem.flow.outcomes import note_draft, note_ready, note_review, reviewed_texts
 from tandem.flow.prompts import load_prompt, render
 from tandem.flow.task import lines_touched, plan_from_slice, rescope_risk
 from tandem.policy.routing import route_step
 from tandem.slicing.result import Slice
-from tandem.values import Route
+from tandem.values import RewriteKind, Route
 
 
 async def plan_step(env: FlowEnv, task_id: str) -> Plan:
@@ -79,6 +80,11 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
         if first is None or (review is None and first.diff):
             raise FlowError(f"task {task_id}: a second draft needs the first draft and review")
         previous = (first, review)
+    rewrite: RewriteKind | None = "redraft" if round_ == 2 else None
+    if rewrite is None and env.store.load_draft(task_id, round_) is not None:
+        rewrite = "rerun"
+    # What the last review saw, read before this draft replaces the draft it reviewed.
+    reviewed = reviewed_texts(env.store, task_id) if rewrite else None
     route = route_step("draft", task.risk_tier, env.settings, lines_touched=lines_touched(context))
     if route.skipped:
         note_skip(env, task_id, route, round_)
@@ -107,6 +113,8 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
         rejected=rejected,
     )
     env.store.save_draft(task_id, draft)
+    note_draft(env, task_id, round_, result.files, reviewed, rewrite)
+    note_ready(env, task_id)
     applied = len(result.applied)
     message = f"draft {round_}: {applied} edits apply, {len(rejected)} refused"
     env.store.update_state(task_id, status="drafted", message=message)
@@ -139,6 +147,7 @@ async def review_step(env: FlowEnv, task_id: str, round_: int = 1) -> Review | N
         route = Route(step="review", alias=None, reason="nothing to review: no edit applied")
     if route.skipped:
         note_skip(env, task_id, route, round_)
+        note_ready(env, task_id)
         await env.say(f"review skipped: {route.reason}")
         return None
     snapshot = draft_snapshot(env, task_id, plan.reply, context)
@@ -154,7 +163,9 @@ async def review_step(env: FlowEnv, task_id: str, round_: int = 1) -> Review | N
     )
     review = Review(reply=reply, round=round_, prompt_version=prompt.version, model=raw.model)
     env.store.save_review(task_id, review)
+    note_review(env, task_id, review)
     message = f"review {round_}: {reply.verdict}, {len(review.blocking)} blocking findings"
     env.store.update_state(task_id, status="reviewed", message=message)
+    note_ready(env, task_id)
     await env.say(message)
     return review

@@ -24,11 +24,12 @@ from tandem.flow.handoff import (
     split_unit_id,
     unit_id,
 )
+from tandem.flow.outcomes import note_plan_approved
 from tandem.flow.taskstore import TaskState, TaskStore, new_task_id
 from tandem.policy.budgets import classify_task_type
-from tandem.policy.risk import TIER_ORDER, Risk, TouchedFile, assess_risk
+from tandem.policy.risk import Risk, TouchedFile, assess_risk
 from tandem.slicing.result import Anchor, Slice
-from tandem.values import TaskType
+from tandem.values import TIER_ORDER, OutcomeRecorder, TaskType
 
 
 def touched_files(repo: Path, context: Slice) -> list[TouchedFile]:
@@ -132,14 +133,17 @@ def plan_from_slice(task: Task, context: Slice) -> PlanReply:
     )
 
 
-def approve_plan(store: TaskStore, task_id: str) -> Plan:
-    """Approve the plan as it stands in ``plan.md`` (the user's edits included)."""
+def approve_plan(store: TaskStore, task_id: str, outcomes: OutcomeRecorder | None = None) -> Plan:
+    """Approve the plan as it stands in ``plan.md`` (the user's edits included); the first
+    approval records whether the user edited the plan (to ``outcomes``)."""
     plan = store.load_plan(task_id)
     if plan is None:
         raise FlowError(f"task {task_id} has no plan to approve yet; run the plan step first")
     approved = plan.model_copy(update={"approved": True})
     store.save_plan(task_id, approved)
     store.update_state(task_id, status="approved")
+    if not plan.approved:
+        note_plan_approved(outcomes, task_id, approved)
     return approved
 
 

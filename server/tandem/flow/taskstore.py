@@ -90,6 +90,8 @@ class TaskState(BaseModel):
     message: str = ""
     steps: list[StepSummary] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    rating_asked: bool = False
+    """An editor was told to ask the user for a rating of this task (it is asked once)."""
 
 
 def new_task_id(request: str, now: datetime | None = None) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from tandem.ledger.errors import LedgerTooNew
+from tandem.ledger.outcome_queries import OutcomeQueries
 from tandem.ledger.rows import (
     STEP_COLUMNS,
     LedgerRow,
@@ -39,8 +40,9 @@ HISTORY_MIN_STEPS = 3
 """Fewer recorded steps than this and history says "don't know" (defaults apply)."""
 
 
-class Ledger(ABC):
-    """A ledger in some database. Implements ``StepRecorder`` and ``EstimateHistory``.
+class Ledger(OutcomeQueries, ABC):
+    """A ledger in some database. Implements ``StepRecorder``, ``EstimateHistory`` and (with
+    :class:`~tandem.ledger.outcome_queries.OutcomeQueries`) ``OutcomeRecorder``.
 
     Opening one applies pending migrations. Every SQL statement here is written once with ``?``
     placeholders; a dialect adapts them to its driver.

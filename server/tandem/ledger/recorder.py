@@ -7,19 +7,29 @@ and written, oldest first, as soon as it works again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from tandem.ledger.base import Ledger
 from tandem.ledger.errors import LedgerError
 from tandem.ledger.open import open_ledger
-from tandem.values import StepName, StepRecord
+from tandem.values import (
+    FindingRecord,
+    FindingResolution,
+    FindingVia,
+    StepChange,
+    StepName,
+    StepRecord,
+    TaskEvent,
+)
 
 logger = logging.getLogger("tandem.ledger")
 
 
 class GuardedRecorder:
-    """A ``StepRecorder`` that never stops the flow because the ledger failed.
+    """A ``StepRecorder`` and ``OutcomeRecorder`` that never stops the flow because the ledger
+    failed.
 
     Records go to the ledger when it works. When it cannot be opened or written, the record is
     kept in memory (so budgets still see it), ``problem`` says that spend is not being recorded
@@ -30,6 +40,7 @@ class GuardedRecorder:
         self.path = path  # a file, or a postgresql:// URL
         self.problem: str | None = None
         self.unrecorded: list[StepRecord] = []
+        self.held_outcomes: list[Callable[[Ledger], object]] = []
         self._busy_timeout_ms = busy_timeout_ms
         self._ledger: Ledger | None = None
         self._ensure()
@@ -68,6 +79,45 @@ class GuardedRecorder:
                 return
             self.unrecorded.pop(0)
         self.problem = None
+
+    # OutcomeRecorder: an outcome the ledger cannot take now is held and written, in order,
+    # with the next one it takes.
+
+    def _outcome(self, write: Callable[[Ledger], object]) -> object:
+        self.held_outcomes.append(write)
+        ledger = self._ensure()
+        result: object = None
+        while ledger is not None and self.held_outcomes:
+            try:
+                result = self.held_outcomes[0](ledger)
+            except LedgerError as error:
+                self._fail(error)
+                return None
+            self.held_outcomes.pop(0)
+        if self.held_outcomes:
+            return None
+        if not self.unrecorded:
+            self.problem = None
+        return result
+
+    def record_findings(
+        self, task_id: str, review_round: int, findings: list[FindingRecord]
+    ) -> None:
+        self._outcome(lambda ledger: ledger.record_findings(task_id, review_round, findings))
+
+    def resolve_findings(self, resolutions: list[FindingResolution]) -> int:
+        settled = self._outcome(lambda ledger: ledger.resolve_findings(resolutions))
+        return settled if isinstance(settled, int) else 0
+
+    def dismiss_open_findings(self, task_id: str, via: FindingVia, change: str) -> int:
+        settled = self._outcome(lambda ledger: ledger.dismiss_open_findings(task_id, via, change))
+        return settled if isinstance(settled, int) else 0
+
+    def record_step_change(self, change: StepChange) -> None:
+        self._outcome(lambda ledger: ledger.record_step_change(change))
+
+    def record_task_event(self, event: TaskEvent) -> None:
+        self._outcome(lambda ledger: ledger.record_task_event(event))
 
     def task_spend(self, task_id: str) -> tuple[int, Decimal]:
         tokens, dollars = 0, Decimal(0)

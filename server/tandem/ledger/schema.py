@@ -104,10 +104,87 @@ def _m3_step_redactions(db: Executor, pk: str) -> None:
     db.execute("ALTER TABLE steps ADD COLUMN redactions_json TEXT NOT NULL DEFAULT '{}'")
 
 
+def _m4_outcomes(db: Executor, pk: str) -> None:
+    """What each step bought: findings and how they were settled, what a step changed, task
+    decisions, ratings, rewrites and time to ready, and defects found after merge."""
+    db.execute(
+        f"""
+        CREATE TABLE findings (
+            id {pk},
+            recorded_at TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            review_round INTEGER NOT NULL,
+            finding_index INTEGER NOT NULL,
+            severity TEXT NOT NULL,
+            category TEXT NOT NULL,
+            location TEXT NOT NULL,
+            path TEXT,
+            line INTEGER,
+            message TEXT NOT NULL,
+            outcome TEXT,
+            outcome_via TEXT,
+            outcome_change TEXT,
+            outcome_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX findings_task ON findings (task_id, review_round, finding_index)")
+    db.execute("CREATE INDEX findings_recorded ON findings (recorded_at)")
+    db.execute(
+        f"""
+        CREATE TABLE step_changes (
+            id {pk},
+            recorded_at TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            step TEXT NOT NULL,
+            step_round INTEGER NOT NULL,
+            changed_code INTEGER NOT NULL,
+            changed_tests INTEGER NOT NULL,
+            changed_ship INTEGER NOT NULL,
+            detail TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX step_changes_task ON step_changes (task_id)")
+    db.execute("CREATE INDEX step_changes_recorded ON step_changes (recorded_at)")
+    db.execute(
+        f"""
+        CREATE TABLE task_events (
+            id {pk},
+            recorded_at TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            decision TEXT,
+            rating INTEGER,
+            rewrite TEXT,
+            ready_seconds REAL,
+            needs_attention INTEGER NOT NULL DEFAULT 0,
+            detail TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX task_events_task ON task_events (task_id)")
+    db.execute("CREATE INDEX task_events_recorded ON task_events (recorded_at)")
+    db.execute(
+        f"""
+        CREATE TABLE defects (
+            id {pk},
+            recorded_at TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            note TEXT NOT NULL,
+            risk_tier TEXT NOT NULL,
+            route_json TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX defects_task ON defects (task_id)")
+
+
 MIGRATIONS: tuple[Callable[[Executor, str], None], ...] = (
     _m1_steps_and_notes,
     _m2_trial_runs,
     _m3_step_redactions,
+    _m4_outcomes,
 )
 """Append only: the schema version is the number of migrations applied. Each gets the
 connection and the dialect's auto-increment primary key clause (SQLite or PostgreSQL)."""

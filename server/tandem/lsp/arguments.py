@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from pygls.exceptions import JsonRpcInvalidParams
 
 from tandem.flow.taskstore import is_task_id
+from tandem.ledger.outcome_rows import DefectSeverity
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -123,6 +124,32 @@ class EstimateArgs(Argument):
 
 class StatusArgs(Argument):
     pass
+
+
+class RateTaskArgs(Argument):
+    task_id: TaskId
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    cleanup_minutes: Annotated[float, Field(ge=0, le=10_000)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> RateTaskArgs:
+        if self.rating is None and self.cleanup_minutes is None:
+            raise ValueError('give "rating" (1-5) and/or "cleanup_minutes"')
+        return self
+
+
+class DefectArgs(Argument):
+    task_id: TaskId
+    note: Annotated[str, Field(min_length=1, max_length=MAX_REQUEST_CHARS)]
+    severity: DefectSeverity = "major"
+
+
+class FindingActedArgs(Argument):
+    task_id: TaskId
+    round: Annotated[int, Field(ge=1, le=2)]
+    index: Annotated[int, Field(ge=0, le=10_000)]
+    path: RequestText
+    line: Annotated[int, Field(ge=0, le=MAX_UINTEGER)]
 
 
 class ShowReportArgs(Argument):

@@ -19,6 +19,7 @@ from tandem.flow.edits import is_safe_path
 from tandem.flow.errors import FlowError
 from tandem.flow.handoff import parse_plan_markdown
 from tandem.flow.inputs import scope_paths
+from tandem.flow.outcomes import claim_rating_prompt, close_task, note_attention
 from tandem.flow.steps import draft_step
 from tandem.flow.stop_rule import next_step
 from tandem.flow.task import approve_plan
@@ -41,11 +42,13 @@ from tandem.lsp.flow_session import (
     encoding_of,
     open_document,
     open_env,
+    recording,
     root_of_task,
     workspace_roots,
 )
 from tandem.lsp.jobs import Job
 from tandem.lsp.server import TandemServer
+from tandem.values import OutcomeRecorder, TaskDecision
 
 
 async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
@@ -77,12 +80,24 @@ async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str,
     answer = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label=LABEL)
     )
+    store = ls.session.catalog(root).store
     if not answer.applied:
         kept_drafts[delivery.task_id] = root
         why = answer.failure_reason or "the editor did not apply the edit"
-        return {**result, "applied": False, "reason": f"{why}; the draft is kept to re-apply"}
+        decided(ls, root, delivery.task_id, "rejected", f"discarded in the editor: {why}")
+        ask = claim_rating_prompt(store, delivery.task_id)
+        reason = f"{why}; the draft is kept to re-apply"
+        return {**result, "applied": False, "reason": reason, "ask_rating": ask}
     kept_drafts.pop(delivery.task_id, None)
-    return {**result, "applied": True}
+    decided(ls, root, delivery.task_id, "accepted", "applied in the editor")
+    return {**result, "applied": True, "ask_rating": claim_rating_prompt(store, delivery.task_id)}
+
+
+def decided(ls: TandemServer, root: Path, task_id: str, decision: TaskDecision, how: str) -> None:
+    """The user applied or discarded a draft: the task's decision, its unacted findings
+    dismissed (a ledger that fails is logged by the recorder; the edit stands either way)."""
+    with recording(ls.session, root) as outcomes:
+        close_task(outcomes, task_id, decision, how)
 
 
 def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
@@ -96,6 +111,8 @@ def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[st
     next_move = "run tandem.redraft to draft once more, told why" if redraft else "a human decides"
     reason = f"draft {delivery.round} changed nothing: {reasons}"
     catalog.store.update_state(task_id, status="needs_attention", message=reason)
+    with recording(ls.session, root) as outcomes:
+        note_attention(outcomes, task_id, reason)
     ls.window_show_message(
         types.ShowMessageParams(
             type=types.MessageType.Warning,
@@ -119,7 +136,9 @@ def snapshot_paths(store: TaskStore, task_id: str) -> list[str]:
     return sorted(path for path in scope_paths(plan.reply) | tests if is_safe_path(path))
 
 
-def approve_from_document(ls: TandemServer, store: TaskStore, task_id: str) -> None:
+def approve_from_document(
+    ls: TandemServer, store: TaskStore, task_id: str, outcomes: OutcomeRecorder | None
+) -> None:
     """Approve the plan as the plan document stands: the open buffer (unsaved edits included)
     when it is open, else plan.md on disk."""
     plan = store.load_plan(task_id)
@@ -138,7 +157,7 @@ def approve_from_document(ls: TandemServer, store: TaskStore, task_id: str) -> N
                 task_id, plan.model_copy(update={"reply": reply, "edited_by_user": True})
             )
     try:
-        approve_plan(store, task_id)
+        approve_plan(store, task_id, outcomes)
     except ValueError as error:
         raise JsonRpcInvalidParams(f"plan.md of task {task_id} cannot be read: {error}") from error
 
@@ -192,7 +211,8 @@ async def run_draft(ls: TandemServer, args: TaskArgs) -> dict[str, Any]:
             f"tandem.draft: task {task_id} already has a draft; tandem.reapplyDraft applies it "
             "again, tandem.redraft drafts again after a review"
         )
-    approve_from_document(ls, session.catalog(root).store, task_id)
+    with recording(session, root) as outcomes:
+        approve_from_document(ls, session.catalog(root).store, task_id, outcomes)
     return await draft_round(ls, root, task_id, 1)
 
 

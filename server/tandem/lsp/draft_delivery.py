@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from lsprotocol import types
 
+from tandem.flow.apply import drafted_texts
 from tandem.flow.edits import Snapshot, apply_edits, is_safe_path, snapshot_text
 from tandem.flow.handoff import Edit, Scope, split_unit_id
 from tandem.flow.taskstore import TaskStore
@@ -113,16 +114,6 @@ def check_delivery(delivery: Delivery, read: ReadDoc) -> tuple[Delivery, list[st
             stale.append(change.path)
         fresh.append(replace(change, version=now.version))
     return replace(delivery, changes=tuple(fresh)), stale
-
-
-def drafted_texts(store: TaskStore, task_id: str, round_: int) -> dict[str, str]:
-    """The files as the task's draft of ``round_`` made them (what its review saw)."""
-    original = store.load_snapshot(task_id) or {}
-    plan, draft = store.load_plan(task_id), store.load_draft(task_id, round_)
-    if plan is None or draft is None:
-        return {}
-    snapshot = Snapshot(files={p: snapshot_text(p, text) for p, text in original.items()})
-    return apply_edits(snapshot, draft.edits, plan.scope).files
 
 
 def first_draft_texts(

@@ -23,6 +23,7 @@ REAPPLY = "tandem.reapplyDraft"
 REVIEW = "tandem.review"
 REDRAFT = "tandem.redraft"
 ESTIMATE = "tandem.estimate"
+FINDING_ACTED = "tandem.findingActed"
 
 REWRITE = types.CodeActionKind.RefactorRewrite
 SOURCE_KIND = types.CodeActionKind.Source
@@ -131,7 +132,13 @@ def quick_fixes(
         if find_placeholders(suggestion):
             comment = ""  # the reviewer saw redacted text: a placeholder never goes into code
         if comment:
-            fixes.append(_todo_fix(uri, start, comment, suggestion, diagnostic))
+            fix = _todo_fix(uri, start, comment, suggestion, diagnostic)
+            acted = _acted_argument(data, path, line)
+            if acted is not None:  # run after the edit: the ledger counts the finding a catch
+                fix.command = types.Command(
+                    title=fix.title, command=FINDING_ACTED, arguments=[acted]
+                )
+            fixes.append(fix)
         task_id = data.get("task_id")
         if redraftable is not None and redraftable.task_id == task_id:
             fix = _command_action(
@@ -140,6 +147,14 @@ def quick_fixes(
             fix.diagnostics = [diagnostic]
             fixes.append(fix)
     return fixes
+
+
+def _acted_argument(data: dict[str, Any], path: str, line: int) -> dict[str, Any] | None:
+    """What ``tandem.findingActed`` needs to settle the finding, if the diagnostic carries it."""
+    ids = (data.get("task_id"), data.get("round"), data.get("index"))
+    if not (isinstance(ids[0], str) and isinstance(ids[1], int) and isinstance(ids[2], int)):
+        return None
+    return {"task_id": ids[0], "round": ids[1], "index": ids[2], "path": path, "line": line}
 
 
 def _todo_fix(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +181,19 @@ def open_env(
         confirm=lambda question: ask_user(ls, question),
     )
     return env, recorder
+
+
+@contextmanager
+def recording(state: Session, root: Path) -> Iterator[GuardedRecorder]:
+    """The folder's ledger for outcomes recorded outside a step (a draft applied, a finding
+    acted on), closed afterwards; a ledger that fails is logged, never raised."""
+    recorder = GuardedRecorder(
+        configured_ledger(state.settings_state.current.settings.ledger, root)
+    )
+    try:
+        yield recorder
+    finally:
+        recorder.close()
 
 
 SEND = "Send"

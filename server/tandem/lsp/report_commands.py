@@ -27,6 +27,7 @@ def status(ls: TandemServer) -> dict[str, Any]:
     today = Decimal(0)
     targets: set[str] = set()
     latest = None
+    advice: list[str] = []
     for folder in ls.session.workspaces.refresh_all():
         if str(folder.ledger.target) not in targets:
             targets.add(str(folder.ledger.target))
@@ -35,6 +36,7 @@ def status(ls: TandemServer) -> dict[str, Any]:
                 today += folder.ledger.today_usd()
             except LedgerError as error:
                 log.warning("tandem: cannot read the ledger of %s: %s", folder.root, error)
+            advice += folder.ledger.advice(folder.settings)
         task = current_task(folder.root, folder.settings)
         if task is not None and (latest is None or task.task_id > latest.task_id):
             latest = task
@@ -48,6 +50,7 @@ def status(ls: TandemServer) -> dict[str, Any]:
             "budget_usd": float(latest.budget_usd),
             "stage": latest.stage,
         },
+        "advice": advice,
     }
 
 

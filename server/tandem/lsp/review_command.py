@@ -13,12 +13,12 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
+from tandem.flow.apply import drafted_texts
 from tandem.flow.steps import review_step
 from tandem.flow.task import create_task, review_outside_change
 from tandem.lsp import flow_actions
 from tandem.lsp.arguments import ReviewArgs, parse_argument
 from tandem.lsp.command_errors import CommandFailed, answered
-from tandem.lsp.draft_delivery import drafted_texts
 from tandem.lsp.flow_session import (
     open_env,
     read_text,
@@ -101,7 +101,8 @@ async def review_task(
         def seen(path: str) -> str | None:
             return drafted[path] if path in drafted else disk_text(root, path)
 
-    placed = place_findings(task_id, findings, seen, plan_uri)
+    round_seen = review.round if review is not None else round_
+    placed = place_findings(task_id, findings, seen, plan_uri, round_seen)
     covered = set(summary.files) if summary is not None else set()
     replace_findings(ls, root, task_id, covered, placed)
     verdict = review.reply.verdict if review is not None else "skipped"

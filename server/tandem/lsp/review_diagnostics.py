@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 
 from lsprotocol import types
 
+from tandem.flow.catches import parse_location
 from tandem.flow.edits import is_safe_path
-from tandem.flow.handoff import Finding, split_unit_id
+from tandem.flow.handoff import Finding
 from tandem.lsp.draft_delivery import code_units
 from tandem.slicing.codeunits import find_units, language_for
 
@@ -32,8 +33,6 @@ SEVERITY: dict[str, types.DiagnosticSeverity] = {
     "nit": types.DiagnosticSeverity.Hint,
 }
 
-_PATH_LINE = re.compile(r"^(?P<path>[^:]+?):(?P<line>\d+)(?:[-:,]\d+)*$")
-
 
 @dataclass(frozen=True)
 class PlacedFinding:
@@ -45,15 +44,18 @@ class PlacedFinding:
     finding: Finding
     line_text: str
     plan_uri: str
+    round: int = 1
+    index: int = 0
+    """Which review of the task and which of its findings (how the ledger knows it)."""
 
 
 def locate(location: str, read_text: Callable[[str], str | None]) -> tuple[str, int] | None:
     """(path, 0-based line) of a finding's location, or None when it names no known file."""
-    location = location.strip()
-    path, name = split_unit_id(location)
-    line = 0
-    if name is None and (match := _PATH_LINE.match(location)):
-        path, line = match.group("path"), max(int(match.group("line")) - 1, 0)
+    where = parse_location(location)
+    if where is None:
+        return None
+    path, name = where.path, where.unit
+    line = where.line - 1 if where.line is not None else 0
     if not is_safe_path(path):
         return None
     text = read_text(path)
@@ -95,16 +97,17 @@ def place_findings(
     findings: Iterable[Finding],
     read_text: Callable[[str], str | None],
     plan_uri: str,
+    round_: int = 1,
 ) -> list[PlacedFinding]:
     placed = []
-    for finding in findings:
+    for index, finding in enumerate(findings):
         where = locate(finding.location, read_text)
         if where is None:
             continue
         path, line = where
         lines = (read_text(path) or "").splitlines()
         text = lines[line] if line < len(lines) else ""
-        placed.append(PlacedFinding(task_id, path, line, finding, text, plan_uri))
+        placed.append(PlacedFinding(task_id, path, line, finding, text, plan_uri, round_, index))
     return placed
 
 
@@ -134,6 +137,8 @@ def lsp_diagnostic(placed: PlacedFinding, encoding: str) -> types.Diagnostic:
         ],
         data={
             "task_id": placed.task_id,
+            "round": placed.round,
+            "index": placed.index,
             "severity": finding.severity,
             "suggested_change": finding.suggested_change,
         },

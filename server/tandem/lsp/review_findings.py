@@ -2,7 +2,8 @@
 
 The findings live in the Session (``findings``: document uri → placed findings); placing and
 shifting them is :mod:`tandem.lsp.review_diagnostics`. This feature follows ``didChange`` so a
-finding moves with its line, and is dropped when its own line is edited.
+finding moves with its line, and is dropped when its own line is edited: the user acted on it,
+which the ledger records as a catch.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import logging
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
-from tandem.lsp.flow_session import encoding_of, uri_of
+from tandem.flow.catches import Catch
+from tandem.flow.outcomes import settle_catches
+from tandem.lsp.flow_session import encoding_of, recording, root_for, uri_of
 from tandem.lsp.review_diagnostics import (
     PlacedFinding,
     line_change,
@@ -65,8 +69,30 @@ def follow_changes(ls: TandemServer, params: types.DidChangeTextDocumentParams) 
         return
     document = ls.workspace.get_text_document(uri)
     changes = [line_change(change) for change in params.content_changes]
-    ls.session.findings[uri] = shift_findings(items, changes, document.lines)
+    kept = shift_findings(items, changes, document.lines)
+    ls.session.findings[uri] = kept
     publish(ls, {uri})
+    still = {(item.task_id, item.round, item.index) for item in kept}
+    edited = [item for item in items if (item.task_id, item.round, item.index) not in still]
+    if edited:
+        note_user_edits(ls, uri, edited)
+
+
+def note_user_edits(ls: TandemServer, uri: str, edited: list[PlacedFinding]) -> None:
+    """The user edited the lines these findings flag: each is a catch (unless already settled)."""
+    fs_path = to_fs_path(uri)
+    root = root_for(ls, Path(fs_path)) if fs_path else None
+    if root is None:
+        return
+    by_review: dict[tuple[str, int], list[Catch]] = {}
+    for item in edited:
+        lines = (item.line + 1, item.line + 1)
+        by_review.setdefault((item.task_id, item.round), []).append(
+            Catch(item.index, item.path, lines, None)
+        )
+    with recording(ls.session, root) as outcomes:
+        for (task_id, round_), found in by_review.items():
+            settle_catches(outcomes, task_id, round_, found, "user_edit", "the user")
 
 
 def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Literal
 from tandem.config import RiskSettings
 from tandem.slicing.extract import parse
 from tandem.slicing.languages import language_for_path
-from tandem.values import RiskTier
+from tandem.values import TIER_ORDER, RiskTier
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-TIER_ORDER: tuple[RiskTier, ...] = ("low", "medium", "high")
 MANY_FILES = 3
 """A change spread over more files than this is at least medium: harder to review as one."""
 

@@ -11,11 +11,21 @@ from collections.abc import Sequence
 from datetime import UTC
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
 
 from tandem.ledger.rows import LedgerRow
 from tandem.reports.render import cell_text, report_heading
 from tandem.reports.scorecards import ModeSummary
 from tandem.reports.tables import Report
+from tandem.reports.value_charts import advice_list, recurring_chart, step_value_chart
+
+if TYPE_CHECKING:
+    from tandem.config import Settings
+    from tandem.reports.advice import Advice
+    from tandem.reports.evidence import Evidence
+    from tandem.reports.step_value import RecurringFinding, StepValue
+
+    ValueFigures = tuple[list[StepValue], list[RecurringFinding], list[Advice]]
 
 STEP_COLOURS = {"plan": "#4e79a7", "draft": "#f28e2b", "review": "#59a14f"}
 MODE_COLOURS = {"split": "#4e79a7", "strong": "#e15759", "cheap": "#76b7b2"}
@@ -179,7 +189,32 @@ def _html_table(report: Report) -> list[str]:
     return parts
 
 
-def render_html(report: Report, rows: Sequence[LedgerRow], summaries: Sequence[ModeSummary]) -> str:
+def value_figures(evidence: Evidence, settings: Settings) -> ValueFigures:
+    from tandem.reports.advice import advise
+    from tandem.reports.step_value import recurring_findings, step_values
+
+    return step_values(evidence), recurring_findings(evidence), advise(evidence, settings)
+
+
+def value_section(value: ValueFigures | None) -> str:
+    """Step value, recurring findings and advice, when the report covers a window."""
+    if value is None:
+        return ""
+    values, recurring, advice = value
+    return (
+        "<h2>Does each step earn its cost?</h2>"
+        f"<figure>{step_value_chart(values)}</figure>"
+        f"<h2>Routing advice (<code>tandem advise</code>)</h2>{advice_list(advice)}"
+        f"<figure>{recurring_chart(recurring)}</figure>"
+    )
+
+
+def render_html(
+    report: Report,
+    rows: Sequence[LedgerRow],
+    summaries: Sequence[ModeSummary],
+    value: ValueFigures | None = None,
+) -> str:
     charts = [spend_per_day_chart(rows), estimate_chart(rows), modes_chart(summaries)]
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
@@ -187,6 +222,7 @@ def render_html(report: Report, rows: Sequence[LedgerRow], summaries: Sequence[M
         "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}"
         "th{background:#f3f3f3}.charts{display:flex;flex-wrap:wrap;gap:1em}"
         "figure{margin:0}figcaption{font-size:13px;font-weight:600}.note{color:#666;font-size:12px}"
+        ".advice li.change{font-weight:600}.advice li.keep{color:#555}"
     )
     figures = "".join(
         f"<figure><figcaption>{escape(caption)}</figcaption>{svg}</figure>"
@@ -201,5 +237,7 @@ def render_html(report: Report, rows: Sequence[LedgerRow], summaries: Sequence[M
         f"<title>{escape(report_heading(report))}</title><style>{style}</style></head><body>"
         f"<h1>{escape(report_heading(report))}</h1>"
         f"<p>Generated {report.generated_at:%Y-%m-%d %H:%M} UTC from the Tandem ledger.</p>"
-        f"<div class='charts'>{figures}</div>" + "".join(_html_table(report)) + "</body></html>\n"
+        f"<div class='charts'>{figures}</div>{value_section(value)}"
+        + "".join(_html_table(report))
+        + "</body></html>\n"
     )

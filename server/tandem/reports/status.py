@@ -7,9 +7,10 @@ their defaults.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ from tandem.ledger.open import open_ledger
 if TYPE_CHECKING:
     from tandem.config import Settings
     from tandem.values import StepName
+
+log = logging.getLogger(__name__)
 
 REPORT_DOCUMENT = Path(".tandem") / "report.md"
 HISTORY_SECONDS = 30.0
@@ -110,6 +113,24 @@ class LedgerView:
         self._keep(key, found)
         return found
 
+    def advice(self, settings: Settings) -> list[str]:
+        """The routing advice of ``tandem advise``, one line each; none from a broken ledger."""
+        from tandem.reports.advice import advise
+        from tandem.reports.advice_output import advice_lines
+        from tandem.reports.evidence import load_evidence
+
+        hit, value = self._cached(("advice",))
+        if hit and isinstance(value, list):
+            return value
+        try:
+            ledger = self._open()
+            found = advice_lines(advise(load_evidence(ledger, None), settings)) if ledger else []
+        except LedgerError as error:
+            log.warning("tandem: no routing advice: %s", error)
+            found = []
+        self._keep(("advice",), found)
+        return found
+
     def close(self) -> None:
         if self._ledger is not None:
             self._ledger.close()
@@ -149,18 +170,28 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     Raises ``LedgerError`` when the ledger cannot be read and ``OSError`` when the document
     cannot be written. With no ledger yet, the report says nothing is recorded.
     """
+    from tandem.reports.advice import advise
+    from tandem.reports.advice_output import advice_lines
+    from tandem.reports.evidence import Evidence, load_evidence
     from tandem.reports.render import render_markdown
     from tandem.reports.scorecards import build_report
+    from tandem.reports.step_value import with_step_value
 
     target = configured_ledger(settings.ledger, workspace)
     rows, notes, runs = [], {}, []
+    now = datetime.now(UTC)
+    evidence = Evidence(since=now - timedelta(days=14), now=now, facts=[])
     if not (isinstance(target, Path) and not target.is_file()):
         with open_ledger(target) as ledger:
             rows = ledger.steps()
             notes = ledger.task_notes()
             tasks = {row.record.task_id for row in rows}
             runs = [run for run in ledger.trial_runs() if run.task_id in tasks]
+            evidence = load_evidence(ledger, None, now)
+    report = with_step_value(build_report(rows, notes, runs), evidence)
+    lines = advice_lines(advise(evidence, settings)) or ["nothing recorded in the window"]
+    advice = "\n## Routing advice (`tandem advise`)\n\n" + "".join(f"- {x}\n" for x in lines)
     path = workspace / REPORT_DOCUMENT
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(build_report(rows, notes, runs)), encoding="utf-8")
+    path.write_text(render_markdown(report) + advice, encoding="utf-8")
     return path

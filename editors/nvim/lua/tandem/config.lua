@@ -9,6 +9,7 @@ local M = {}
 ---@field settings table Tandem settings (the same tree as tandem.toml), sent as initializationOptions and settings
 ---@field plan_window "vsplit"|"split"|"current" where documents the server opens (plans, reports) are shown
 ---@field confirm_edits boolean ask (vim.ui.select) before applying a workspace edit whose change annotations need confirmation (drafts)
+---@field ask_rating boolean after a draft is applied or discarded, ask once (vim.ui.select) for a 1-5 rating and cleanup minutes
 M.defaults = {
   cmd = { "tandem", "serve" },
   cmd_env = nil,
@@ -26,6 +27,7 @@ M.defaults = {
   settings = {},
   plan_window = "vsplit",
   confirm_edits = true,
+  ask_rating = true,
 }
 
 ---@type tandem.Options
@@ -50,6 +52,7 @@ function M.apply(opts)
     { "cmd_env", "table", true },
     { "plan_window", "string" },
     { "confirm_edits", "boolean" },
+    { "ask_rating", "boolean" },
   }) do
     local name, expected, optional = spec[1], spec[2], spec[3]
     local value = merged[name]

@@ -457,7 +457,32 @@ function M.plan(opts)
   end)
 end
 
+--- After a draft is applied or discarded, the server sets `ask_rating` the first time only; ask
+--- (vim.ui.select, never blocking the draft) for a 1-5 rating, then cleanup minutes.
+local function ask_rating(result)
+  if not (config.options.ask_rating and result.ask_rating and result.task_id) then
+    return
+  end
+  local prompt = "Tandem: how good was the draft of task " .. result.task_id .. "? (5 = ready to merge)"
+  vim.ui.select({ "1", "2", "3", "4", "5" }, { prompt = prompt }, function(rating)
+    if not rating then
+      return
+    end
+    local minutes_prompt = "Tandem: minutes you spent cleaning it up?"
+    vim.ui.select({ "0", "5", "15", "30", "60" }, { prompt = minutes_prompt }, function(minutes)
+      local argument = { task_id = result.task_id, rating = tonumber(rating) }
+      argument.cleanup_minutes = minutes and tonumber(minutes) or nil
+      M.execute("tandem.rateTask", argument, function()
+        notify("rating recorded for task " .. result.task_id)
+      end)
+    end)
+  end)
+end
+
 local function show_draft_result(result)
+  vim.schedule(function()
+    ask_rating(result)
+  end)
   if result.applied then
     notify(string.format("draft applied (%d edits); review with :TandemReview", result.edits or 0))
   else

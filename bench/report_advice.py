@@ -1,0 +1,109 @@
+"""How long step value, recurring findings and routing advice take over a large ledger.
+
+Writes the tests' scripted history (``tests/unit/outcome_history.py``: three tiers, catches,
+redrafts, dismissed nits, defects) for N tasks into a SQLite ledger through the ledger's own
+API, then times, in one process: reading every step (the baseline the report always paid), the
+report as it was before step value, the report with step value and recurring findings, and
+``tandem advise --json``'s work; then ``tandem report`` and ``tandem advise --json`` as new
+processes. Prints medians and p95. Run: ``python bench/report_advice.py [TASKS] [RUNS]``
+(default 10000 tasks, 10 runs). Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "server"), str(ROOT / "tests"), str(ROOT / "tests" / "unit")]
+
+from outcome_history import write_history  # noqa: E402
+
+from tandem.config import Settings  # noqa: E402
+from tandem.ledger.sqlite import SqliteLedger  # noqa: E402
+from tandem.reports.advice import advise  # noqa: E402
+from tandem.reports.advice_output import advice_json  # noqa: E402
+from tandem.reports.evidence import load_evidence  # noqa: E402
+from tandem.reports.render import render_table  # noqa: E402
+from tandem.reports.scorecards import build_report  # noqa: E402
+from tandem.reports.step_value import with_step_value  # noqa: E402
+
+
+def timed(runs: int, work: Callable[[], object]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def show(label: str, times: list[float]) -> None:
+    ordered = sorted(times)
+    p95 = ordered[max(0, round(len(ordered) * 0.95) - 1)]
+    print(f"{label:46} median {statistics.median(ordered):8.1f} ms  p95 {p95:8.1f} ms")
+
+
+def main() -> None:
+    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    per_tier = -(-tasks // 3)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "ledger.sqlite"
+        start = time.perf_counter()
+        with SqliteLedger(path) as ledger:
+            write_history(ledger, per_tier)
+        took = time.perf_counter() - start
+        size = path.stat().st_size
+        print(f"ledger: {3 * per_tier} tasks written in {took:.1f} s, {size:,} bytes")
+        settings = Settings()
+        with SqliteLedger(path) as ledger:
+            print(f"rows: {len(ledger.steps())} steps, {len(ledger.findings())} findings")
+
+            def old_report() -> str:
+                rows = ledger.steps()
+                return render_table(build_report(rows, ledger.task_notes(), []))
+
+            def new_report() -> str:
+                rows = ledger.steps()
+                report = build_report(rows, ledger.task_notes(), [])
+                return render_table(with_step_value(report, load_evidence(ledger, None)))
+
+            def advice() -> str:
+                evidence = load_evidence(ledger, None)
+                return json.dumps(advice_json(evidence, advise(evidence, settings)))
+
+            show("baseline: read every step", timed(runs, ledger.steps))
+            show("baseline: report before step value", timed(runs, old_report))
+            show("report with step value + recurring findings", timed(runs, new_report))
+            show("advise --json (evidence, step value, advice)", timed(runs, advice))
+            found = json.loads(advice())["advice"]
+            print("advice:", [(a["setting"], a["suggested"]) for a in found])
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
+        tandem = [sys.executable, "-m", "tandem.cli"]
+        for label, argv in (
+            ("process: tandem --help (start-up baseline)", ["--help"]),
+            ("process: tandem report", ["report", "--ledger", str(path)]),
+            ("process: tandem advise --json", ["advise", "--json", "--ledger", str(path)]),
+        ):
+            command = [*tandem, *argv]
+            show(
+                label,
+                timed(
+                    max(3, runs // 2),
+                    lambda c=command: subprocess.run(  # type: ignore[misc]
+                        c, env=env, check=True, capture_output=True, cwd=directory
+                    ),
+                ),
+            )
+
+
+if __name__ == "__main__":
+    main()
