@@ -215,36 +215,47 @@ def unit_edit(
     hunks: Sequence[Hunk],
     group: Group,
     kinds: frozenset[str],
-) -> tuple[EditDict | None, str]:
-    """The unit edit that reproduces ``group``, or None and why none does."""
+) -> tuple[EditDict | None, str, tuple[int, int]]:
+    """The unit edit that reproduces ``group`` and the old lines it touches, or None and why
+    none does."""
     expected = splice(pre, post, group.hunks)
-    if group.unit is not None and "replace_unit" in kinds:
-        start, end = post_range(group.unit, hunks, group.hunks)
-        if start == end:
-            candidate = edit("delete_unit", unit_id(file.path, group.unit.name))
-            if "delete_unit" in kinds and applies_alone(file, candidate, expected):
-                return candidate, ""
-            return None, "deletes a unit"
-        candidate = edit(
-            "replace_unit", unit_id(file.path, group.unit.name), "".join(post[start:end])
-        )
-        if applies_alone(file, candidate, expected):
-            return candidate, ""
-        return None, "replace_unit does not reproduce the unit"
     hunk = group.hunks[0]
+    if group.unit is not None and "replace_unit" in kinds:
+        unit = group.unit
+        span = (unit.start_line - 1, unit.end_line)
+        start, end = post_range(unit, hunks, group.hunks)
+        if start == end:
+            return _deletion(file, pre, unit, expected, kinds)
+        candidate = edit("replace_unit", unit_id(file.path, unit.name), "".join(post[start:end]))
+        if applies_alone(file, candidate, expected):
+            return candidate, "", span
+        return None, "replace_unit does not reproduce the unit", span
     if hunk.ps == hunk.pe:
         return insertion(file, pre, post, hunk, expected, kinds)
-    if hunk.qs == hunk.qe and "delete_unit" in kinds:
-        deleted = [
-            u
-            for u in file.units
-            if hunk.ps <= u.start_line - 1 and u.end_line <= hunk.pe and not u.container
-        ]
-        if deleted and nameable(file, deleted[0]):
-            candidate = edit("delete_unit", unit_id(file.path, deleted[0].name))
-            if len(deleted) == 1 and applies_alone(file, candidate, expected):
-                return candidate, ""
-    return None, outside_reason(file, pre, hunk)
+    if hunk.qs == hunk.qe:
+        deleted = [u for u in file.units if hunk.ps <= u.start_line - 1 and u.end_line <= hunk.pe]
+        outer = [u for u in deleted if not any(_inside(u, v) for v in deleted if v != u)]
+        if len(outer) == 1 and nameable(file, outer[0]):
+            return _deletion(file, pre, outer[0], expected, kinds)
+    return None, outside_reason(file, pre, hunk), (hunk.ps, hunk.pe)
+
+
+def _inside(unit: CodeUnit, other: CodeUnit) -> bool:
+    return other.start_line <= unit.start_line and unit.end_line <= other.end_line
+
+
+def _deletion(
+    file: FileSnapshot, pre: list[str], unit: CodeUnit, expected: str, kinds: frozenset[str]
+) -> tuple[EditDict | None, str, tuple[int, int]]:
+    lo, hi = unit.start_line - 1, unit.end_line
+    while lo > 0 and not pre[lo - 1].strip():
+        lo -= 1
+    while hi < len(pre) and not pre[hi].strip():
+        hi += 1
+    candidate = edit("delete_unit", unit_id(file.path, unit.name))
+    if "delete_unit" in kinds and applies_alone(file, candidate, expected):
+        return candidate, "", (lo, hi)
+    return None, "deletes a unit", (lo, hi)
 
 
 def insertion(
@@ -254,10 +265,11 @@ def insertion(
     hunk: Hunk,
     expected: str,
     kinds: frozenset[str],
-) -> tuple[EditDict | None, str]:
+) -> tuple[EditDict | None, str, tuple[int, int]]:
     """``insert_unit`` after the unit the new lines follow (blank lines between allowed)."""
+    point = (hunk.ps, hunk.ps)
     if "insert_unit" not in kinds or not file.units:
-        return None, outside_reason(file, pre, hunk)
+        return None, outside_reason(file, pre, hunk), point
     anchors: list[tuple[str, int]] = [
         (unit_id(file.path, u.name), u.end_line) for u in file.units if nameable(file, u)
     ]
@@ -280,8 +292,9 @@ def insertion(
             tried = True
             candidate = edit("insert_unit", target, "".join(block[separator:]))
             if applies_alone(file, candidate, expected):
-                return candidate, ""
-    return None, "insert_unit spacing differs" if tried else outside_reason(file, pre, hunk)
+                return candidate, "", (end, end)
+    why = "insert_unit spacing differs" if tried else outside_reason(file, pre, hunk)
+    return None, why, point
 
 
 def outside_reason(file: FileSnapshot, pre: list[str], hunk: Hunk) -> str:
@@ -393,6 +406,9 @@ class FileEdits:
     mixed: list[EditDict] | None = None
     whole: list[EditDict] = field(default_factory=list)
     miss: dict[str, str] = field(default_factory=dict)
+    replaced: list[tuple[int, int]] = field(default_factory=list)
+    """(tokens of a replace_unit, tokens of the patches making the same change), per unit
+    changed in place."""
 
 
 def modified_file(
@@ -402,51 +418,67 @@ def modified_file(
     pre = split_lines(file.text or "")
     post = split_lines(post_text)
     out = FileEdits(whole=[edit("new_file", file.path, post_text)])
+    after = snapshot_text(file.path, post_text)
+    hunks = split_hunks(file, after, hunks)
     made = patches(file, pre, hunks)
     out.patch = [patch_edit(pre, post, p) for p in made] if made is not None else None
     if made is None:
         out.miss["patch"] = "no unique context"
-    patch_dicts = out.patch if "patch" in kinds else None
-    units: list[EditDict] = []
-    mixed: list[EditDict] = []
-    used: set[int] = set()
-    after = snapshot_text(file.path, post_text)
-    hunks = split_hunks(file, after, hunks)
-    for group in unit_groups(file, after, hunks):
-        covering = _covering(made or [], group)
-        candidate, why = unit_edit(file, pre, post, hunks, group, kinds)
-        group_patches = [patch_dicts[i] for i in covering] if patch_dicts is not None else None
-        if candidate is None:
-            if group_patches is None or not covering:
-                out.miss.setdefault("units", why)
-                continue
-            fresh = [patch_dicts[i] for i in covering if i not in used]  # type: ignore[index]
-            used.update(covering)
-            units += fresh
-            mixed += fresh
+    groups = unit_groups(file, after, hunks)
+    found = [unit_edit(file, pre, post, hunks, group, kinds) for group in groups]
+    usable = made if made is not None and "patch" in kinds else []
+    cover = [{i for i, p in enumerate(usable) if set(p.parts) & set(g.hunks)} for g in groups]
+    cheaper = {
+        g
+        for g, (candidate, _, _) in enumerate(found)
+        if candidate is not None
+        and cover[g]
+        and reply_tokens([patch_edit(pre, post, usable[i]) for i in sorted(cover[g])])
+        < reply_tokens([candidate])
+    }
+    for (candidate, _, _), ids in zip(found, cover, strict=True):
+        if candidate is not None and candidate["kind"] == "replace_unit" and ids:
+            alternative = [patch_edit(pre, post, usable[i]) for i in sorted(ids)]
+            out.replaced.append((reply_tokens([candidate]), reply_tokens(alternative)))
+    for style, prefer in (("units", set()), ("mixed", cheaper)):
+        chosen = _select(found, cover, usable, prefer)
+        if isinstance(chosen, str):
+            out.miss[style] = chosen
             continue
-        units.append(candidate)
-        exclusive = bool(covering) and all(_only(made or [], i, group) for i in covering)
-        if group_patches and exclusive and reply_tokens(group_patches) < reply_tokens([candidate]):
-            mixed += [p for i, p in zip(covering, group_patches, strict=True) if i not in used]
-            used.update(covering)
-        else:
-            mixed.append(candidate)
-    if "units" not in out.miss:
-        out.units = units
-        out.mixed = mixed
-    else:
-        out.miss["mixed"] = out.miss["units"]
+        unit_edits, patch_ids = chosen
+        edits = [*unit_edits, *(patch_edit(pre, post, usable[i]) for i in sorted(patch_ids))]
+        setattr(out, style, edits)
     return out
 
 
-def _covering(made: Sequence[Patch], group: Group) -> list[int]:
-    """Indexes of the patches that carry the group's hunks."""
-    return [i for i, p in enumerate(made) if set(p.parts) & set(group.hunks)]
+Found = tuple[EditDict | None, str, tuple[int, int]]
 
 
-def _only(made: Sequence[Patch], index: int, group: Group) -> bool:
-    """Whether the patch at ``index`` stays inside the group's unit (so it can stand alone)."""
-    unit = group.unit
-    patch = made[index]
-    return unit is not None and unit.start_line - 1 <= patch.lo and patch.hi <= unit.end_line
+def _select(
+    found: Sequence[Found], cover: Sequence[set[int]], usable: Sequence[Patch], prefer: set[int]
+) -> tuple[list[EditDict], set[int]] | str:
+    """Unit edits for the groups that keep one, patches for the rest: a group whose patches
+    also carry another group's hunks, or reach into its unit, takes that group along."""
+    use = {g for g, (candidate, _, _) in enumerate(found) if candidate is None} | prefer
+    while True:
+        patch_ids = set().union(*(cover[g] for g in use)) if use else set()
+        more = {
+            g
+            for g in range(len(found))
+            if g not in use
+            and (cover[g] & patch_ids or any(_touches(usable[i], found[g][2]) for i in patch_ids))
+        }
+        if not more:
+            break
+        use |= more
+    for g in sorted(use):
+        if not cover[g]:
+            return found[g][1] or "patch kind missing"
+    return [found[g][0] for g in range(len(found)) if g not in use], patch_ids  # type: ignore[misc]
+
+
+def _touches(patch: Patch, span: tuple[int, int]) -> bool:
+    lo, hi = span
+    if lo == hi:
+        return patch.lo < lo < patch.hi
+    return patch.lo < hi and lo < patch.hi

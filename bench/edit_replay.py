@@ -47,7 +47,7 @@ from edit_oracle import (
     to_edit,
 )
 from tandem.flow.edits import Snapshot, apply_edits, snapshot_text
-from tandem.flow.handoff import Scope
+from tandem.flow.handoff import Scope, split_unit_id
 from tandem.slicing.codeunits import language_for
 
 STYLES = ("units", "patch", "mixed")
@@ -179,6 +179,7 @@ class CommitEdits:
     snapshot: dict[str, str | None] = field(default_factory=dict)
     expected: dict[str, str | None] = field(default_factory=dict)
     scope_files: set[str] = field(default_factory=set)
+    replaced: list[tuple[int, int]] = field(default_factory=list)
 
 
 def derive(mirror: Mirror, changes: list[Change], kinds: frozenset[str]) -> CommitEdits:
@@ -237,6 +238,7 @@ def _file(
     hunks = hunks_of(mirror, change.old_sha, change.new_sha)
     found: FileEdits = modified_file(file, post, hunks, kinds)
     out.whole += found.whole
+    out.replaced += found.replaced
     for style in STYLES:
         made = getattr(found, style)
         if made is None:
@@ -286,6 +288,11 @@ def _refusal(reason: str) -> str:
     return "refused: " + re.sub(r"\S*[/:]\S*", "<target>", reason)[:80]
 
 
+def _code_only(edits: list[EditDict]) -> list[EditDict]:
+    """The edits of files Tandem slices (units exist only there)."""
+    return [e for e in edits if language_for(split_unit_id(e["target"])[0])]
+
+
 def replay_commit(mirror: Mirror, row: dict[str, Any]) -> dict[str, Any]:
     changes = commit_changes(mirror, row["parent"], row["sha"])
     found = derive(mirror, changes, KINDS)
@@ -296,6 +303,12 @@ def replay_commit(mirror: Mirror, row: dict[str, Any]) -> dict[str, Any]:
         style: None if found.misses[style] else reply_tokens(found.edits[style]) for style in STYLES
     }
     record["tokens"]["files"] = reply_tokens(found.whole)
+    record["tokens_code"] = {
+        style: None if found.misses[style] else reply_tokens(_code_only(found.edits[style]))
+        for style in STYLES
+    }
+    record["tokens_code"]["files"] = reply_tokens(_code_only(found.whole))
+    record["changed_units"] = [sum(u for u, _ in found.replaced), sum(p for _, p in found.replaced)]
     base = derive(mirror, changes, BASELINE_KINDS)
     record["baseline_exact"], record["baseline_why"] = replay(base, "units", BASELINE_KINDS)
     record["baseline_tokens"] = None if base.misses["units"] else reply_tokens(base.edits["units"])
@@ -349,7 +362,16 @@ def figures(records: list[dict[str, Any]]) -> dict[str, Any]:
         "patch_vs_unit_output_ratio": _ratio(records, "mixed", "units"),
         "pure_patch_vs_unit_output_ratio": _ratio(records, "patch", "units"),
         "unit_vs_file_output_ratio": _ratio(records, "units", "files"),
+        "changed_units_patch_vs_unit_ratio": _changed_units(records),
     }
+
+
+def _changed_units(records: list[dict[str, Any]]) -> float | None:
+    """Median over commits of: patches / replace_unit tokens, for the units changed in place."""
+    ratios = [
+        r["changed_units"][1] / r["changed_units"][0] for r in records if r["changed_units"][0]
+    ]
+    return round(statistics.median(ratios), 3) if ratios else None
 
 
 MACRO_KEYS = (
@@ -359,6 +381,7 @@ MACRO_KEYS = (
     "patch_vs_unit_output_ratio",
     "pure_patch_vs_unit_output_ratio",
     "unit_vs_file_output_ratio",
+    "changed_units_patch_vs_unit_ratio",
 )
 
 

@@ -95,7 +95,8 @@ def edits_json(draft: Draft | None) -> list[dict[str, Any]]:
             "reason": edit.reason,
             "applies": index not in refused,
             "refused_because": refused.get(index),
-            "code": edit.code,
+            "old": edit.old,
+            "new": edit.new,
         }
         for index, edit in enumerate(draft.edits)
     ]
