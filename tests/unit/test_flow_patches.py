@@ -35,7 +35,7 @@ async def test_an_absent_or_ambiguous_patch_changes_nothing_on_disk(tmp_path: Pa
     before = {p: p.read_bytes() for p in (env.repo / "app").iterdir() if p.is_file()}
     task_id = example_task(env)
     result = await run_flow(env, task_id, approve=True)
-    assert result.status == "stopped" and result.draft is not None
+    assert result.status == "needs_attention" and result.draft is not None
     reasons = [r.reason for r in result.draft.rejected]
     assert reasons[0] == "old does not occur in app/queries.py::list_projects (0 occurrences)"
     assert reasons[1].startswith("old occurs 2 times in app/queries.py")
