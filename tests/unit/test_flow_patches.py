@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flow_doubles import ScriptedProvider, example_flow, example_replies, example_task
 
+from tandem.commands.flow_output import written_lines
 from tandem.flow.apply import ApplyError, apply_task_edits
 from tandem.flow.run import run_flow
 
@@ -65,6 +66,11 @@ async def test_patch_rename_and_delete_are_applied_by_tandem_run_apply(tmp_path:
     assert "rename from app/db.py" in result.draft.diff
     written = apply_task_edits(env, task_id)
     assert written == ["app/queries.py", "app/store.py", "README.md", "app/db.py"]
+    assert written_lines(written, result.draft) == [
+        "wrote app/queries.py",
+        "deleted README.md",
+        "renamed app/db.py -> app/store.py",
+    ]
     assert not (env.repo / "app/db.py").exists() and not (env.repo / "README.md").exists()
     assert (env.repo / "app/store.py").read_bytes() == db
     assert "ORDER BY id ASC" in (env.repo / "app/queries.py").read_text()

@@ -90,6 +90,11 @@ def test_the_drafter_is_taught_patch_for_small_changes_and_replace_unit_for_larg
         assert kind in schema and kind in system
 
 
+def test_the_planner_may_scope_files_to_rename_delete_or_patch_config_and_docs() -> None:
+    assert "rename (old and new path) or delete" in load_prompt("plan").system
+    assert "config, docs and migrations" in str(PlanReply.model_json_schema())
+
+
 def test_scoped_files_tandem_does_not_slice_are_shown_so_they_can_be_patched(
     tmp_path: Path,
 ) -> None:

@@ -62,7 +62,8 @@ class _Reply(BaseModel):
 class Scope(_Reply):
     units: list[str] = Field(description="Unit ids (path::qualified.name) the draft may change.")
     files: list[str] = Field(
-        description="Files the draft may change or create, tests included (repo-relative)."
+        description="Files the draft may change, create, rename (old and new path) or delete, "
+        "repo-relative: tests, config, docs and migrations included."
     )
     out_of_scope: list[str] = Field(description="What must not change, in plain words.")
 
