@@ -30,7 +30,6 @@ Run: ``python bench/edit_cost.py --manifests FILE... --mirrors DIR [--limit N] -
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -44,7 +43,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from edit_oracle import KINDS, reply_tokens, to_edit
-from edit_replay import Mirror, commit_changes, derive, mirror_dir
+from edit_replay import (
+    Mirror,
+    commit_changes,
+    derive,
+    manifest_parser,
+    manifest_repos,
+    write_result,
+)
 from related_tests import CACHE, materialise
 from tandem.config import ModelSettings, Settings
 from tandem.cost.estimate import count_prompt_tokens
@@ -199,11 +205,7 @@ def summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifests", nargs="+", type=Path, required=True)
-    parser.add_argument("--mirrors", type=Path, required=True)
-    parser.add_argument("--limit", type=int, default=None, help="first N commits per manifest")
-    parser.add_argument("--json", type=Path, required=True, dest="json_out")
+    parser = manifest_parser(__doc__.split("\n")[0])
     parser.add_argument("--strong", default="openai:gpt-5")
     parser.add_argument("--cheap", default="openai:gpt-5-mini")
     args = parser.parse_args()
@@ -212,13 +214,7 @@ def main() -> int:
     per_repo: dict[str, Any] = {}
     pooled: list[dict[str, Any]] = []
     skipped = 0
-    for manifest in args.manifests:
-        rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-        rows = rows[: args.limit] if args.limit else rows
-        if not rows:
-            continue
-        repo = rows[0]["repo"]
-        mirror = Mirror(mirror_dir(args.mirrors, repo))
+    for repo, rows, mirror in manifest_repos(args):
         records = []
         for row in rows:
             try:
@@ -230,7 +226,6 @@ def main() -> int:
                 skipped += 1
             else:
                 records.append(record)
-        mirror.close()
         per_repo[repo] = summary(records)
         pooled += records
         s = per_repo[repo]
@@ -250,9 +245,7 @@ def main() -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "commits": pooled,
     }
-    args.json_out.write_text(json.dumps(result, indent=1) + "\n")
-    print("pooled", json.dumps(result["pooled"]))
-    return 0
+    return write_result(args.json_out, result, "pooled")
 
 
 if __name__ == "__main__":

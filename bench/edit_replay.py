@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,32 +399,53 @@ def mirror_dir(mirrors: Path, repo: str) -> Path:
     return base / "repo" if (base / "repo").is_dir() else base
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def manifest_parser(description: str) -> argparse.ArgumentParser:
+    """The command line shared by the benchmarks over these manifests."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--manifests", nargs="+", type=Path, required=True)
     parser.add_argument("--mirrors", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None, help="first N commits per manifest")
     parser.add_argument("--json", type=Path, required=True, dest="json_out")
+    return parser
+
+
+def manifest_repos(args: argparse.Namespace) -> Iterator[tuple[str, list[dict[str, Any]], Mirror]]:
+    """Each manifest's repository, its rows (the first ``--limit``) and its mirror, opened for
+    the caller and closed after."""
+    for manifest in args.manifests:
+        rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+        rows = rows[: args.limit] if args.limit else rows
+        if not rows:
+            continue
+        mirror = Mirror(mirror_dir(args.mirrors, rows[0]["repo"]))
+        try:
+            yield rows[0]["repo"], rows, mirror
+        finally:
+            mirror.close()
+
+
+def write_result(path: Path, result: dict[str, Any], headline: str) -> int:
+    """Write the JSON document and print its headline figures."""
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(headline, json.dumps(result[headline]))
+    return 0
+
+
+def main() -> int:
+    parser = manifest_parser(__doc__.split("\n")[0])
     parser.add_argument("--verbose", action="store_true", help="print every commit not exact")
     args = parser.parse_args()
     per_repo: dict[str, dict[str, Any]] = {}
     pooled: list[dict[str, Any]] = []
     commits: dict[str, list[dict[str, Any]]] = {}
     started = time.perf_counter()
-    for manifest in args.manifests:
-        rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-        rows = rows[: args.limit] if args.limit else rows
-        if not rows:
-            continue
-        repo = rows[0]["repo"]
-        mirror = Mirror(mirror_dir(args.mirrors, repo))
+    for repo, rows, mirror in manifest_repos(args):
         records = []
         for row in rows:
             record = replay_commit(mirror, row)
             records.append(record)
             if args.verbose and not record["exact"]["mixed"]:
                 print(repo, row["sha"][:12], record["why"]["mixed"], file=sys.stderr)
-        mirror.close()
         per_repo[repo] = {"lang": rows[0].get("lang", ""), **figures(records)}
         commits[repo] = records
         pooled += records
@@ -443,9 +465,7 @@ def main() -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "commits": commits,
     }
-    args.json_out.write_text(json.dumps(result, indent=1) + "\n")
-    print("macro", json.dumps(result["macro"]))
-    return 0
+    return write_result(args.json_out, result, "macro")
 
 
 if __name__ == "__main__":
