@@ -10,6 +10,7 @@ and skip, saying how to install it, when it is missing.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -315,6 +316,31 @@ def test_a_draft_is_applied_only_after_the_user_confirms_it(
     assert prompt[0].startswith(f"Tandem draft: {total} edits"), prompt
     described = [line for line in prompt if line.startswith("  - Tandem draft: ")]
     assert [line.split(": ")[1] for line in described] == files, prompt
+
+
+def test_a_draft_that_patches_renames_and_deletes_is_applied_by_neovim(
+    nvim: str, fake_workspace: Path
+) -> None:
+    replies = copy.deepcopy(FAKE_REPLIES)
+    replies["plan"][0]["scope"]["files"] += ["app/db.py", "app/store.py", "README.md"]
+    old = "    archived = "
+    assert old not in (fake_workspace / "app/handlers.py").read_text()
+    replies["draft"][0]["edits"] = [
+        {"kind": "patch", "target": "app/handlers.py::get_projects", "old": "    return 200, ",
+         "new": "    archived = None\n    return 200, ", "reason": "step 1"},
+        {"kind": "rename_file", "target": "app/db.py", "old": None, "new": "app/store.py",
+         "reason": "step 2"},
+        {"kind": "delete_file", "target": "README.md", "old": None, "new": "", "reason": "step 3"},
+    ]  # fmt: skip
+    (fake_workspace / "fake_replies.json").write_text(json.dumps(replies))
+    db = (fake_workspace / "app/db.py").read_text()
+    seen = run_scenario(nvim, fake_workspace, "kinds")
+    assert seen["draft"]["result"]["applied"] is True, seen["draft"]
+    assert "    archived = None\n    return 200, {" in seen["after_draft"]
+    assert seen["exists"] == {"app/db.py": False, "app/store.py": True, "README.md": False}
+    assert (fake_workspace / "app/store.py").read_text() == db
+    prompt = seen["selects"][0]["prompt"]
+    assert "app/db.py → app/store.py: step 2" in prompt and "README.md (deleted): step 3" in prompt
 
 
 def test_confirm_edits_false_applies_a_draft_without_asking(

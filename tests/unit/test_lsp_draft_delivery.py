@@ -147,7 +147,8 @@ def test_code_units_per_encoding() -> None:
     ) == (5, 3, 2)
 
 
-VSCODE = EditSupport(document_changes=True, annotations=True, create_files=True)
+FILES = {"create_files": True, "rename_files": True, "delete_files": True}
+VSCODE = EditSupport(document_changes=True, annotations=True, **FILES)
 
 
 def test_the_workspace_edit_is_versioned_and_asks_for_confirmation_when_supported() -> None:
@@ -184,5 +185,44 @@ def test_edit_support_reads_the_client_capabilities() -> None:
     from pytest_lsp import client_capabilities
 
     assert EditSupport.of(client_capabilities("visual-studio-code")) == VSCODE
-    assert EditSupport.of(client_capabilities("neovim")) == EditSupport(create_files=True)
+    assert EditSupport.of(client_capabilities("neovim")) == EditSupport(**FILES)
     assert EditSupport.of(types.ClientCapabilities()) == EditSupport()
+
+
+RENAME = Edit(kind="rename_file", target="app/h.py", old=None, new="app/handlers.py", reason="s2")
+PATCH = Edit(kind="patch", target="app/h.py", old="import x\n", new="import y\n", reason="s1")
+FILE_SCOPE = Scope(units=[], files=["app/h.py", "app/handlers.py", "old.md"], out_of_scope=[])
+
+
+def test_a_rename_is_sent_as_its_text_edits_then_a_rename_that_never_overwrites() -> None:
+    read = reader({"app/h.py": (HANDLERS, 3)})
+    delivery = prepare_delivery("t", 1, [PATCH, RENAME], FILE_SCOPE, read)
+    [change] = delivery.changes
+    assert (change.path, change.new_path) == ("app/h.py", "app/handlers.py")
+    edit, left_out = workspace_edit(delivery, VSCODE, types.PositionEncodingKind.Utf16)
+    assert left_out == []
+    text_edit, rename = edit.document_changes  # type: ignore[misc]
+    assert isinstance(text_edit, types.TextDocumentEdit) and text_edit.text_document.version == 3
+    assert apply(HANDLERS, list(text_edit.edits)) == HANDLERS.replace("import x", "import y")
+    assert isinstance(rename, types.RenameFile)
+    assert (rename.old_uri, rename.new_uri) == (URI, "file:///repo/app/handlers.py")
+    assert rename.options is not None and rename.options.overwrite is False
+    annotation = edit.change_annotations["tandem-draft:app/h.py"]  # type: ignore[index]
+    assert annotation.description == "app/h.py → app/handlers.py: s1; s2"
+
+
+def test_a_rename_whose_new_name_was_taken_since_is_stale() -> None:
+    delivery = prepare_delivery("t", 1, [RENAME], FILE_SCOPE, reader({"app/h.py": (HANDLERS, 3)}))
+    taken = reader({"app/h.py": (HANDLERS, 3), "app/handlers.py": ("x = 1\n", None)})
+    assert check_delivery(delivery, taken)[1] == ["app/handlers.py"]
+
+
+def test_a_deletion_is_a_delete_file_and_left_out_where_the_client_cannot_delete() -> None:
+    delete = Edit(kind="delete_file", target="old.md", old=None, new="", reason="s3")
+    delivery = prepare_delivery("t", 1, [delete], FILE_SCOPE, reader({"old.md": ("# x\n", None)}))
+    edit, left_out = workspace_edit(delivery, VSCODE, types.PositionEncodingKind.Utf16)
+    [deletion] = edit.document_changes  # type: ignore[misc]
+    assert isinstance(deletion, types.DeleteFile) and deletion.uri == "file:///repo/old.md"
+    assert left_out == []
+    plain = EditSupport(document_changes=True, create_files=True)
+    assert workspace_edit(delivery, plain, types.PositionEncodingKind.Utf16)[1] == ["old.md"]

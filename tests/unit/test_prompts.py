@@ -79,3 +79,34 @@ def test_draft_prompt_does_not_repeat_the_scoped_units(tmp_path: Path) -> None:
     prompt = render(load_prompt("draft"), values)
     assert prompt.user.count("def get_projects(") == 1
     assert "def test_get_projects_returns_only_active_projects" in prompt.user
+
+
+def test_the_drafter_is_taught_patch_for_small_changes_and_replace_unit_for_large() -> None:
+    system = load_prompt("draft").system
+    assert "patch: target is a unit id or a file path" in system
+    assert "small next to its unit" in system and "when most of the unit changes" in system
+    schema = str(DraftReply.model_json_schema())
+    for kind in ("patch", "delete_unit", "rename_file", "delete_file"):
+        assert kind in schema and kind in system
+
+
+def test_the_planner_may_scope_files_to_rename_delete_or_patch_config_and_docs() -> None:
+    assert "rename (old and new path) or delete" in load_prompt("plan").system
+    assert "config, docs and migrations" in str(PlanReply.model_json_schema())
+
+
+def test_scoped_files_tandem_does_not_slice_are_shown_so_they_can_be_patched(
+    tmp_path: Path,
+) -> None:
+    repo = example_repo(tmp_path)
+    (repo / "config.yaml").write_text("debug: false\nport: 8080\n")
+    (repo / "CHANGES.md").write_text("".join(f"- change {n}\n" for n in range(400)))
+    (repo / "logo.png").write_bytes(b"\x89PNG\x00")
+    plan = PlanReply.model_validate(example_replies()["plan"][0])
+    plan.scope.files += ["config.yaml", "CHANGES.md", "logo.png"]
+    files = [*plan.scope.files, "tests/test_handlers.py"]
+    values = draft_values(plan, take_snapshot(repo, files), example_slice(repo))
+    assert "### config.yaml (whole file)\n```\ndebug: false\nport: 8080\n```" in values["units"]
+    assert "CHANGES.md (first 60 lines; 340 more not shown)" in values["units"]
+    assert "- change 59\n" in values["units"] and "- change 60\n" not in values["units"]
+    assert "### logo.png\n(a binary file: not shown, and not editable)" in values["units"]

@@ -4,7 +4,7 @@
 --   nvim --headless -u editors/nvim/tests/minimal_init.lua app/handlers.py \
 --     -c "luafile editors/nvim/tests/driver.lua"
 --
--- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing", "flow", "confirm", ...
+-- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing", "flow", "confirm", "kinds", ...
 -- $TANDEM_TEST_SELECT is what the stubbed vim.ui.select picks (default "Apply").
 -- $TANDEM_TEST_REQUEST is what the stubbed vim.ui.input "types" when asked for a request.
 -- $TANDEM_TEST_READY, if set, is a file written when the scenario is done; the editor then
@@ -339,9 +339,9 @@ function scenarios.flow()
   end
 end
 
-function scenarios.confirm()
-  -- A draft is applied only after "Apply": first "Cancel" (nothing changes, the draft is kept),
-  -- then tandem.reapplyDraft with "Apply".
+--- Waits for the client, puts the cursor in get_projects and plans there (:TandemPlan);
+--- returns the code buffer and whether the plan succeeded (out.plan holds the answer).
+local function plan_get_projects()
   local code_buf = vim.api.nvim_get_current_buf()
   wait_for_client()
   out.before = buffer_text(code_buf)
@@ -349,7 +349,14 @@ function scenarios.confirm()
   out.plan = run_command("tandem.plan", 60000, function()
     vim.cmd("TandemPlan")
   end)
-  if out.plan.error then
+  return code_buf, not out.plan.error
+end
+
+function scenarios.confirm()
+  -- A draft is applied only after "Apply": first "Cancel" (nothing changes, the draft is kept),
+  -- then tandem.reapplyDraft with "Apply".
+  local code_buf, planned = plan_get_projects()
+  if not planned then
     return
   end
   choices = { "Cancel" }
@@ -363,6 +370,22 @@ function scenarios.confirm()
     tandem.execute("tandem.reapplyDraft", { task_id = out.plan.result.task_id })
   end)
   out.after_apply = buffer_text(code_buf)
+end
+
+function scenarios.kinds()
+  -- A draft that patches a unit, renames a file and deletes one, applied after "Apply".
+  local code_buf, planned = plan_get_projects()
+  if not planned then
+    return
+  end
+  out.draft = run_command("tandem.draft", 60000, function()
+    vim.cmd("TandemDraft")
+  end)
+  out.after_draft = buffer_text(code_buf)
+  out.exists = {}
+  for _, path in ipairs({ "app/db.py", "app/store.py", "README.md" }) do
+    out.exists[path] = vim.fn.filereadable(path) == 1
+  end
 end
 
 local function finish()

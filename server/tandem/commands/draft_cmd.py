@@ -16,7 +16,7 @@ from tandem.commands.flow_common import (
     open_session,
     settings_for,
 )
-from tandem.commands.flow_output import print_json, print_result, run_json
+from tandem.commands.flow_output import print_json, print_result, run_json, written_lines
 
 
 def register(subparsers: SubParsers) -> None:
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
             print_json({**run_json(result), "written": written})
         else:
             print_result(result)
-            for path in written:
-                print(f"wrote {path}")
+            for line in written_lines(written, result.draft):
+                print(line)
         return 0
     finally:
         session.close()

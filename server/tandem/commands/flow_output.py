@@ -95,7 +95,8 @@ def edits_json(draft: Draft | None) -> list[dict[str, Any]]:
             "reason": edit.reason,
             "applies": index not in refused,
             "refused_because": refused.get(index),
-            "code": edit.code,
+            "old": edit.old,
+            "new": edit.new,
         }
         for index, edit in enumerate(draft.edits)
     ]
@@ -129,3 +130,23 @@ def run_json(result: FlowResult) -> dict[str, Any]:
         "findings": [{**finding.model_dump(), "source": "review"} for finding in result.findings]
         + tandem_findings(result.draft),
     }
+
+
+def written_lines(written: Sequence[str], draft: Draft | None) -> list[str]:
+    """What ``--apply`` did, one line per file: wrote, created by a rename, or deleted."""
+    refused: set[int] = (
+        set() if draft is None else {rejection.index for rejection in draft.rejected}
+    )
+    edits = [] if draft is None else draft.edits
+    applied = [edit for index, edit in enumerate(edits) if index not in refused]
+    renamed = {e.target.strip(): e.new.strip() for e in applied if e.kind == "rename_file"}
+    deleted = {e.target.strip() for e in applied if e.kind == "delete_file"}
+    lines = []
+    for path in written:
+        if path in renamed:
+            lines.append(f"renamed {path} -> {renamed[path]}")
+        elif path in deleted:
+            lines.append(f"deleted {path}")
+        elif path not in renamed.values():
+            lines.append(f"wrote {path}")
+    return lines

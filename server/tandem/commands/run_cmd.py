@@ -19,7 +19,13 @@ from tandem.commands.flow_common import (
     settings_for,
     slice_from_args,
 )
-from tandem.commands.flow_output import print_json, print_result, run_json, status_exit
+from tandem.commands.flow_output import (
+    print_json,
+    print_result,
+    run_json,
+    status_exit,
+    written_lines,
+)
 
 
 def register(subparsers: SubParsers) -> None:
@@ -92,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
             print_json({**run_json(result), "written": written})
         else:
             print_result(result)
-            for path in written:
-                print(f"wrote {path}")
+            for line in written_lines(written, result.draft):
+                print(line)
             if result.status in ("failed", "stopped"):
                 print(f"resume: tandem run --resume {task.task_id} --yes --repo {args.repo}")
             if result.status == "needs_attention" and "redraft" in result.message:

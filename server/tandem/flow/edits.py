@@ -1,80 +1,60 @@
 """Apply a draft's edits to a snapshot of the files: cleanly, or rejected with a reason.
 
 An edit targets an exact unit range (from a tree-sitter pass over the snapshot, the same units the
-slice names) or a file path. Nothing is patched by fuzzy matching: a unit that does not exist, a
-file that already exists for ``new_file``, or two edits that overlap are rejected. Edits outside
-the approved plan's scope are refused and reported as scope drift, so a cheap drafter cannot
-quietly widen the change. An edit whose code holds a redaction placeholder (``<<REDACTED:...>>``,
-put in the prompt where a secret was) is refused: writing it would replace the real secret.
+slice names), an exact text that occurs once (``patch``) or a file path. Nothing is matched
+loosely: a unit that does not exist, a ``patch`` whose ``old`` text is absent or ambiguous, a file
+that already exists for ``new_file`` or a rename, and two edits that overlap or conflict (a
+patch and a ``replace_unit`` of one unit, an edit of a file another edit deletes) are rejected,
+and a rejected edit changes nothing. Edits outside the approved plan's scope are refused and
+reported as scope drift, so a cheap drafter cannot quietly widen the change. An edit whose new
+text holds a redaction placeholder (``<<REDACTED:...>>``, put in the prompt where a secret was) is
+refused: writing it would replace the real secret. Binary and non-UTF-8 files are never edited.
+
+Content edits of a file that is renamed target its old path (the one the drafter was shown); the
+rename moves the result.
 """
 
 from __future__ import annotations
 
 import difflib
-import textwrap
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from itertools import accumulate
 
+from tandem.flow.edit_files import (
+    FileSnapshot,
+    Snapshot,
+    files_snapshot,
+    is_safe_path,
+    read_repo_file,
+    read_snapshot,
+    snapshot_text,
+    split_lines,
+    take_snapshot,
+    write_files,
+)
+from tandem.flow.edit_ops import Operation, overlaps, plan_operation
 from tandem.flow.handoff import Edit, Scope, split_unit_id
 from tandem.redaction.placeholders import find_placeholders
-from tandem.slicing.codeunits import CodeUnit, find_units, language_for
 
+__all__ = [
+    "EditResult",
+    "FileSnapshot",
+    "RejectedEdit",
+    "Snapshot",
+    "apply_edits",
+    "files_snapshot",
+    "is_safe_path",
+    "read_repo_file",
+    "read_snapshot",
+    "snapshot_text",
+    "take_snapshot",
+    "unified_diff",
+    "write_files",
+]
 
-@dataclass(frozen=True)
-class FileSnapshot:
-    """One file as it was when the task began; ``text`` is None when it does not exist."""
-
-    path: str
-    text: str | None
-    units: tuple[CodeUnit, ...] = ()
-
-    def unit(self, name: str) -> CodeUnit | None:
-        """The unit called ``name``; where two share it (a property's getter and setter), the
-        first in the file, which is also the one the drafter is shown."""
-        return next((unit for unit in self.units if unit.name == name), None)
-
-    def definitions(self) -> list[CodeUnit]:
-        """The functions and classes (statements left out), as named to a model."""
-        return [unit for unit in self.units if unit.is_definition]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    files: dict[str, FileSnapshot]
-
-    def get(self, path: str) -> FileSnapshot:
-        return self.files.get(path, FileSnapshot(path=path, text=None))
-
-
-def snapshot_text(path: str, text: str | None) -> FileSnapshot:
-    """A file snapshot with its units found by tree-sitter (none for unsupported languages)."""
-    language = language_for(path)
-    units = tuple(find_units(text, language, path)) if text is not None and language else ()
-    return FileSnapshot(path=path, text=text, units=units)
-
-
-def take_snapshot(repo: Path, paths: Iterable[str]) -> Snapshot:
-    """Read each repository-relative path (missing files are recorded as absent)."""
-    files: dict[str, FileSnapshot] = {}
-    for path in sorted(set(paths)):
-        if not is_safe_path(path):
-            continue
-        file = repo / path
-        text = file.read_text(encoding="utf-8") if file.is_file() else None
-        files[path] = snapshot_text(path, text)
-    return files_snapshot(files)
-
-
-def files_snapshot(files: dict[str, FileSnapshot]) -> Snapshot:
-    return Snapshot(files=dict(files))
-
-
-def is_safe_path(path: str) -> bool:
-    """Repository-relative, forward slashes, never escaping the root."""
-    if not path or path.startswith("/") or "\\" in path or ":" in path.split("/")[0]:
-        return False
-    return ".." not in PurePosixPath(path).parts
+FILE_KINDS = ("rename_file", "delete_file")
 
 
 @dataclass(frozen=True)
@@ -86,115 +66,73 @@ class RejectedEdit:
 
 @dataclass
 class EditResult:
-    """New file texts for the edits that applied, the ones rejected, and the unified diff."""
+    """What the edits that applied make of the files, the ones rejected, and the unified diff.
+
+    ``files`` holds the new text of every file written (a renamed file under its new path);
+    ``removed`` the files deleted or renamed away; ``renamed`` old path -> new path."""
 
     applied: list[Edit] = field(default_factory=list)
     rejected: list[RejectedEdit] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
     diff: str = ""
 
     @property
     def scope_drift(self) -> list[RejectedEdit]:
         return [rejected for rejected in self.rejected if rejected.scope_drift]
 
+    @property
+    def touched(self) -> list[str]:
+        """Every path the result writes or removes."""
+        return sorted({*self.files, *self.removed})
+
+
+def _units_scoped(scope: Scope, path: str) -> set[str]:
+    named = (split_unit_id(unit) for unit in scope.units)
+    return {name for unit_path, name in named if unit_path == path and name}
+
 
 def scope_refusal(edit: Edit, scope: Scope) -> str | None:
-    """Why ``edit`` lies outside the plan's scope, or None when it is inside."""
-    path, _ = split_unit_id(edit.target)
-    scoped_units = [split_unit_id(unit) for unit in scope.units]
-    unit_files = {unit_path for unit_path, _ in scoped_units}
-    named_in_file = {unit_name for unit_path, unit_name in scoped_units if unit_path == path}
-    if edit.kind == "replace_unit":
+    """Why ``edit`` lies outside the plan's scope, or None when it is inside (a patch of a path
+    whose file has units in scope is checked again where it lands)."""
+    path, name = split_unit_id(edit.target)
+    unit_files = {split_unit_id(unit)[0] for unit in scope.units}
+    files = ", ".join(scope.files) or "none"
+    if edit.kind in FILE_KINDS:
+        paths = [path, edit.new.strip()] if edit.kind == "rename_file" else [path]
+        missing = [p for p in paths if p not in scope.files]
+        return f"{', '.join(missing)} not among the plan's files ({files})" if missing else None
+    if name is not None and edit.kind in ("replace_unit", "delete_unit", "patch"):
         if edit.target in scope.units:
             return None
-        if path in scope.files and not named_in_file:
+        if path in scope.files and not _units_scoped(scope, path):
             return None
         return f"{edit.target} is not among the plan's units ({', '.join(scope.units) or 'none'})"
     if path in scope.files or path in unit_files:
         return None
-    return f"{path} is not among the plan's files ({', '.join(scope.files) or 'none'})"
+    return f"{path} is not among the plan's files ({files})"
 
 
-@dataclass(frozen=True)
-class _Operation:
-    """Replace lines [start, end) (0-based) of a file with ``lines``."""
-
-    start: int
-    end: int
-    lines: list[str]
-    order: int
-    edit: Edit
-
-
-def _code_lines(code: str) -> list[str]:
-    text = code if code.endswith("\n") else code + "\n"
-    return text.splitlines(keepends=True)
-
-
-def _indent_of(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _fit_indent(code: str, indent: str) -> str:
-    """Indent ``code`` to ``indent`` when it came back flush left (a common model slip for
-    methods): dedent it, then indent every non-blank line. Code already indented is kept."""
-    first = next((line for line in code.splitlines() if line.strip()), "")
-    if not indent or _indent_of(first) == indent:
-        return code
-    return textwrap.indent(textwrap.dedent(code), indent)
-
-
-def _separator(path: str, code: str, *, nested: bool) -> list[str]:
-    """Blank lines before an inserted unit: PEP 8's two at Python top level, else one."""
-    top_level = not code[:1].isspace()
-    count = 2 if language_for(path) == "python" and top_level and not nested else 1
-    return ["\n"] * count
-
-
-def _plan_operation(edit: Edit, file: FileSnapshot, order: int) -> _Operation | str:
-    """The line operation an edit stands for, or why it cannot apply to this snapshot."""
-    path, name = split_unit_id(edit.target)
-    if not edit.code.strip():
-        return "the edit has no code"
-    if edit.kind == "new_file":
-        if name is not None:
-            return "new_file must target a path, not a unit"
-        if file.text is not None:
-            return f"{path} already exists; use replace_unit or insert_unit"
-        return _Operation(0, 0, _code_lines(edit.code), order, edit)
-    if edit.kind == "add_test" and file.text is None:
-        if name is not None:
-            return f"{path} does not exist, so it has no unit {name}"
-        return _Operation(0, 0, _code_lines(edit.code), order, edit)
-    if file.text is None:
-        return f"{path} does not exist in the snapshot"
-    lines = file.text.splitlines(keepends=True)
-    if edit.kind == "replace_unit":
-        if name is None:
-            return "replace_unit must target a unit id (path::name)"
-        unit = file.unit(name)
-        if unit is None:
-            known = ", ".join(u.name for u in file.definitions()) or "none"
-            return f"{path} has no unit {name} (units: {known})"
-        original = lines[unit.start_line - 1]
-        code = _fit_indent(edit.code, _indent_of(original))
-        return _Operation(unit.start_line - 1, unit.end_line, _code_lines(code), order, edit)
-    # insert_unit / add_test: after a unit, or at the end of the file.
-    if name is not None:
-        unit = file.unit(name)
-        if unit is None:
-            return f"{path} has no unit {name} to insert after"
-        position = unit.end_line
-        nested = bool(unit.container)
-        code = _fit_indent(edit.code, _indent_of(lines[unit.start_line - 1]))
-    else:
-        position = len(lines)
-        nested = False
-        code = edit.code
-    new = _separator(path, code, nested=nested) + _code_lines(code)
-    if position == len(lines) and lines and not lines[-1].endswith("\n"):
-        new = ["\n", *new]
-    return _Operation(position, position, new, order, edit)
+def landing_refusal(operation: Operation, file: FileSnapshot, scope: Scope) -> str | None:
+    """For a patch of a whole file whose plan names some of its units: it must land inside one
+    of them, or outside every function and class (imports, constants, other statements)."""
+    path, name = split_unit_id(operation.edit.target)
+    named = [unit for n in _units_scoped(scope, path) if (unit := file.unit(n)) is not None]
+    if operation.edit.kind != "patch" or name is not None or file.text is None:
+        return None
+    if not _units_scoped(scope, path):
+        return None
+    starts = list(accumulate(len(line) for line in split_lines(file.text)))
+    first = bisect_right(starts, operation.start) + 1
+    last = bisect_right(starts, max(operation.end - 1, operation.start)) + 1
+    if any(u.start_line <= first and last <= u.end_line for u in named):
+        return None
+    hits = [u for u in file.definitions() if u.start_line <= last and first <= u.end_line]
+    if not hits:
+        return None
+    hit = hits[0]
+    return f"the patch changes {path}::{hit.name}, not among the plan's units"
 
 
 def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:
@@ -202,7 +140,7 @@ def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:
 
     A placeholder already present in the file as it was (say, in a test of redaction itself) is
     not one the model put there."""
-    found = [p for p in find_placeholders(edit.code) if p not in (file.text or "")]
+    found = [p for p in find_placeholders(edit.new) if p not in (file.text or "")]
     if not found:
         return None
     return (
@@ -212,81 +150,157 @@ def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:
     )
 
 
-def _overlaps(first: _Operation, second: _Operation) -> bool:
-    if first.start == first.end or second.start == second.end:
-        return False  # inserts never overlap; they stack in draft order
-    return first.start < second.end and second.start < first.end
+@dataclass
+class _Plan:
+    """The operations and file moves accepted so far."""
+
+    operations: dict[str, list[Operation]] = field(default_factory=dict)
+    created: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    moves: dict[str, str] = field(default_factory=dict)
+
+    def claimed(self, path: str) -> str | None:
+        """Why a new edit of ``path`` would conflict with a file operation already accepted."""
+        if path in self.deleted:
+            return f"{path} is deleted by an earlier edit"
+        if path in self.moves.values():
+            return f"{path} is the new name given by an earlier rename"
+        return None
+
+
+def _file_operation(edit: Edit, snapshot: Snapshot, plan: _Plan) -> str | None:
+    """Check and record a rename or delete; the reason when refused."""
+    path, name = split_unit_id(edit.target)
+    file = snapshot.get(path)
+    if name is not None:
+        return f"{edit.kind} must target a file path, not a unit"
+    if file.unreadable is not None:
+        return f"{path} is {file.unreadable}; Tandem edits only UTF-8 text files: change it by hand"
+    if file.text is None:
+        return f"{path} does not exist in the snapshot"
+    conflict = plan.claimed(path) or (
+        f"{path} is renamed by an earlier edit" if path in plan.moves else None
+    )
+    if conflict is None and edit.kind == "delete_file" and path in plan.operations:
+        conflict = f"{path} is changed by an earlier edit"
+    if conflict is not None:
+        return conflict
+    if edit.kind == "delete_file":
+        plan.deleted.add(path)
+        return None
+    new_path = edit.new.strip()
+    if not is_safe_path(new_path):
+        return f"{new_path!r} is not a repository path"
+    if new_path == path:
+        return "rename_file needs a new path different from the old one"
+    if snapshot.get(new_path).exists:
+        return f"{new_path} already exists; a rename never overwrites a file"
+    if new_path in plan.created or new_path in plan.moves.values():
+        return f"{new_path} is created by an earlier edit"
+    plan.moves[path] = new_path
+    return None
+
+
+def _content_operation(edit: Edit, snapshot: Snapshot, plan: _Plan, order: int) -> str | Operation:
+    path, _ = split_unit_id(edit.target)
+    file = snapshot.get(path)
+    conflict = plan.claimed(path)
+    if conflict is not None:
+        return conflict
+    operation = plan_operation(edit, file, order)
+    if isinstance(operation, str):
+        return operation
+    clash = next((op for op in plan.operations.get(path, []) if overlaps(op, operation)), None)
+    if clash is not None:
+        return f"overlaps an earlier edit of {clash.edit.target}"
+    if not file.exists and (path in plan.created or path in plan.moves.values()):
+        return f"{path} is created by an earlier edit"
+    return operation
+
+
+def _check(edit: Edit, snapshot: Snapshot, scope: Scope | None) -> RejectedEdit | None:
+    path, _ = split_unit_id(edit.target)
+    if not is_safe_path(path):
+        return RejectedEdit(edit, f"{path!r} is not a repository path")
+    if edit.kind == "rename_file" and not is_safe_path(edit.new.strip()):
+        return RejectedEdit(edit, f"{edit.new.strip()!r} is not a repository path")
+    refusal = scope_refusal(edit, scope) if scope is not None else None
+    if refusal is not None:
+        return RejectedEdit(edit, f"scope drift: {refusal}", scope_drift=True)
+    placeholder = placeholder_refusal(edit, snapshot.get(path))
+    return RejectedEdit(edit, placeholder) if placeholder is not None else None
 
 
 def apply_edits(snapshot: Snapshot, edits: Sequence[Edit], scope: Scope | None) -> EditResult:
     """Apply ``edits`` to ``snapshot``; ``scope=None`` skips the scope check (no plan)."""
     result = EditResult()
-    planned: dict[str, list[_Operation]] = {}
+    plan = _Plan()
     for order, edit in enumerate(edits):
+        rejected = _check(edit, snapshot, scope)
+        if rejected is not None:
+            result.rejected.append(rejected)
+            continue
+        if edit.kind in FILE_KINDS:
+            refusal = _file_operation(edit, snapshot, plan)
+            if refusal is not None:
+                result.rejected.append(RejectedEdit(edit, refusal))
+            else:
+                result.applied.append(edit)
+            continue
         path, _ = split_unit_id(edit.target)
-        if not is_safe_path(path):
-            result.rejected.append(RejectedEdit(edit, f"{path!r} is not a repository path"))
-            continue
-        refusal = scope_refusal(edit, scope) if scope is not None else None
-        if refusal is not None:
-            result.rejected.append(RejectedEdit(edit, f"scope drift: {refusal}", scope_drift=True))
-            continue
-        placeholder = placeholder_refusal(edit, snapshot.get(path))
-        if placeholder is not None:
-            result.rejected.append(RejectedEdit(edit, placeholder))
-            continue
-        operation = _plan_operation(edit, snapshot.get(path), order)
+        operation = _content_operation(edit, snapshot, plan, order)
         if isinstance(operation, str):
             result.rejected.append(RejectedEdit(edit, operation))
             continue
-        clash = next((op for op in planned.get(path, []) if _overlaps(op, operation)), None)
-        if clash is not None:
-            reason = f"overlaps an earlier edit of {clash.edit.target}"
-            result.rejected.append(RejectedEdit(edit, reason))
+        landing = landing_refusal(operation, snapshot.get(path), scope) if scope else None
+        if landing is not None:
+            result.rejected.append(RejectedEdit(edit, f"scope drift: {landing}", True))
             continue
-        creates = operation.start == operation.end == 0 and snapshot.get(path).text is None
-        if creates and any(op.start == op.end == 0 for op in planned.get(path, [])):
-            result.rejected.append(RejectedEdit(edit, f"{path} is created by an earlier edit"))
-            continue
-        planned.setdefault(path, []).append(operation)
+        if not snapshot.get(path).exists:
+            plan.created.add(path)
+        plan.operations.setdefault(path, []).append(operation)
         result.applied.append(edit)
-    diffs: list[str] = []
-    for path in sorted(planned):
-        original = snapshot.get(path).text
-        lines = (original or "").splitlines(keepends=True)
-        # Bottom-up, so earlier line numbers stay valid; same-point inserts keep draft order.
-        for op in sorted(planned[path], key=lambda o: (o.start, o.end, o.order), reverse=True):
-            lines[op.start : op.end] = op.lines
-        text = "".join(lines)
-        result.files[path] = text
-        diffs.append(unified_diff(path, original, text))
-    result.diff = "".join(diffs)
+    _build(snapshot, plan, result)
     return result
 
 
-def unified_diff(path: str, before: str | None, after: str) -> str:
-    """A git-style unified diff of one file (``/dev/null`` for a new file)."""
+def _build(snapshot: Snapshot, plan: _Plan, result: EditResult) -> None:
+    diffs: list[str] = []
+    for path in sorted({*plan.operations, *plan.moves, *plan.deleted}):
+        original = snapshot.get(path).text
+        text = original or ""
+        # Back to front, so earlier offsets stay valid; inserts at one point keep draft order.
+        ops = sorted(plan.operations.get(path, []), key=lambda o: (o.start, o.end, o.order))
+        for op in reversed(ops):
+            text = text[: op.start] + op.text + text[op.end :]
+        if path in plan.deleted:
+            result.removed.append(path)
+            diffs.append(unified_diff(path, original, None))
+            continue
+        new_path = plan.moves.get(path, path)
+        if new_path != path:
+            result.removed.append(path)
+            result.renamed[path] = new_path
+        result.files[new_path] = text
+        diffs.append(unified_diff(path, original, text, new_path=new_path))
+    result.diff = "".join(diffs)
+
+
+def unified_diff(path: str, before: str | None, after: str | None, new_path: str = "") -> str:
+    """A git-style unified diff of one file (``/dev/null`` for a new or deleted file; a rename
+    carries git's ``rename from``/``rename to`` lines)."""
+    new_path = new_path or path
+    head = ""
+    if new_path != path:
+        head = f"diff --git a/{path} b/{new_path}\nrename from {path}\nrename to {new_path}\n"
     old_name = f"a/{path}" if before is not None else "/dev/null"
     lines = difflib.unified_diff(
-        (before or "").splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        split_lines(before or ""),
+        split_lines(after or ""),
         fromfile=old_name,
-        tofile=f"b/{path}",
+        tofile=f"b/{new_path}" if after is not None else "/dev/null",
     )
     out = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
-
-
-def write_files(repo: Path, files: dict[str, str]) -> list[str]:
-    """Write edited files under ``repo``; returns the paths written."""
-    written: list[str] = []
-    for path, text in sorted(files.items()):
-        if not is_safe_path(path):
-            continue
-        target = repo / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return head + "".join(out)

@@ -14,9 +14,9 @@ repository root with forward slashes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tandem.slicing.result import Anchor
 from tandem.values import RiskTier, TaskType
@@ -28,7 +28,16 @@ UNIT_SEPARATOR = "::"
 
 Severity = Literal["blocking", "major", "minor", "nit"]
 Category = Literal["bug", "security", "test-gap", "scope-drift", "performance", "style"]
-EditKind = Literal["replace_unit", "insert_unit", "add_test", "new_file"]
+EditKind = Literal[
+    "patch",
+    "replace_unit",
+    "insert_unit",
+    "add_test",
+    "delete_unit",
+    "new_file",
+    "rename_file",
+    "delete_file",
+]
 Verdict = Literal["approve", "request_changes"]
 
 
@@ -37,9 +46,10 @@ def unit_id(path: str, name: str) -> str:
 
 
 def split_unit_id(target: str) -> tuple[str, str | None]:
-    """``path::name`` → (path, name); a bare path → (path, None)."""
+    """``path::name`` → (path, name); a bare path → (path, None). The name is kept as written:
+    a test's title may end in a space."""
     path, sep, name = target.partition(UNIT_SEPARATOR)
-    return (path.strip(), name.strip() or None) if sep else (target.strip(), None)
+    return (path.strip(), name if name.strip() else None) if sep else (target.strip(), None)
 
 
 class _Reply(BaseModel):
@@ -52,7 +62,8 @@ class _Reply(BaseModel):
 class Scope(_Reply):
     units: list[str] = Field(description="Unit ids (path::qualified.name) the draft may change.")
     files: list[str] = Field(
-        description="Files the draft may change or create, tests included (repo-relative)."
+        description="Files the draft may change, create, rename (old and new path) or delete, "
+        "repo-relative: tests, config, docs and migrations included."
     )
     out_of_scope: list[str] = Field(description="What must not change, in plain words.")
 
@@ -70,13 +81,32 @@ class PlanReply(_Reply):
 
 class Edit(_Reply):
     kind: EditKind = Field(
-        description="replace_unit: target is a unit id, code is the whole new unit. "
-        "insert_unit / add_test: target is a unit id to insert after, or a file path to append "
-        "to (add_test creates the test file when missing). new_file: target is a new file path."
+        description="patch: target is a unit id or a file path; old is exact current text that "
+        "occurs once there, new replaces it (for a change small next to its unit, and for "
+        "imports, constants, config and docs). replace_unit: target is a unit id, new is the "
+        "whole new unit (when most of the unit changes). insert_unit / add_test: target is a "
+        "unit id to insert after, or a file path to append to (add_test creates the test file "
+        "when missing). delete_unit: target is a unit id. new_file: target is a new file path, "
+        "new its whole content. rename_file: target is the old path, new the new path. "
+        "delete_file: target is the path."
     )
     target: str
-    code: str = Field(description="Exact source text, correctly indented for its place.")
+    old: str | None = Field(description="patch only: the exact text to replace; else null.")
+    new: str = Field(
+        description="The new text, exactly as it should read in the file; the new path for "
+        "rename_file; empty for delete_unit and delete_file."
+    )
     reason: str = Field(description="Which plan step this edit carries out.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_shape(cls, data: Any) -> Any:
+        """Drafts saved before patches existed call the new text ``code`` and have no ``old``."""
+        if isinstance(data, dict) and "code" in data and "new" not in data:
+            data = dict(data)
+            data["new"] = data.pop("code")
+            data.setdefault("old", None)
+        return data
 
 
 class DraftReply(_Reply):

@@ -2,8 +2,9 @@
 
 The planner sees the request, the risk and the slice (touched units, related tests, callee
 signatures). The drafter sees the approved plan and the exact current code of the units in scope
-(never whole files: for a scoped file without named units, only its import header and the names
-of its units). The reviewer sees the plan, the diff, refused edits and the related tests.
+(never whole source files: for a scoped file without named units, only its import header and the
+names of its units; a file Tandem does not slice, such as config or docs, whole when short). The
+reviewer sees the plan, the diff, refused edits and the related tests.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from tandem.slicing.result import Slice
 
 HEADER_LINES = 30
 """At most this many lines of a scoped file's header (its imports) are shown to the drafter."""
+WHOLE_FILE_LINES = 150
+"""A scoped file without units (config, docs) up to this long is shown whole, so it can be
+patched; a longer one shows its first ``HEAD_LINES`` lines (a changelog's newest entries)."""
+HEAD_LINES = 60
 
 
 def _bullets(items: list[str], empty: str = "(none)") -> str:
@@ -85,14 +90,30 @@ def scoped_code(plan: PlanReply, snapshot: Snapshot) -> str:
         blocks.append(_fenced(f"{target} (lines {unit.start_line}-{unit.end_line})", code))
     for path in sorted(set(plan.scope.files) - named_files):
         file = snapshot.get(path)
+        if file.unreadable is not None:
+            blocks.append(f"### {path}\n({file.unreadable}: not shown, and not editable)")
+            continue
         if file.text is None:
             blocks.append(f"### {path}\n(does not exist yet)")
+            continue
+        if not file.units:
+            blocks.append(_unsliced(path, file.text))
             continue
         names = ", ".join(unit.name for unit in file.definitions()) or "none"
         header = _file_header(file)
         title = f"{path} (header only; existing units: {names})"
         blocks.append(_fenced(title, header) if header.strip() else f"### {title}")
     return "\n\n".join(blocks) if blocks else "(no units in scope)"
+
+
+def _unsliced(path: str, text: str) -> str:
+    """A scoped file without units (config, docs, SQL): whole when short, else its start."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) <= WHOLE_FILE_LINES:
+        return _fenced(f"{path} (whole file)", text)
+    shown = "".join(lines[:HEAD_LINES])
+    rest = len(lines) - HEAD_LINES
+    return _fenced(f"{path} (first {HEAD_LINES} lines; {rest} more not shown)", shown)
 
 
 def previous_round(draft: Draft, review: Review | None) -> str:

@@ -8,7 +8,7 @@ line and no model call.
 from __future__ import annotations
 
 from tandem.flow.call_record import note_skip
-from tandem.flow.edits import Snapshot, apply_edits, snapshot_text
+from tandem.flow.edits import Snapshot, apply_edits, read_snapshot, snapshot_text
 from tandem.flow.env import FlowEnv
 from tandem.flow.errors import FlowError
 from tandem.flow.handoff import (
@@ -54,9 +54,7 @@ def draft_snapshot(env: FlowEnv, task_id: str, plan: PlanReply, context: Slice) 
     paths = scope_paths(plan) | {test.path for test in context.tests}
     if stored is None or not paths <= set(stored):
         stored = dict(stored or {})
-        for path in sorted(paths - set(stored)):
-            file = env.repo / path
-            stored[path] = file.read_text(encoding="utf-8") if file.is_file() else None
+        stored.update(read_snapshot(env.repo, paths - set(stored)))
         env.store.save_snapshot(task_id, stored)
     return Snapshot(files={path: snapshot_text(path, text) for path, text in stored.items()})
 

@@ -167,7 +167,7 @@ async def draft_round(ls: TandemServer, root: Path, task_id: str, round_: int) -
     store = catalog.store
     captured = {path: doc_state(ls, root, path) for path in snapshot_paths(store, task_id)}
     original: Mapping[str, str | None] | None = None
-    first: Mapping[str, str] | None = None
+    first: Mapping[str, str | None] | None = None
     if round_ == 1:
         store.save_snapshot(task_id, {path: s.text for path, s in captured.items()})
     else:

@@ -50,12 +50,17 @@ ReadDoc = Callable[[str], DocState]
 
 @dataclass(frozen=True)
 class FileChange:
+    """One file's change: ``new_text`` None deletes it; ``new_path`` renames it (to
+    ``new_uri``), after its text is changed in place."""
+
     path: str
     uri: str
     version: int | None
     old_text: str | None
-    new_text: str
+    new_text: str | None
     reasons: tuple[str, ...] = ()
+    new_path: str | None = None
+    new_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,12 @@ def prepare_delivery(
     read: ReadDoc,
     *,
     original: Mapping[str, str | None] | None = None,
-    first_draft: Mapping[str, str] | None = None,
+    first_draft: Mapping[str, str | None] | None = None,
 ) -> Delivery:
     """The edits applied to the targets' current text (see the module docstring for round 2)."""
-    paths = sorted({p for e in edits if is_safe_path(p := split_unit_id(e.target)[0])})
-    states = {path: read(path) for path in paths}
+    targets = {split_unit_id(e.target)[0] for e in edits}
+    targets |= {e.new.strip() for e in edits if e.kind == "rename_file"}
+    states = {path: read(path) for path in sorted(targets) if is_safe_path(path)}
     sources: dict[str, str | None] = {}
     for path, state in states.items():
         source = state.text
@@ -89,15 +95,23 @@ def prepare_delivery(
         sources[path] = source
     snapshot = Snapshot(files={path: snapshot_text(path, text) for path, text in sources.items()})
     result = apply_edits(snapshot, edits, scope)
+    moved_to = set(result.renamed.values())
     changes = []
-    for path, new_text in sorted(result.files.items()):
+    for path in sorted({*result.files, *result.removed} - moved_to):
         state = states[path]
-        if new_text == state.text:
+        new_path = result.renamed.get(path)
+        new_text = result.files.get(new_path or path)
+        if new_text == state.text and new_path is None:
             continue
         reasons = tuple(
             edit.reason for edit in result.applied if split_unit_id(edit.target)[0] == path
         )
-        changes.append(FileChange(path, state.uri, state.version, state.text, new_text, reasons))
+        new_uri = states[new_path].uri if new_path is not None else None
+        changes.append(
+            FileChange(
+                path, state.uri, state.version, state.text, new_text, reasons, new_path, new_uri
+            )
+        )
     refused = tuple(f"{rejected.edit.target}: {rejected.reason}" for rejected in result.rejected)
     return Delivery(task_id, round_, tuple(changes), len(result.applied), refused)
 
@@ -112,13 +126,15 @@ def check_delivery(delivery: Delivery, read: ReadDoc) -> tuple[Delivery, list[st
         moved = change.version is not None and now.version != change.version
         if moved or now.text != change.old_text:
             stale.append(change.path)
+        elif change.new_path is not None and read(change.new_path).text is not None:
+            stale.append(change.new_path)  # the rename's new name is taken since
         fresh.append(replace(change, version=now.version))
     return replace(delivery, changes=tuple(fresh)), stale
 
 
 def first_draft_texts(
     store: TaskStore, task_id: str
-) -> tuple[dict[str, str | None], dict[str, str]]:
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """The original snapshot and the text the first draft turned it into."""
     return store.load_snapshot(task_id) or {}, drafted_texts(store, task_id, 1)
 
@@ -169,6 +185,8 @@ class EditSupport:
     document_changes: bool = False
     annotations: bool = False
     create_files: bool = False
+    rename_files: bool = False
+    delete_files: bool = False
 
     @classmethod
     def of(cls, capabilities: types.ClientCapabilities) -> EditSupport:
@@ -180,6 +198,8 @@ class EditSupport:
             document_changes=bool(edit.document_changes),
             annotations=edit.change_annotation_support is not None,
             create_files=types.ResourceOperationKind.Create in operations,
+            rename_files=types.ResourceOperationKind.Rename in operations,
+            delete_files=types.ResourceOperationKind.Delete in operations,
         )
 
 
@@ -187,38 +207,61 @@ def _annotation_id(path: str) -> str:
     return f"tandem-draft:{path}"
 
 
+DocumentChange = types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+
+
+def _unsupported(change: FileChange, support: EditSupport) -> bool:
+    """Whether this client cannot carry the change (files created, renamed or deleted need
+    ``documentChanges`` with that resource operation)."""
+    if change.old_text is None:
+        needed = support.create_files
+    elif change.new_text is None:
+        needed = support.delete_files
+    elif change.new_path is not None:
+        needed = support.rename_files
+    else:
+        return False
+    return not (support.document_changes and needed)
+
+
 def workspace_edit(
     delivery: Delivery, support: EditSupport, encoding: str
 ) -> tuple[types.WorkspaceEdit, list[str]]:
-    """The edit to send, and the targets it cannot carry for this client (new files need
-    ``documentChanges`` with create support)."""
+    """The edit to send, and the targets it cannot carry for this client."""
     annotate = support.document_changes and support.annotations
-    document_changes: list[types.TextDocumentEdit | types.CreateFile] = []
+    document_changes: list[DocumentChange] = []
     changes: dict[str, list[types.TextEdit]] = {}
     annotations: dict[str, types.ChangeAnnotation] = {}
     left_out: list[str] = []
     for change in delivery.changes:
+        if _unsupported(change, support):
+            left_out.append(change.path)
+            continue
+        annotation = _annotation_id(change.path) if annotate else None
+        if annotate:
+            annotations[_annotation_id(change.path)] = types.ChangeAnnotation(
+                label=LABEL,
+                needs_confirmation=True,
+                description=f"{_what(change)}: " + "; ".join(change.reasons or ("draft edit",)),
+            )
+        if change.new_text is None:
+            document_changes.append(types.DeleteFile(uri=change.uri, annotation_id=annotation))
+            continue
         if change.old_text is None:
-            if not (support.document_changes and support.create_files):
-                left_out.append(change.path)
-                continue
             document_changes.append(
                 types.CreateFile(
                     uri=change.uri,
                     options=types.CreateFileOptions(ignore_if_exists=True),
-                    annotation_id=_annotation_id(change.path) if annotate else None,
+                    annotation_id=annotation,
                 )
             )
             edits = [types.TextEdit(range=_origin(), new_text=change.new_text)]
         else:
             edits = line_edits(change.old_text, change.new_text, encoding)
-        if annotate:
-            annotations[_annotation_id(change.path)] = types.ChangeAnnotation(
-                label=LABEL,
-                needs_confirmation=True,
-                description=f"{change.path}: " + "; ".join(change.reasons or ("draft edit",)),
-            )
-        if support.document_changes:
+        if not support.document_changes:
+            changes[change.uri] = edits
+            continue
+        if edits:
             document_changes.append(
                 types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
@@ -227,8 +270,15 @@ def workspace_edit(
                     edits=list(_annotated(edits, change.path) if annotate else edits),
                 )
             )
-        else:
-            changes[change.uri] = edits
+        if change.new_uri is not None:
+            document_changes.append(
+                types.RenameFile(
+                    old_uri=change.uri,
+                    new_uri=change.new_uri,
+                    options=types.RenameFileOptions(overwrite=False, ignore_if_exists=False),
+                    annotation_id=annotation,
+                )
+            )
     if support.document_changes:
         edit = types.WorkspaceEdit(
             document_changes=document_changes, change_annotations=annotations or None
@@ -236,6 +286,14 @@ def workspace_edit(
     else:
         edit = types.WorkspaceEdit(changes=changes)
     return edit, left_out
+
+
+def _what(change: FileChange) -> str:
+    if change.new_text is None:
+        return f"{change.path} (deleted)"
+    if change.new_path is not None:
+        return f"{change.path} → {change.new_path}"
+    return change.path
 
 
 def _origin() -> types.Range:

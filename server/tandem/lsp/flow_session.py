@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
+from tandem.flow.edit_files import read_repo_file, unreadable_reason
 from tandem.flow.env import FlowEnv, build_flow_env
 from tandem.ledger.location import configured_ledger
 from tandem.ledger.recorder import GuardedRecorder
@@ -51,15 +52,14 @@ def doc_state(ls: TandemServer, root: Path, path: str) -> DocState:
     document = open_document(ls, file)
     if document is not None:
         return DocState(path, document.uri, document.source, document.version)
-    try:
-        text = file.read_text(encoding="utf-8") if file.is_file() else None
-    except (OSError, UnicodeDecodeError):
-        text = None
+    text = read_repo_file(file)  # exact bytes; a binary file is marked so no edit touches it
     return DocState(path, from_fs_path(str(file)) or file.as_uri(), text, None)
 
 
 def read_text(ls: TandemServer, root: Path, path: str) -> str | None:
-    return doc_state(ls, root, path).text
+    """A file's text as the editor has it; None when absent, binary or not UTF-8."""
+    text = doc_state(ls, root, path).text
+    return None if unreadable_reason(text) is not None else text
 
 
 def encoding_of(ls: TandemServer) -> str:

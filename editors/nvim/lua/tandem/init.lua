@@ -134,8 +134,10 @@ function M.edit_summary(edit)
       for _, text_edit in ipairs(change.edits or {}) do
         note(change.textDocument.uri, 1, text_edit.annotationId)
       end
-    elseif change.kind then -- create, rename or delete a file
-      note(change.uri or change.oldUri, 0, change.annotationId)
+    elseif change.kind == "create" then -- its content follows as a text edit
+      note(change.uri, 0, change.annotationId)
+    elseif change.kind then -- a rename or a deletion is one edit of its file
+      note(change.uri or change.oldUri, 1, change.annotationId)
     end
   end
   for uri, text_edits in pairs(edit.changes or {}) do
