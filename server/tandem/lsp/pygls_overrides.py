@@ -347,26 +347,19 @@ class TandemProtocol(LanguageServerProtocol):
 
 
 def request_future(protocol: LanguageServerProtocol) -> tuple[bool, Future[Any] | None]:
-    """Whether a request is being handled, and pygls' future for it (None once answered).
-
-    Reads pygls' private ``_request_futures``: ``$/cancelRequest`` cancels the request's future
-    there but not the asyncio task running an async command, so a job links the two itself.
-    """
+    """Whether a request is being handled, and pygls' future for it (None once answered): from
+    pygls' private ``_request_futures``, since ``$/cancelRequest`` cancels that future but not
+    the asyncio task running an async command, so a job links the two itself."""
     if protocol.msg_id is None:
         return False, None
     futures: dict[Any, Future[Any]] = getattr(protocol, "_request_futures", {})
     return True, futures.get(protocol.msg_id)
 
 
-# --- documents --------------------------------------------------------------------------------
-
-
 class BoundedTextDocument(TextDocument):
-    """A pygls document whose on-disk text, when it is not open, is read with limits.
-
-    Overrides ``source``, which for an unopened document re-reads whatever path the URI names,
-    at any size (``/dev/zero``, a FIFO, a relative path for ``untitled:``).
-    """
+    """A pygls document whose on-disk text, when it is not open, is read with limits: overrides
+    ``source``, which for an unopened document re-reads whatever path the URI names, at any size
+    (``/dev/zero``, a FIFO, a relative path for ``untitled:``)."""
 
     @property
     def source(self) -> str:
