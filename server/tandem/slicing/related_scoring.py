@@ -82,7 +82,8 @@ def _change_names(change: ChangeInfo, rarity: Rarity) -> _ChangeNames:
     change_tokens = {
         tok for tok in change_tokens if len(tok) >= 3 and tok not in WORD_STOP and tok in rarity.df
     }
-    token_mass = sum(rarity.idf(tok) for tok in change_tokens) or 1.0
+    # Summed in sorted order: a float sum over a set would vary with the hash seed.
+    token_mass = sum(rarity.idf(tok) for tok in sorted(change_tokens)) or 1.0
     return _ChangeNames(
         touched_names, touched_norms, touched_words, type_norms, change_tokens, token_mass
     )
