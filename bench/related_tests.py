@@ -18,8 +18,15 @@ Per instance:
   = identifiers of the test body that match a name from the change, +1 for a test file paired by
   naming convention), computed here on the same trees in the same run.
 
+Manifests: the five the slicer was tuned on (``../shared/bench/related_tests``) and the twelve of
+``bench/related_tests_manifests`` (issue 19), all scored unless ``--repos`` picks some.
+
 Metrics per repository (means; slice/whole and times are medians) and macro-averaged: R@5, R@10,
-P@10, MRR, file recall at 10, touched-unit recall, slice/whole-file size ratio, cold/warm latency.
+P@10, MRR, file recall at 10, touched-unit recall, slice/whole-file size ratio, cold/warm latency;
+``R10old``: R@10 over the ground-truth tests that existed at the parent (instances with one);
+``plan1``/``plan3``: the planner's view, over instances whose commit added tests: whether the file
+it added them to is the first file of the ranking, or among its first three distinct files.
+``bench/related_loo.py`` runs variants of the ranking rules and reports them left-one-repo-out.
 Two size ratios: ``slice`` is the manifests' (characters of the text over the characters of the
 commit's source and test files); ``tokens`` is issue 3's (the slice's exact tokens over the
 whole-file tokens of the files involved: the changed files and the files of the ranked tests,
@@ -59,11 +66,13 @@ from tandem.slicing.records import FileRecord, identifiers  # noqa: E402
 from tandem.slicing.result import DiffAnchor  # noqa: E402
 from tandem.slicing.units import Unit, is_test_file  # noqa: E402
 
-MANIFESTS = ROOT.parent / "shared" / "bench" / "related_tests"
+MANIFESTS = ROOT.parent / "shared" / "bench" / "related_tests"  # the five tuned on (issue 3)
+MORE_MANIFESTS = ROOT / "bench" / "related_tests_manifests"  # twelve more (issue 19)
 MIRRORS = Path("/work/.mirror")
 CACHE = Path("/work/bench-cache/related_tests")
 TIMEOUT_S = 60
-METRICS = ("r5", "r10", "r_all", "p10", "mrr", "f10", "touched")
+METRICS = ("r5", "r10", "r_all", "p10", "mrr", "f10", "touched", "r10_old", "plan1", "plan3")
+NAN = float("nan")
 
 
 # ---- materialising instances -------------------------------------------------------------
@@ -207,6 +216,10 @@ def score(row: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, float
     """The README's per-instance metrics for one answer (None: a failed answer, all zeros)."""
     zero = dict.fromkeys(METRICS, 0.0)
     if answer is None:
+        if not any(g.get("existed_at_parent") for g in row["gt_tests"]):
+            zero["r10_old"] = NAN
+        if all(g.get("existed_at_parent") for g in row["gt_tests"]):
+            zero["plan1"] = zero["plan3"] = NAN
         return zero
     gt = row["gt_tests"]
     ranked = [
@@ -227,6 +240,11 @@ def score(row: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, float
         for t in row["touched"]
     ]
     first = next((k for k, hit in enumerate(hits) if hit), None)
+    old = [g for g in gt if g.get("existed_at_parent")]
+    # The planner's view: the files the commit added its new tests to, against the files of
+    # the ranking in order (the first one, and the first three distinct ones).
+    new_files = {g["path"] for g in gt if not g.get("existed_at_parent")}
+    shown_files = list(dict.fromkeys(p["path"] for p in top10))
     return {
         "r5": recall(5),
         "r10": recall(10),
@@ -235,6 +253,11 @@ def score(row: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, float
         "mrr": 1.0 / (first + 1) if first is not None else 0.0,
         "f10": len(gt_files & {p["path"] for p in top10}) / len(gt_files),
         "touched": sum(touched_ok) / len(touched_ok) if touched_ok else 1.0,
+        "r10_old": (
+            sum(any(_overlaps(g, p) for p in top10) for g in old) / len(old) if old else NAN
+        ),
+        "plan1": float(bool(shown_files[:1]) and shown_files[0] in new_files) if new_files else NAN,
+        "plan3": float(bool(new_files & set(shown_files[:3]))) if new_files else NAN,
     }
 
 
@@ -408,6 +431,7 @@ def load_rows(path: Path, limit: int | None, half: str | None) -> list[dict[str,
 
 def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> RepoResult:
     rows = load_rows(manifest, args.limit, args.half)
+    _SHARED_BLOBS.clear()  # with --shared-parses: one repository's parses at a time
     name = manifest.stem
     mirror = args.mirrors / name / "repo"
     result = RepoResult(rows[0]["repo"] if rows else name)
@@ -463,7 +487,7 @@ def run_repo(manifest: Path, args: argparse.Namespace, settings: Settings) -> Re
 
 
 def _mean(values: Iterable[float]) -> float:
-    vals = list(values)
+    vals = [v for v in values if v == v]  # NaN: the metric does not apply to the instance
     return sum(vals) / len(vals) if vals else 0.0
 
 
@@ -491,8 +515,8 @@ def summary(res: RepoResult) -> dict[str, Any]:
 def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
     head = (
         f"{'repo':<20} {'n':>3} {'R@5':>6} {'R@10':>6} {'R(all)':>6} {'P@10':>6} {'MRR':>6} "
-        f"{'F@10':>6} {'touch':>6} {'slice':>6} {'tokens':>6} {cold_label:>7} {'warm s':>7} "
-        f"{'fail':>4}"
+        f"{'F@10':>6} {'touch':>6} {'R10old':>6} {'plan1':>6} {'plan3':>6} {'slice':>6} "
+        f"{'tokens':>6} {cold_label:>7} {'warm s':>7} {'fail':>4}"
     )
     print(head)
     print("-" * len(head))
@@ -500,6 +524,7 @@ def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
         print(
             f"{s['repo']:<20} {s['n']:>3} {s['r5']:>6.3f} {s['r10']:>6.3f} {s['r_all']:>6.3f} "
             f"{s['p10']:>6.3f} {s['mrr']:>6.3f} {s['f10']:>6.3f} {s['touched']:>6.3f} "
+            f"{s['r10_old']:>6.3f} {s['plan1']:>6.3f} {s['plan3']:>6.3f} "
             f"{s['slice_ratio']:>6.3f} {s['token_ratio']:>6.3f} {s['cold_s']:>7.3f} "
             f"{s['warm_s']:>7.3f} {s['failed']:>4}"
         )
@@ -507,14 +532,14 @@ def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
     print("name-matching baseline (README 'v1'), same trees, same run:")
     print(
         f"{'repo':<20} {'R@5':>6} {'R@10':>6} {'R(all)':>6} {'P@10':>6} {'MRR':>6} "
-        f"{'F@10':>6} {'touch':>6} {'slice':>6}"
+        f"{'F@10':>6} {'touch':>6} {'R10old':>6} {'slice':>6}"
     )
     for s in rows:
         b = s["baseline"]
         print(
             f"{s['repo']:<20} {b['r5']:>6.3f} {b['r10']:>6.3f} {b['r_all']:>6.3f} "
             f"{b['p10']:>6.3f} {b['mrr']:>6.3f} {b['f10']:>6.3f} {b['touched']:>6.3f} "
-            f"{b['slice_ratio']:>6.3f}"
+            f"{b['r10_old']:>6.3f} {b['slice_ratio']:>6.3f}"
         )
 
 
@@ -528,6 +553,15 @@ def macro(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out.update({k: _mean(r[k] for r in rows) for k in keys})
     out["baseline"] = {k: _mean(r["baseline"][k] for r in rows) for k in [*METRICS, "slice_ratio"]}
     return out
+
+
+def find_manifests(folders: list[Path]) -> list[Path]:
+    """Every manifest of ``folders``, by name (one repository's file once)."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.jsonl")):
+            found.setdefault(path.stem, path)
+    return [found[k] for k in sorted(found, key=str.lower)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,17 +580,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-tests", type=int, help="context.max_related_tests to use")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write results as JSON")
-    parser.add_argument("--manifests", type=Path, default=MANIFESTS)
+    parser.add_argument(
+        "--manifests",
+        type=Path,
+        action="append",
+        help=f"a folder of manifests (repeatable; default {MANIFESTS} and {MORE_MANIFESTS})",
+    )
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    manifests = sorted(args.manifests.glob("*.jsonl"))
+    args.manifests = args.manifests or [MANIFESTS, MORE_MANIFESTS]
+    manifests = find_manifests(args.manifests)
     if args.repos:
         wanted = [w.strip().lower() for w in args.repos.split(",") if w.strip()]
         manifests = [m for m in manifests if any(w in m.stem.lower() for w in wanted)]
     if not manifests:
-        print(f"no manifests matched in {args.manifests}", file=sys.stderr)
+        print(f"no manifests matched in {', '.join(map(str, args.manifests))}", file=sys.stderr)
         return 2
     missing = [m.stem for m in manifests if not (args.mirrors / m.stem / "repo").is_dir()]
     if missing:

@@ -21,8 +21,8 @@ W_NAMED = 2.0
 W_HELPER_HOP = 1.6
 W_SOURCE_HOP = 1.0
 SOURCE_HOP_DECAY = 0.5
-W_TYPE = 0.5
-W_WORDS = 2.5
+W_TYPE = 1.0
+W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
@@ -82,7 +82,8 @@ def _change_names(change: ChangeInfo, rarity: Rarity) -> _ChangeNames:
     change_tokens = {
         tok for tok in change_tokens if len(tok) >= 3 and tok not in WORD_STOP and tok in rarity.df
     }
-    token_mass = sum(rarity.idf(tok) for tok in change_tokens) or 1.0
+    # Summed in sorted order: a float sum over a set would vary with the hash seed.
+    token_mass = sum(rarity.idf(tok) for tok in sorted(change_tokens)) or 1.0
     return _ChangeNames(
         touched_names, touched_norms, touched_words, type_norms, change_tokens, token_mass
     )

@@ -128,7 +128,7 @@ def test_signature_only_tests_are_listed_one_per_line_with_their_reason() -> Non
     )
 
 
-def test_a_second_test_is_shown_whole_only_when_it_scores_three_quarters_of_the_best() -> None:
+def test_only_the_best_test_is_shown_whole() -> None:
     def ranked(*scores: float) -> list[Candidate]:
         unit = Unit(name="test_x", kind="function", start_line=1, end_line=2)
         return [Candidate("tests/test_x.py", unit, score, "calls x") for score in scores]
@@ -136,5 +136,4 @@ def test_a_second_test_is_shown_whole_only_when_it_scores_three_quarters_of_the_
     assert bodies_shown(ranked()) == 0
     assert bodies_shown(ranked(6.9)) == 1
     assert bodies_shown(ranked(6.9, 1.2, 1.1)) == 1
-    assert bodies_shown(ranked(6.9, 5.0, 4.9)) == 1
-    assert bodies_shown(ranked(6.9, 5.5, 5.4)) == 2
+    assert bodies_shown(ranked(6.9, 6.9, 6.9)) == 1
