@@ -8,6 +8,7 @@ cache lacks a binary, or the server does not come up, the caller gets a one-line
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,9 +16,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import httpx2
 
 ServerKind = Literal["llama-server", "llama-cpp-python"]
 MODEL_ALIAS = "smollm2"
@@ -156,3 +160,79 @@ def start_server(
         time.sleep(0.2)
     server.stop()
     return f"{kind} did not answer within {wait_s:.0f} s: {server.log_tail()}"
+
+
+class _Tee(httpx2.AsyncByteStream):
+    """A response body passed on unchanged, with a copy kept."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream, copy: bytearray) -> None:
+        self._inner = inner
+        self._copy = copy
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._copy.extend(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class RecordingTransport(httpx2.AsyncBaseTransport):
+    """The real HTTP transport, keeping a copy of every response body it delivers, so a test
+    can read the usage the server reported (from a JSON body or a stream's events)."""
+
+    def __init__(self, exchanges: list[Exchange] | None = None) -> None:
+        self._inner = httpx2.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = exchanges if exchanges is not None else []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        copy = bytearray()
+        sent = json.loads(request.content) if request.content else {}
+        self.exchanges.append(Exchange(request.url.path, sent, response.status_code, copy))
+        assert isinstance(response.stream, httpx2.AsyncByteStream)
+        return httpx2.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Tee(response.stream, copy),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request as sent and the server's answer to it, byte for byte."""
+
+    path: str
+    sent: dict[str, Any]
+    status: int
+    body: bytearray
+
+    @property
+    def usage(self) -> dict[str, int] | None:
+        """The usage the server reported for a chat completion (JSON body or stream events)."""
+        return _usage_in(bytes(self.body).decode("utf-8", "replace"))
+
+
+def chat_calls(exchanges: list[Exchange]) -> list[Exchange]:
+    return [e for e in exchanges if e.path.endswith("/chat/completions")]
+
+
+def _usage_in(text: str) -> dict[str, int] | None:
+    if not text.lstrip().startswith("data:"):
+        try:
+            usage = json.loads(text).get("usage")
+        except ValueError:
+            return None
+        return usage if isinstance(usage, dict) else None
+    last = None
+    for line in text.splitlines():
+        payload = line.removeprefix("data:").strip()
+        if line.startswith("data:") and payload.startswith("{"):
+            usage = json.loads(payload).get("usage")
+            last = usage if isinstance(usage, dict) else last
+    return last

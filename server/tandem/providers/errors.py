@@ -23,7 +23,12 @@ _TOO_LONG_MARKERS = (
     "maximum context",
     "too many tokens",
     "request too large",
+    "context size",  # llama.cpp's llama-server: "exceeds the available context size"
+    "exceed_context_size",
 )
+# A 5xx whose message names the request's form is a refusal of that form, not a passing fault:
+# llama-cpp-python's server answers a json_schema response_format with HTTP 500.
+_REQUEST_FORM_MARKERS = ("response_format", "json_schema", "tool_choice")
 
 
 @dataclass(frozen=True)
@@ -67,13 +72,14 @@ def is_local(base_url: str) -> bool:
 
 def server_message(body: object, fallback: str) -> str:
     """The human part of an error body (``{"error": {"message": ...}}`` in both APIs)."""
+    text = fallback
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-        if isinstance(inner, str):
-            return inner[:300]
-    return fallback[:300]
+            text = str(inner["message"])
+        elif isinstance(inner, str):
+            text = inner
+    return " ".join(text.split())[:300]  # one line: some servers send a traceback
 
 
 def _error_code(body: object) -> str:
@@ -166,6 +172,12 @@ def _status(
         )
     if status == 408:
         return Transient("timeout", f"{ctx.provider} timed out the request (HTTP 408)")
+    if status >= 500 and any(marker in lowered for marker in _REQUEST_FORM_MARKERS):
+        return _refused(
+            ctx,
+            f"{ctx.provider} could not serve the request's form (HTTP {status}: {said})",
+            response,
+        )
     if status >= 500:
         label = "overloaded" if status == 529 else "server error"
         return Transient(
@@ -173,4 +185,12 @@ def _status(
             f"{ctx.provider} {label} (HTTP {status})",
             parse_retry_after(headers, now()),
         )
-    return ctx.failure("bad_request", f"{ctx.provider} refused the request (HTTP {status}: {said})")
+    return _refused(ctx, f"{ctx.provider} refused the request (HTTP {status}: {said})", response)
+
+
+def _refused(ctx: CallContext, message: str, response: object) -> ProviderFailure:
+    """A ``bad_request`` failure carrying the server's whole answer, to be saved for the user."""
+    failure = ctx.failure("bad_request", message)
+    text = getattr(response, "text", None)
+    failure.raw_text = ctx.mask(text) if isinstance(text, str) and text else None
+    return failure

@@ -132,6 +132,15 @@ class SdkProvider(ABC):
     async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
         """One HTTP call through the SDK; SDK exceptions propagate to the classifier."""
 
+    def _fall_back(self, failure: ProviderFailure) -> str | ProviderFailure:
+        """After a failed request: a notice when the provider switched to another form of the
+        request worth sending instead, else the failure to raise."""
+        return failure
+
+    def _succeeded(self) -> tuple[str, ...]:
+        """Called after a usable reply: notices for the user about how it was obtained."""
+        return ()
+
     def _missing_key(self) -> ProviderFailure | None:
         if self._api_key:
             return None
@@ -179,7 +188,11 @@ class SdkProvider(ABC):
                 send = functools.partial(self._send, client, request, list(turns))
                 raw = await retrier.call(send, classifier, progress)
             except ProviderFailure as failure:
-                raise _with_spend(failure, spent, retrier.attempts) from failure.__cause__
+                instead = self._fall_back(failure)
+                if isinstance(instead, str):  # the request is sent again in another form
+                    await report(progress, instead)
+                    continue
+                raise _with_spend(instead, spent, retrier.attempts) from failure.__cause__
             spent = spent + raw.usage
             if raw.truncated:
                 raise ProviderFailure(
@@ -202,6 +215,7 @@ class SdkProvider(ABC):
                     latency_ms=int((time.monotonic() - started) * 1000),
                     provider=self.name,
                     model=self.model,
+                    notices=self._succeeded(),
                 )
             if repaired:
                 raise ProviderFailure(
