@@ -8,15 +8,18 @@ cache lacks a binary, or the server does not come up, the caller gets a one-line
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -46,14 +49,11 @@ class LlamaServer:
     process: subprocess.Popen[bytes]
     log: Path
     context: int
+    model: str = MODEL_ALIAS
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def model(self) -> str:
-        return MODEL_ALIAS
 
     @property
     def structured_mode(self) -> str:
@@ -69,6 +69,15 @@ class LlamaServer:
         except OSError:
             return ""
         return " | ".join(text[-lines:])
+
+    def processing(self) -> bool:
+        """Whether llama-server is generating now (its ``/slots`` report)."""
+        url = f"http://127.0.0.1:{self.port}/slots"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return any(slot.get("is_processing") for slot in json.load(answer))
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -106,14 +115,17 @@ def _binary(kind: ServerKind) -> Path:
     return cache_dir() / "pyserver" / "bin" / "python"
 
 
-def _command(kind: ServerKind, port: int, context: int) -> list[str]:
+def _command(kind: ServerKind, port: int, context: int, router: bool) -> list[str]:
     model = str(model_path())
     if kind == "llama-server":
+        # router mode serves every model of a folder by name and refuses unknown names
+        serves = ("--models-dir", str(model_path().parent)) if router else ("-m", model)
         return [
             str(_binary(kind)),
-            *("-m", model, "--alias", MODEL_ALIAS, "--host", "127.0.0.1"),
-            *("--port", str(port), "-c", str(context), "-np", "1", "-t", "2"),
-            "--no-webui",
+            *serves,
+            *(() if router else ("--alias", MODEL_ALIAS)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("-c", str(context), "-np", "1", "-t", "2", "--no-webui"),
         ]
     return [
         str(_binary(kind)),
@@ -135,9 +147,10 @@ def _ready(kind: ServerKind, port: int) -> bool:
 
 
 def start_server(
-    kind: ServerKind, *, context: int = 8192, wait_s: float = 90.0
+    kind: ServerKind, *, context: int = 8192, router: bool = False, wait_s: float = 90.0
 ) -> LlamaServer | str:
-    """A started, ready server, or a one-line reason why there is none."""
+    """A started, ready server, or a one-line reason why there is none; a ``router``
+    llama-server serves the model under its file's name and refuses any other name."""
     reason = missing(kind)
     if reason is not None:
         return reason
@@ -145,12 +158,14 @@ def start_server(
     log = Path(tempfile.mkdtemp(prefix=f"tandem-{kind}-")) / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            _command(kind, port, context),
+            _command(kind, port, context, router),
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     server = LlamaServer(kind, port, process, log, context)
+    if router:
+        server.model = model_path().stem
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if not server.alive():
@@ -236,3 +251,64 @@ def _usage_in(text: str) -> dict[str, int] | None:
             usage = json.loads(payload).get("usage")
             last = usage if isinstance(usage, dict) else last
     return last
+
+
+def serve(kind: ServerKind, *, context: int = 8192, router: bool = False) -> Iterator[LlamaServer]:
+    """A fixture body: the started server, stopped afterwards; the test skips, saying why,
+    when it cannot start (and fails instead when ``.ci/run`` built the servers:
+    ``TANDEM_LLAMA_REQUIRED=1``)."""
+    import pytest
+
+    started = start_server(kind, context=context, router=router)
+    if isinstance(started, str):
+        if os.environ.get("TANDEM_LLAMA_REQUIRED") == "1":
+            pytest.fail(started)
+        pytest.skip(started)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def workspace(
+    tmp_path: Path, base_url: str, model: str = MODEL_ALIAS, max_output_tokens: int = 320
+) -> Path:
+    """A copy of the bundled example with both aliases on one local server and no key variable
+    (:func:`point_at` moves them)."""
+    repo = tmp_path / "projects_api"
+    example = Path(__file__).resolve().parents[1] / "examples" / "projects_api"
+    shutil.copytree(example, repo, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
+    point_at(repo, base_url, model, max_output_tokens)
+    return repo
+
+
+def point_at(repo: Path, base_url: str, model: str = MODEL_ALIAS, max_output: int = 320) -> None:
+    alias = (
+        f'provider = "openai-compatible"\nmodel = "{model}"\nbase_url = "{base_url}"\n'
+        f"max_output_tokens = {max_output}\n"
+    )
+    (repo / "tandem.toml").write_text(
+        f"[models.strong]\n{alias}\n[models.cheap]\n{alias}\n"
+        '[ledger]\npath = ".tandem/ledger.sqlite"\n'
+    )
+
+
+REQUEST = "add an optional archived filter to GET /projects, with tests"
+SOURCE = ("--file", "app/handlers.py", "--lines", "10-14")
+KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+
+
+def run_flow(repo: Path, *options: str) -> tuple[int, dict[str, Any], str]:
+    """``tandem run --json`` in this process (a new task on the example, or ``--resume ID``):
+    the exit code, the JSON document and what went to stderr. Without ``--yes`` the run stops
+    once the plan is written."""
+    from tandem.cli import main
+
+    start = list(options) if "--resume" in options else [*SOURCE, "--request", REQUEST, *options]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["run", "--repo", str(repo), *start, "--json"])
+    assert "Traceback" not in err.getvalue()
+    assert out.getvalue(), err.getvalue()
+    document: dict[str, Any] = json.loads(out.getvalue())
+    return code, document, err.getvalue()

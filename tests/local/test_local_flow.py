@@ -3,68 +3,28 @@ equal what the server reported, and each server gets the structured-output mode 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx2
 import pytest
 
-from local_llama import Exchange, LlamaServer, RecordingTransport, chat_calls
-from tandem.cli import main
-from tandem.config import ModelSettings
-from tandem.providers.base import Provider
-from tandem.providers.registry import build_provider
+from local_llama import (
+    KEYS,
+    REQUEST,
+    SOURCE,
+    Exchange,
+    LlamaServer,
+    chat_calls,
+    run_flow,
+    workspace,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "projects_api"
-REQUEST = "add an optional archived filter to GET /projects, with tests"
-SOURCE = ["--file", "app/handlers.py", "--lines", "10-14"]
-KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
 pytestmark = pytest.mark.slow
-
-
-def workspace(tmp_path: Path, server: LlamaServer, max_output_tokens: int = 512) -> Path:
-    """A copy of the bundled example with both aliases on ``server`` and no key variable."""
-    repo = tmp_path / "projects_api"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".tandem"))
-    alias = (
-        'provider = "openai-compatible"\n'
-        f'model = "{server.model}"\nbase_url = "{server.base_url}"\n'
-        f"max_output_tokens = {max_output_tokens}\n"
-    )
-    (repo / "tandem.toml").write_text(
-        f"[models.strong]\n{alias}\n[models.cheap]\n{alias}\n"
-        '[ledger]\npath = ".tandem/ledger.sqlite"\n'
-    )
-    return repo
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Exchange]]:
-    """Every provider the CLI builds talks through a recording transport; no key is set and the
-    structured-output memory starts empty."""
-    for key in KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("TANDEM_CACHE_DIR", str(tmp_path / "cache"))
-    exchanges: list[Exchange] = []
-
-    def registry_providers(environ: Any, *, fake_replies: Any = None) -> Any:
-        def build(alias: str, model: ModelSettings) -> Provider:
-            client = httpx2.AsyncClient(transport=RecordingTransport(exchanges))
-            return build_provider(alias, model, environ, http_client=client)
-
-        return build
-
-    monkeypatch.setattr("tandem.flow.env.registry_providers", registry_providers)
-    yield exchanges
 
 
 def ledger_tokens(repo: Path) -> tuple[int, int]:
@@ -89,15 +49,10 @@ def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
     any_llama: LlamaServer,
     recorded: list[Exchange],
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    repo = workspace(tmp_path, any_llama)
+    repo = workspace(tmp_path, any_llama.base_url)
     # without --yes the run stops after the plan, for the user to read it
-    code = main(["run", "--repo", str(repo), *SOURCE, "--request", REQUEST, "--json"])
-    captured = capsys.readouterr()
-    assert code in (0, 1) and captured.out, captured.err
-    document = json.loads(captured.out)
-    assert "Traceback" not in captured.err
+    code, document, err = run_flow(repo)
 
     calls = chat_calls(recorded)
     modes = [c.sent.get("response_format", {}).get("type") for c in calls]
@@ -106,7 +61,7 @@ def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
     else:  # refused once with HTTP 500, never retried in that form, then json_object
         assert modes[0] == "json_schema" and calls[0].status == 500
         assert set(modes[1:]) == {"json_object"}
-        assert "'json_object' works" in captured.err or document["status"] == "failed"
+        assert "'json_object' works" in err or document["status"] == "failed"
     assert document["status"] in ("planned", "failed"), document["message"]
     if document["status"] == "failed":
         assert code == 1
@@ -122,7 +77,7 @@ def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
 def test_tandem_run_without_a_key_ends_in_a_clear_state(
     any_llama: LlamaServer, tmp_path: Path
 ) -> None:
-    repo = workspace(tmp_path, any_llama)
+    repo = workspace(tmp_path, any_llama.base_url)
     env = {k: v for k, v in os.environ.items() if k not in KEYS}
     env["PYTHONPATH"] = str(ROOT / "server")
     env["TANDEM_CACHE_DIR"] = str(tmp_path / "cache")

@@ -122,6 +122,7 @@ class SdkProvider(ABC):
             api_key=self._api_key,
             timeout_s=self._timeout_s,
             custom_base_url=self.any_server or self.base_url != self.default_base_url.rstrip("/"),
+            any_server=self.any_server,
         )
 
     @abstractmethod
