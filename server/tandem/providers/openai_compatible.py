@@ -40,6 +40,12 @@ class OpenAICompatibleProvider(SdkProvider):
         self.mode: StructuredMode = fixed or self._recalled or MODES[0]
         self._refusals: list[str] = []
 
+    def start_from_strongest(self) -> None:
+        """Under ``auto``, try the strongest mode first next time, whatever is remembered."""
+        if self.structured_output == "auto":
+            self.mode = MODES[0]
+            self._refusals = []
+
     def _missing_key(self) -> ProviderFailure | None:
         if self._key_env is None:
             return None  # a local server: the placeholder key is sent
@@ -93,16 +99,16 @@ class OpenAICompatibleProvider(SdkProvider):
     def _succeeded(self) -> tuple[str, ...]:
         if self.structured_output != "auto" or self.mode == self._recalled:
             return ()
-        self._recalled = self.mode
-        if not self._refusals:
-            return ()  # the strongest mode works: nothing to remember or say
+        earlier, self._recalled = self._recalled, self.mode
+        if not self._refusals and earlier is None:
+            return ()  # the strongest mode works from the start: nothing to remember or say
         where = remember_mode(self.base_url, self.model, self.mode)
         kept = f"remembered in {where}" if where else "could not be remembered"
-        refused = ", ".join(self._refusals)
+        refused = f"{', '.join(self._refusals)} refused" if self._refusals else f"was {earlier!r}"
         self._refusals = []
         return (
             f"structured output for {self.model} at {self.base_url}: {self.mode!r} works "
-            f"({refused} refused); {kept}; set {self.context.setting('structured_output')} "
+            f"({refused}); {kept}; set {self.context.setting('structured_output')} "
             "to choose a mode yourself",
         )
 

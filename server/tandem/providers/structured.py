@@ -163,9 +163,10 @@ class SdkProvider(ABC):
         return self._client, self._errors
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        """Close the SDK client (an ``http_client`` handed in stays open: its owner closes it)."""
+        if self._client is not None and self._http_client is None:
             await self._client.close()
-            self._client = None
+        self._client = None
 
     async def complete(
         self, request: ModelRequest, progress: ProgressReport | None = None
