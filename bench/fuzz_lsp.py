@@ -285,7 +285,9 @@ class Generator:
         return {"settings": {"tandem": {self.rng.choice(["budgets", "routes", "x"]): self.junk(2)}}}
 
     def did_change_folders(self) -> dict[str, Any]:
-        hostile = ["file:///", "file:///dev", "file:///proc", "file:///tmp"]
+        # The scratch folder above the project stands for "a folder that is not a project"; the
+        # machine's /tmp would make the run depend on whatever else lies there.
+        hostile = ["file:///", "file:///dev", "file:///proc", self.project.parent.as_uri()]
         uri = self.rng.choice(hostile) if self.rng.random() < 0.3 else self.uri()
         folder = {"uri": uri, "name": "f"}
         return {"event": {"added": [folder], "removed": []}}
@@ -441,6 +443,26 @@ class Generator:
             return valid.replace(b"{", b"{" * 2, 1)
         return bytes(rng.randrange(256) for _ in range(rng.randrange(200)))
 
+    def deep_request(self) -> bytes:
+        """A request nested far deeper than a JSON parser recurses; its id can be read."""
+        depth = self.rng.choice([1_000, 10_000, 100_000])
+        method = self.rng.choice(list(self.templates))
+        self.ids += 1
+        opener, closer = self.rng.choice([(b'{"a": ', b"}"), (b"[", b"]")])
+        head = b'{"jsonrpc": "2.0", "id": %d, "method": %s, "params": ' % (
+            self.ids,
+            encode(method),
+        )
+        return head + opener * depth + b"1" + closer * depth + b"}"
+
+    def oversized_id(self) -> bytes:
+        """A request whose id is huge: a long string, a long number, or a float."""
+        message = self.valid(self.rng.choice(list(self.templates)))
+        message["id"] = self.rng.choice(
+            ["i" * self.rng.choice([1_000, 100_000, 1_000_000]), 10**300, 2**64, 1e308, -(2**63)]
+        )
+        return encode(message)
+
     def framing(self) -> bytes:
         rng = self.rng
         body = encode(self.mutate(self.valid(rng.choice(list(self.templates)))))
@@ -472,6 +494,10 @@ class Generator:
             return "framing garbage", self.framing()
         if roll < 0.3:
             return "bodies that are not JSON-RPC", frame(self.bad_body())
+        if roll < 0.32:
+            return "deeply nested requests", frame(self.deep_request())
+        if roll < 0.34:
+            return "oversized ids", frame(self.oversized_id())
         message = self.valid(self.pick_method())
         if self.rng.random() < 0.85:  # else as generated: junk URIs, texts and arguments only
             message = self.mutate(message)
@@ -534,6 +560,12 @@ class Run:
         self.rss_samples: list[str] = []
         self.malformed_output = 0
         self.recent: collections.deque[bytes] = collections.deque(maxlen=30)
+        self.owed: collections.Counter[str] = collections.Counter()
+        """Replies owed to hostile requests, by id (JSON-encoded): each must come back."""
+        self.requests_sent = 0
+        self.rss_before: int | None = None
+        self.rss_after: int | None = None
+        self.unanswered = 0
         self.probe_uri = (project / PROBE_FILE).as_uri()
         self.start()
 
@@ -596,8 +628,12 @@ class Run:
             msg_id = message.get("id")
             if isinstance(msg_id, str) and msg_id in self.waiting:
                 self.waiting[msg_id] = message
-            elif "error" in message and isinstance(message["error"], dict):
-                self.error_codes[message["error"].get("code")] += 1
+            else:
+                key = json.dumps(msg_id)
+                if self.owed[key] > 0:
+                    self.owed[key] -= 1
+                if "error" in message and isinstance(message["error"], dict):
+                    self.error_codes[message["error"].get("code")] += 1
         return True
 
     def wait_for(self, msg_id: str) -> dict[str, Any] | None:
@@ -641,6 +677,7 @@ class Run:
         dump = Path(tempfile.mkstemp(prefix="tandem-fuzz-crash-", suffix=".bin")[1])
         dump.write_bytes(b"\n----\n".join(self.recent))
         self.crashes.append(f"{why} (exit code {code}); last messages in {dump}")
+        self.owed.clear()  # a dead server owes nothing more; the crash is what counts
         self.finish_server()
         self.start()
 
@@ -651,11 +688,73 @@ class Run:
         self.server.stop()
         self.malformed_output += self.server.malformed_output
 
+    def expect_reply(self, kind: str, data: bytes) -> None:
+        """Count a reply as owed when a request with a readable id was framed intact."""
+        if kind == "framing garbage":
+            return
+        body = data.split(b"\r\n\r\n", 1)[1]
+        if kind == "deeply nested requests":
+            self.owed[json.dumps(self.generator.ids)] += 1
+            self.requests_sent += 1
+            return
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(message, dict) or "method" not in message or "id" not in message:
+            return
+        msg_id = message["id"]
+        if isinstance(msg_id, bool) or not isinstance(msg_id, (int, str)):
+            return
+        if message["method"] == "exit":
+            return  # exit never answers
+        self.owed[json.dumps(msg_id)] += 1
+        self.requests_sent += 1
+
+    def warm_up(self) -> None:
+        """One valid use of each feature first, so RSS before the run counts what stays loaded
+        (the index, the tokenizer, the flow) and growth after it means memory the fuzz kept."""
+        self.probe(0)
+        line = self.probe_functions[0]
+        plan = {
+            "command": "tandem.plan",
+            "arguments": [
+                {
+                    "uri": self.probe_uri,
+                    "range": {
+                        "start": {"line": line, "character": 0},
+                        "end": {"line": line + 3, "character": 0},
+                    },
+                    "request": "add input validation",
+                }
+            ],
+        }
+        estimate = {**plan, "command": "tandem.estimate"}
+        for msg_id, method, params in [
+            ("warm-estimate", "workspace/executeCommand", estimate),
+            ("warm-plan", "workspace/executeCommand", plan),
+            ("warm-status", "workspace/executeCommand", {"command": "tandem.status"}),
+        ]:
+            message = {"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}
+            self.server.write(frame(encode(message)))
+            print(msg_id, json.dumps(self.wait_for(msg_id))[:200], self.server.memory_kib("VmRSS"))
+
+    def settle(self) -> int:
+        """Wait for the last replies; the number of hostile requests never answered."""
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while sum(self.owed.values()) and time.monotonic() < deadline:
+            if not self.drain(0.5):
+                break
+        return sum(self.owed.values())
+
     def go(self) -> float:
         started = time.monotonic()
+        self.warm_up()
+        self.rss_before = self.server.memory_kib("VmRSS")
         for number in range(1, self.args.n + 1):
             kind, data = self.generator.hostile()
             self.kinds[kind] += 1
+            self.expect_reply(kind, data)
             self.recent.append(data)
             if not self.server.write(data) or not self.server.alive():
                 self.crashed(f"the server died after message {number}")
@@ -668,6 +767,8 @@ class Run:
                 rss = self.server.memory_kib("VmRSS")
                 self.rss_samples.append(f"{rss / 1024:.0f} MB" if rss is not None else "n/a")
         elapsed = time.monotonic() - started
+        self.unanswered = self.settle()
+        self.rss_after = self.server.memory_kib("VmRSS")
         self.finish_server()
         return elapsed
 
@@ -710,6 +811,8 @@ def main() -> int:
     print(f"valid requests answered correctly: {answered}; wrong or missing: {wrong}")
     for failure in run.probe_failures[:10]:
         print(f"  {failure}")
+    for key, count in [item for item in run.owed.items() if item[1]][:5]:
+        print(f"  unanswered: id {key[:80]} x{count}")
     codes = ", ".join(
         f"{code}: {count}" for code, count in sorted(run.error_codes.items(), key=str)
     )
@@ -718,8 +821,19 @@ def main() -> int:
     rss = max(run.peak_rss) / 1024 if run.peak_rss else None
     print(f"server peak RSS: {rss:.0f} MB" if rss is not None else "server peak RSS: unavailable")
     print(f"server RSS after each quarter of the run: {', '.join(run.rss_samples)}")
+    print(
+        f"hostile requests with a readable id: {run.requests_sent}; "
+        f"never answered: {run.unanswered} (must be 0)"
+    )
+    if run.rss_before and run.rss_after:
+        growth = run.rss_after / run.rss_before - 1
+        print(
+            f"server RSS before the run {run.rss_before / 1024:.0f} MB, after it "
+            f"{run.rss_after / 1024:.0f} MB ({growth:+.0%}; target within +20%)"
+        )
     print(f"server stderr: {log_lines} log lines")
-    return 1 if run.crashes or run.probe_failures or run.malformed_output else 0
+    failed = run.crashes or run.probe_failures or run.malformed_output or run.unanswered
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

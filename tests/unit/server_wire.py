@@ -40,7 +40,7 @@ class Wire:
     def notify(self, method: str, params: Any) -> None:
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def reply(self, msg_id: int | None) -> dict[str, Any]:
+    def reply(self, msg_id: int | str | None) -> dict[str, Any]:
         replies = [m for m in self.received if "method" not in m and m.get("id") == msg_id]
         assert len(replies) == 1, self.received
         return replies[0]

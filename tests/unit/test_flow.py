@@ -77,26 +77,62 @@ def test_stop_rule_stops_after_a_skipped_review() -> None:
     assert next_step(position).step is None
 
 
-def test_stop_rule_never_calls_a_draft_that_changed_nothing_done() -> None:
+def test_stop_rule_never_calls_a_draft_that_changed_nothing_done_and_offers_one_redraft() -> None:
     position = FlowPosition(
         has_plan=True, approved=True, drafts=1, review_skipped=True, last_draft_changed_nothing=True
     )
     decision = next_step(position)
-    assert (decision.step, decision.status) == (None, "stopped")
+    assert (decision.step, decision.status) == (None, "needs_attention")
     assert "changed nothing" in decision.reason and "done" not in decision.reason.split(": ")[0]
+    assert decision.offers_redraft and "redraft" in decision.reason
 
 
-async def test_a_draft_whose_every_edit_is_refused_stops_the_task_instead_of_finishing_it(
+def test_stop_rule_offers_no_third_draft_when_the_second_changed_nothing() -> None:
+    position = FlowPosition(
+        has_plan=True, approved=True, drafts=2, review_skipped=True, last_draft_changed_nothing=True
+    )
+    decision = next_step(position)
+    assert (decision.step, decision.status) == (None, "needs_attention")
+    assert not decision.offers_redraft and "redraft" not in decision.reason
+
+
+async def test_a_draft_whose_every_edit_is_refused_needs_attention_instead_of_finishing(
     tmp_path: Path,
 ) -> None:
     replies = _replies()
     for edit in replies["draft"][0]["edits"]:
         edit["target"] = "app/nowhere.py::missing"  # outside the plan's scope: refused
     env, _recorder, _, _ = example_flow(tmp_path, ScriptedProvider(replies))
-    result = await run_flow(env, example_task(env), approve=True)
+    task_id = example_task(env)
+    result = await run_flow(env, task_id, approve=True)
     assert [(s.step, s.outcome) for s in result.steps][:2] == [("plan", "ok"), ("draft", "ok")]
-    assert result.status == "stopped"
+    assert result.status == "needs_attention"
     assert result.message is not None and "changed nothing" in result.message
+    assert env.store.load_state(task_id).status == "needs_attention"  # the task folder says so
+    again = await run_flow(env, task_id, approve=True)  # resuming alone drafts nothing more
+    assert [s.step for s in again.steps] == [s.step for s in result.steps]
+
+
+async def test_the_redraft_after_a_draft_that_changed_nothing_is_told_why_and_runs_once(
+    tmp_path: Path,
+) -> None:
+    replies = _replies()
+    good_edits = [dict(edit) for edit in replies["draft"][0]["edits"]]
+    for edit in replies["draft"][0]["edits"]:
+        edit["target"] = "app/nowhere.py::missing"
+    replies["draft"].insert(1, {**replies["draft"][0], "edits": good_edits})
+    provider = ScriptedProvider(replies)
+    env, _recorder, _, _ = example_flow(tmp_path, provider)
+    task_id = example_task(env)
+    await run_flow(env, task_id, approve=True)
+    result = await run_flow(env, task_id, approve=True, redraft=True)
+    assert [s.round for s in result.steps if s.step == "draft"] == [1, 2]
+    second = env.store.load_draft(task_id, 2)
+    assert second is not None and second.diff
+    redraft_prompt = [r.user for r in provider.requests if r.step == "draft"][1]
+    assert "None of the first draft's edits could be applied" in redraft_prompt
+    assert "app/nowhere.py::missing" in redraft_prompt
+    assert result.status != "needs_attention"
 
 
 async def test_two_identical_refused_edits_are_both_reported_refused(tmp_path: Path) -> None:

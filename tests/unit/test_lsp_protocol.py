@@ -18,6 +18,7 @@ from server_wire import URI, Wire
 
 from tandem.lsp import documents
 from tandem.lsp.app import ClientLogHandler, create_server
+from tandem.lsp.messages import top_level_id
 from tandem.lsp.server import TandemServer
 
 
@@ -323,3 +324,33 @@ def test_a_notification_sent_with_an_id_gets_invalid_request_and_is_not_applied(
     reply = wire.request(5, "textDocument/didOpen", {"textDocument": item})
     assert error_code(reply) == -32600
     assert URI not in wire.server.workspace.text_documents
+
+
+def test_a_request_nested_too_deeply_to_parse_gets_a_parse_error_with_its_own_id(
+    wire: Wire,
+) -> None:
+    depth = 100_000
+    body = b'{"jsonrpc": "2.0", "method": "textDocument/hover", "params": '
+    body += b'{"a": ' * depth + b"1" + b"}" * depth + b', "id": "deep-7"}'
+    wire.send(body)
+    reply = wire.reply("deep-7")
+    assert error_code(reply) == -32700
+    assert "nested too deeply" in reply["error"]["message"]
+    assert wire.request(2, "tandem/ping")["result"] == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"id": 7, "params": [[[', 7),
+        ('{"params": {"id": 3}, "id": "x"}', "x"),
+        ('{"method": "id", "params": {"id": 3}}', None),
+        ('{"note": "\\"id\\": 4", "id": 5}', 5),
+        ('{"id": true}', None),
+        ('{"id": ', None),
+    ],
+)
+def test_the_top_level_id_is_read_without_recursion_and_only_at_the_top_level(
+    text: str, expected: object
+) -> None:
+    assert top_level_id(text) == expected

@@ -290,3 +290,25 @@ def test_a_baseline_needs_its_alias() -> None:
     assert settings_for_mode(settings, "split").routes.single_model is None
     with pytest.raises(TrialInputError, match="needs a model alias named 'strong'"):
         settings_for_mode(settings, "strong")
+
+
+REPLIES = 'fake_replies = "fake_replies.json"'
+
+
+def test_a_fake_models_replies_file_is_found_relative_to_its_settings_from_any_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tandem.cli import main
+
+    models = FAKE_MODELS.replace('model = "fake-cheap"', 'model = "fake-cheap"\n' + REPLIES)
+    models = models.replace('model = "fake-strong"', 'model = "fake-strong"\n' + REPLIES)
+    task = example_trial(tmp_path, models)
+    task.write_text(task.read_text().replace('fake_replies = "fake_replies.json"\n', ""))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    args = ["trial", str(task), "--repeat", "1", "--modes", "split", "--format", "json"]
+    code = main([*args, "--ledger", str(tmp_path / "l.sqlite")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "cannot read fake replies" not in captured.err

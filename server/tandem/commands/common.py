@@ -43,7 +43,11 @@ def load_cli_settings(args: argparse.Namespace) -> LoadedSettings | None:
         return None
     loaded = load_settings(workspace=args.workspace, config_file=config)
     if loaded.problems:
-        for problem in loaded.problems:
-            print(f"tandem: invalid setting: {problem}", file=sys.stderr)
+        first, *others = loaded.problems
+        more = f" (and {len(others)} more)" if others else ""
+        print(
+            f"tandem: invalid setting: {first}{more}; `tandem doctor` lists each with its fix",
+            file=sys.stderr,
+        )
         return None
     return loaded

@@ -197,13 +197,15 @@ def open_session(
             "no model is called",
             file=sys.stderr,
         )
+    workspace = Path(args.workspace).resolve()
+    # The live environment: API keys are read when a model is first used.
+    live = registry_providers(os.environ, workspace=workspace)
     env = build_flow_env(
         loaded.settings,
         Path(args.repo).resolve(),
-        store=TaskStore(Path(args.workspace).resolve()),
+        store=TaskStore(workspace),
         recorder=recorder,
-        # The live environment: API keys are read when a model is first used.
-        providers=one_provider(shared) if shared is not None else registry_providers(os.environ),
+        providers=one_provider(shared) if shared is not None else live,
         history=recorder,
         progress=_progress,
         review_requested=review_requested,

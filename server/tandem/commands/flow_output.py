@@ -25,7 +25,7 @@ def print_json(document: Any) -> None:
 
 
 def status_exit(result: FlowResult) -> int:
-    return FAILED if result.status in ("failed", "stopped") else 0
+    return FAILED if result.status in ("failed", "stopped", "needs_attention") else 0
 
 
 def print_result(result: FlowResult) -> None:

@@ -49,12 +49,16 @@ def run_note(args: argparse.Namespace) -> int:
         return 1
     try:
         with ledger:
-            known = ledger.steps(task_id=args.task)
+            if not ledger.steps(task_id=args.task):
+                print(
+                    f"tandem: no task {args.task} in the ledger {path}; "
+                    "`tandem report` lists the recorded tasks",
+                    file=sys.stderr,
+                )
+                return SETTINGS_ERROR_EXIT
             ledger.note_task(args.task, cleanup_minutes=args.cleanup_minutes, note=args.note)
     except LedgerError as error:
         print(f"tandem: {error}", file=sys.stderr)
         return 1
-    if not known:
-        print(f"tandem: note kept, but no steps of task {args.task} are recorded", file=sys.stderr)
     print(f"noted task {args.task}")
     return 0

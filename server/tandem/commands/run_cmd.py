@@ -35,6 +35,11 @@ def register(subparsers: SubParsers) -> None:
     )
     parser.add_argument("--apply", action="store_true", help="write the final edits to the files")
     parser.add_argument("--resume", metavar="TASK", help="continue this task where it stopped")
+    parser.add_argument(
+        "--redraft",
+        action="store_true",
+        help="with --resume: draft once more a task whose draft changed nothing",
+    )
     add_output_options(parser)
     parser.set_defaults(run=run)
 
@@ -71,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
             session.env.repo = Path(task.repo)
         else:
             task = create_task(session.env, request, anchor, context, task_type=args.task_type)
-        result = asyncio.run(run_flow(session.env, task.task_id, approve=args.yes))
+        result = asyncio.run(
+            run_flow(session.env, task.task_id, approve=args.yes, redraft=args.redraft)
+        )
         written: list[str] = []
         if args.apply and result.draft is not None and result.status == "done":
             try:
@@ -87,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"wrote {path}")
             if result.status in ("failed", "stopped"):
                 print(f"resume: tandem run --resume {task.task_id} --yes --repo {args.repo}")
+            if result.status == "needs_attention" and "redraft" in result.message:
+                print(f"redraft: tandem run --resume {task.task_id} --redraft --repo {args.repo}")
             if result.status == "planned":
                 document = session.env.store.plan_document(task.task_id)
                 print(f"review {document}, then: tandem run --resume {task.task_id} --yes")

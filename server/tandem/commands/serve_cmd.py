@@ -29,8 +29,10 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tandem.lsp.app import create_server
+    from tandem.lsp.memory import return_large_buffers
     from tandem.lsp.transport import run_stdio, run_tcp
 
+    return_large_buffers()
     server = create_server()
     if args.tcp is not None:
         host, port = args.tcp

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     runner = flow_runner(
         loaded_settings.settings,
         environ=dict(os.environ),
+        workspace=Path(settings_args.workspace).resolve(),
         confirm=(lambda question: True) if args.yes else None,
     )
     target = resolve_ledger_path(settings_args)

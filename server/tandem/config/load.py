@@ -22,6 +22,8 @@ from pydantic import ValidationError
 from tandem.config.models import SECTIONS, SKIP, Settings, TierRoutes
 
 SETTINGS_FILE = "tandem.toml"
+FILE_PROBLEM = "(file)"
+"""The key path of a problem with the settings file as a whole (unreadable, not TOML)."""
 PYPROJECT_FILE = "pyproject.toml"
 
 
@@ -35,6 +37,8 @@ class SettingsProblem:
     allowed: str
 
     def __str__(self) -> str:
+        if self.key_path == FILE_PROBLEM:
+            return f"{self.source}: {self.allowed}"
         if self.allowed.startswith("unknown"):
             return f"{self.source}: {self.key_path} = {self.value} is ignored: {self.allowed}"
         return (
@@ -213,7 +217,7 @@ def load_settings(
         try:
             layers.append((str(path), read_settings_file(path)))
         except SettingsFileError as error:
-            problems.append(SettingsProblem(str(path), "(file)", "-", str(error)))
+            problems.append(SettingsProblem(str(path), FILE_PROBLEM, "-", str(error)))
     layers.extend(overrides or [])
     settings = Settings.model_validate(data)
     for source, layer in layers:

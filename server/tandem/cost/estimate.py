@@ -84,7 +84,15 @@ def count_prompt_tokens(
     model: ModelSettings, *, system: str, user: str, output_schema: dict[str, Any] | None
 ) -> int:
     """Offline count of the prompt (with chat framing) under the model's encoding."""
-    encoding = encoding_for(model)
+    return count_request_tokens(
+        encoding_for(model), system=system, user=user, output_schema=output_schema
+    )
+
+
+def count_request_tokens(
+    encoding: EncodingName, *, system: str, user: str, output_schema: dict[str, Any] | None
+) -> int:
+    """A request's input tokens as every estimate counts them (the fake provider reports these)."""
     counted = _count(system, encoding) + _count(user, encoding)
     if output_schema is not None:
         schema = json.dumps(output_schema, separators=(",", ":"), sort_keys=True)

@@ -93,15 +93,17 @@ def build_flow_env(
 
 
 def registry_providers(
-    environ: Mapping[str, str], *, fake_replies: Path | None = None
+    environ: Mapping[str, str], *, workspace: Path, fake_replies: Path | None = None
 ) -> ProviderFactory:
     """Models built by the provider registry, keys read from ``environ``; a ``fake`` model
-    replays ``fake_replies`` when given (else the file its settings name)."""
+    replays ``fake_replies`` when given, else the file its settings name (relative to
+    ``workspace``, the folder whose settings were loaded)."""
 
     def build(alias: str, model: ModelSettings) -> Provider:
-        from tandem.providers.registry import build_provider
+        from tandem.providers.registry import build_provider, configured_replies
 
-        return build_provider(alias, model, environ, fake_replies=fake_replies)
+        replies = fake_replies or configured_replies(model, workspace)
+        return build_provider(alias, model, environ, fake_replies=replies)
 
     return build
 

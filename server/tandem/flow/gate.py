@@ -34,7 +34,7 @@ async def pass_gate(call: StepCall) -> Provider:
             message=declined,
         )
         note_step(call.env, call.task.task_id, summary)
-        await call.env.say(declined)
+        # The raised error is what the user sees (once); saying it too would repeat it.
         raise FlowError(declined, "cancelled")
     return provider
 
@@ -48,7 +48,7 @@ async def _check_budget(call: StepCall) -> None:
     if not budget.allowed:
         end = CallEnd("over_budget", cost=Decimal(0), error=budget.message)
         record_call(call, end, status="stopped")
-        await env.say(budget.message)
+        # The raised error is what the user sees (once); saying it too would repeat it.
         raise FlowError(budget.message, "over_budget")
 
 

@@ -95,8 +95,18 @@ def scoped_code(plan: PlanReply, snapshot: Snapshot) -> str:
     return "\n\n".join(blocks) if blocks else "(no units in scope)"
 
 
-def previous_round(draft: Draft, review: Review) -> str:
-    """The second draft's brief: what the first produced and the blocking findings."""
+def previous_round(draft: Draft, review: Review | None) -> str:
+    """The second draft's brief: what the first produced and the blocking findings (or, when
+    none of its edits applied, why each was refused)."""
+    if review is None:
+        refused = [f"{r.kind} {r.target}: {r.reason}" for r in draft.rejected]
+        return (
+            "\nThis is the second and last draft. None of the first draft's edits could be "
+            "applied, for these reasons:\n"
+            f"{_bullets(refused or ['it returned no edit'])}\n"
+            "Return the complete set of edits the plan asks for, each within the plan's scope "
+            "and against the code exactly as shown."
+        )
     findings = [
         f"[{f.severity}/{f.category}] {f.location}: {f.message}"
         + (f" Suggested: {f.suggested_change}" if f.suggested_change else "")
@@ -133,7 +143,7 @@ def draft_values(
     plan: PlanReply,
     snapshot: Snapshot,
     context: Slice,
-    previous: tuple[Draft, Review] | None = None,
+    previous: tuple[Draft, Review | None] | None = None,
 ) -> dict[str, str]:
     return {
         "plan": plan_markdown(plan),

@@ -147,7 +147,7 @@ async def send(call: StepCall, provider: Provider, output_type: type[BaseModel])
             error=message,
         )
         record_call(call, end, status="failed")
-        await call.env.say(message)
+        # The raised error is what the user sees (once); saying it too would repeat it.
         raise FlowError(message, "failed") from failure
 
 

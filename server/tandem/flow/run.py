@@ -20,16 +20,19 @@ from tandem.flow.env import FlowEnv
 from tandem.flow.errors import FlowError
 from tandem.flow.outcome import FlowResult, result_of
 from tandem.flow.steps import draft_step, plan_step, review_step
-from tandem.flow.stop_rule import MAX_STEPS, next_step, position_of
+from tandem.flow.stop_rule import MAX_STEPS, Decision, next_step, position_of
 from tandem.flow.task import approve_plan
 
 
-async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
+async def run_flow(
+    env: FlowEnv, task_id: str, *, approve: bool, redraft: bool = False
+) -> FlowResult:
     """Run (or resume) a task as far as the stop rule allows.
 
     ``approve`` approves the plan as soon as it exists (``--yes``); without it the flow stops
     after the plan and waits. A failed, cancelled or over-budget step stops the flow with its
-    state saved; calling again resumes from the last good step.
+    state saved; calling again resumes from the last good step. ``redraft`` takes the one more
+    draft the stop rule offers after a draft that changed nothing (``needs_attention``).
     """
     steps_run = 0
     # Bounded twice over: by the stop rule, and by this count (approval is not a step).
@@ -40,6 +43,9 @@ async def run_flow(env: FlowEnv, task_id: str, *, approve: bool) -> FlowResult:
                 break
             approve_plan(env.store, task_id)
             continue
+        if decision.step is None and decision.offers_redraft and redraft:
+            redraft = False  # the one more draft the stop rule offers, taken on request
+            decision = Decision("draft", 2, "redraft requested")
         if decision.step is None:
             env.store.update_state(task_id, status=decision.status, message=decision.reason)
             break

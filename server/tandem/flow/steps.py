@@ -76,7 +76,7 @@ async def draft_step(env: FlowEnv, task_id: str, round_: int = 1) -> Draft:
     previous = None
     if round_ == 2:
         first, review = env.store.load_draft(task_id, 1), env.store.load_review(task_id, 1)
-        if first is None or review is None:
+        if first is None or (review is None and first.diff):
             raise FlowError(f"task {task_id}: a second draft needs the first draft and review")
         previous = (first, review)
     route = route_step("draft", task.risk_tier, env.settings, lines_touched=lines_touched(context))

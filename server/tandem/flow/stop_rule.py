@@ -36,7 +36,10 @@ class Decision:
     round: int
     reason: str
     status: str = "done"
-    """The task's status when nothing runs next: ``done``, or ``stopped`` when a human must act."""
+    """The task's status when nothing runs next: ``done``; ``needs_attention`` when a draft
+    changed nothing; ``stopped`` when a human must act."""
+    offers_redraft: bool = False
+    """Nothing runs by itself, but the user may ask for the one more draft the rule allows."""
 
 
 def next_step(position: FlowPosition) -> Decision:
@@ -47,11 +50,15 @@ def next_step(position: FlowPosition) -> Decision:
         return Decision(None, 0, "the plan is waiting for approval")
     if position.drafts == 0:
         return Decision("draft", 1, "plan approved")
-    if position.reviews < position.drafts and not position.review_skipped:
-        return Decision("review", position.drafts, f"draft {position.drafts} not reviewed yet")
-    if position.review_skipped and position.last_draft_changed_nothing:
+    unreviewed = position.reviews < position.drafts
+    if unreviewed and position.last_draft_changed_nothing:  # an empty diff has nothing to review
         reason = f"draft {position.drafts} changed nothing (no edit applies): nothing was done"
-        return Decision(None, 0, reason, status="stopped")
+        if position.drafts == 1:
+            reason += "; one more draft, told why, is allowed (redraft)"
+            return Decision(None, 0, reason, status="needs_attention", offers_redraft=True)
+        return Decision(None, 0, reason, status="needs_attention")
+    if unreviewed and not position.review_skipped:
+        return Decision("review", position.drafts, f"draft {position.drafts} not reviewed yet")
     if position.review_skipped:
         return Decision(None, 0, "review skipped: done")
     if not position.last_review_blocking:
@@ -64,9 +71,16 @@ def next_step(position: FlowPosition) -> Decision:
 def position_of(store: TaskStore, task_id: str) -> FlowPosition:
     plan = store.load_plan(task_id)
     state = store.load_state(task_id)
-    drafts = sum(1 for r in (1, 2) if store.load_draft(task_id, r) is not None)
-    last_draft = store.load_draft(task_id, drafts) if drafts else None
-    reviews = [review for r in (1, 2) if (review := store.load_review(task_id, r)) is not None]
+    first_draft, second_draft = (store.load_draft(task_id, r) for r in (1, 2))
+    first_review, second_review = (store.load_review(task_id, r) for r in (1, 2))
+    drafts = sum(1 for draft in (first_draft, second_draft) if draft is not None)
+    last_draft = {1: first_draft, 2: second_draft}.get(drafts)
+    reviews = [review for review in (first_review, second_review) if review is not None]
+    # A first draft that changed nothing had nothing to review; its round is settled all the same.
+    first_settled = (
+        drafts == 2 and first_draft is not None and not first_draft.diff and first_review is None
+    )
+    settled = 1 if first_settled else 0
     skipped = any(
         s.step == "review" and s.round == drafts and s.outcome == "skipped" for s in state.steps
     )
@@ -74,7 +88,7 @@ def position_of(store: TaskStore, task_id: str) -> FlowPosition:
         has_plan=plan is not None,
         approved=plan is not None and plan.approved,
         drafts=drafts,
-        reviews=len(reviews),
+        reviews=len(reviews) + settled,
         review_skipped=skipped and len(reviews) < drafts,
         last_review_blocking=bool(reviews and reviews[-1].blocking),
         stopped=state.status == "stopped",

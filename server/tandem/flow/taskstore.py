@@ -43,7 +43,15 @@ def is_task_id(value: str) -> bool:
 
 
 TaskStatus = Literal[
-    "created", "planned", "approved", "drafted", "reviewed", "done", "failed", "stopped"
+    "created",
+    "planned",
+    "approved",
+    "drafted",
+    "reviewed",
+    "done",
+    "failed",
+    "stopped",
+    "needs_attention",
 ]
 
 M = TypeVar("M", bound=BaseModel)

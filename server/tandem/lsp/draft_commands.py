@@ -55,8 +55,8 @@ async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str,
     if delivery.refused:
         result["refused"] = list(delivery.refused)
     fresh, stale = check_delivery(delivery, lambda path: doc_state(ls, root, path))
-    if not fresh.changes:
-        return {**result, "applied": False, "reason": "no edit of the draft changes anything"}
+    if not fresh.changes and not stale:
+        return {**result, **changed_nothing(ls, root, delivery)}
     if stale:
         kept_drafts[delivery.task_id] = root
         reason = (
@@ -83,6 +83,31 @@ async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str,
         return {**result, "applied": False, "reason": f"{why}; the draft is kept to re-apply"}
     kept_drafts.pop(delivery.task_id, None)
     return {**result, "applied": True}
+
+
+def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
+    """A draft none of whose edits applies: its own outcome, with the reasons and the one redraft
+    the stop rule offers, in the task folder and in front of the user (never "done")."""
+    catalog = ls.session.catalog(root)
+    task_id = delivery.task_id
+    summary = catalog.refresh(task_id)
+    redraft = summary is not None and summary.can_redraft
+    reasons = "; ".join(delivery.refused) or "the draft returned no edit"
+    next_move = "run tandem.redraft to draft once more, told why" if redraft else "a human decides"
+    reason = f"draft {delivery.round} changed nothing: {reasons}"
+    catalog.store.update_state(task_id, status="needs_attention", message=reason)
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"Tandem: task {task_id} needs attention: {reason}; {next_move}",
+        )
+    )
+    return {
+        "applied": False,
+        "status": "needs_attention",
+        "reason": reason,
+        "redraft": redraft,
+    }
 
 
 def snapshot_paths(store: TaskStore, task_id: str) -> list[str]:

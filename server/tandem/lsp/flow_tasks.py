@@ -35,7 +35,7 @@ class TaskSummary:
     def can_redraft(self) -> bool:
         """The stop rule allows the second (last) draft."""
         decision = next_step(self.position)
-        return decision.step == "draft" and decision.round == 2
+        return (decision.step == "draft" and decision.round == 2) or decision.offers_redraft
 
     @property
     def has_draft(self) -> bool:

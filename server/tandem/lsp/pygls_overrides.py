@@ -66,6 +66,7 @@ from tandem.lsp.messages import (
     FeatureExited,
     has_id_field,
     message_id,
+    top_level_id,
     valid_id,
     without_lone_surrogates,
 )
@@ -124,8 +125,18 @@ class TandemProtocol(LanguageServerProtocol):
         try:
             data = json.loads(text)
             if ESCAPED_SURROGATE.search(text):
+                sent_id = data.get("id") if isinstance(data, dict) else None
                 data = without_lone_surrogates(data)
-        except (ValueError, RecursionError) as error:
+                if sent_id is not None:
+                    data["id"] = sent_id  # a reply must echo the id exactly as it was sent
+        except RecursionError:
+            # Nested deeper than the parser goes: a client still waits for the id it sent.
+            log.warning("dropped a message nested too deeply to parse")
+            self.reply_error(
+                top_level_id(text), JsonRpcParseError("Parse error: nested too deeply to parse")
+            )
+            return
+        except ValueError as error:
             log.warning("dropped a message that is not JSON: %s", error)
             self.reply_error(None, JsonRpcParseError(f"Parse error: {error}"))
             return

@@ -63,13 +63,9 @@ class Session:
         settings share it (as ``--fake-replies`` does in the CLI)."""
         key = (str(root), model.model_dump_json())
         if key not in self.providers:
-            from tandem.providers.registry import build_provider
+            from tandem.providers.registry import build_provider, configured_replies
 
-            replies: Path | None = None
-            if model.provider == "fake" and model.fake_replies:
-                replies = Path(model.fake_replies).expanduser()
-                replies = replies if replies.is_absolute() else root / replies
             self.providers[key] = build_provider(
-                alias, model, dict(os.environ), fake_replies=replies
+                alias, model, dict(os.environ), fake_replies=configured_replies(model, root)
             )
         return self.providers[key]

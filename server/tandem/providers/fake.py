@@ -23,6 +23,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from tandem.cost.estimate import count_request_tokens
 from tandem.cost.tokens import count_tokens
 from tandem.providers.base import (
     FailureKind,
@@ -78,6 +79,8 @@ class FakeProvider:
             data = json.loads(source.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FakeRepliesError(f"cannot read fake replies {source}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise FakeRepliesError(f"fake replies {source} is not UTF-8 text") from exc
         except json.JSONDecodeError as exc:
             raise FakeRepliesError(
                 f"fake replies {source} is not JSON (line {exc.lineno}: {exc.msg})"
@@ -119,7 +122,8 @@ class FakeProvider:
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         spent = Usage()
-        conversation = f"{request.system}\n{request.user}"
+        conversation = request.user
+        schema = request.output_type.model_json_schema()
         for attempt in (1, 2):
             entry = self._next(request.step)
             if isinstance(entry, ProviderFailure):
@@ -133,9 +137,12 @@ class FakeProvider:
                     raw_text=entry.raw_text,
                 )
             text = entry if isinstance(entry, str) else json.dumps(entry)
-            spent = spent + Usage(
-                input_tokens=count_tokens(conversation), output_tokens=count_tokens(text)
+            # Counted exactly as the estimate counts a request, so "estimate vs actual" is 0%
+            # wherever counting is exact (the fake provider says what it is; it never guesses).
+            sent = count_request_tokens(
+                "o200k_base", system=request.system, user=conversation, output_schema=schema
             )
+            spent = spent + Usage(input_tokens=sent, output_tokens=count_tokens(text))
             try:
                 parsed: BaseModel = request.output_type.model_validate_json(text)
             except ValueError as exc:

@@ -21,6 +21,15 @@ from tandem.providers.fake import FakeProvider, FakeReplies
 from tandem.providers.retry import Clock, RetryPolicy, Sleep
 
 
+def configured_replies(model: ModelSettings, workspace: Path) -> Path | None:
+    """The canned-replies file a ``fake`` model's settings name, relative to ``workspace`` (the
+    folder whose settings named it) unless absolute; None for other providers."""
+    if model.provider != "fake" or not model.fake_replies:
+        return None
+    path = Path(model.fake_replies).expanduser()
+    return path if path.is_absolute() else workspace / path
+
+
 def build_provider(
     alias: str,
     model: ModelSettings,

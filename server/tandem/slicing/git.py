@@ -65,7 +65,7 @@ def git_diff(repo: Path, *revisions: str) -> str:
             raise GitError(f"{revision!r} is not a revision", bad_revision=True)
     done = run_git(repo, *_PLAIN_DIFF, *revisions)
     if done.returncode != 0:
-        raise GitError(f"git diff {shown} failed: {done.stderr.strip()}")
+        raise GitError(f"git diff {shown} failed: {first_line(done.stderr)}")
     if not done.stdout.strip():
         raise GitError(f"no changes since {shown}: nothing to review")
     return done.stdout
@@ -91,10 +91,16 @@ def tracked_changes(repo: Path, base: str) -> str:
     """
     done = run_git(repo, *_PLAIN_DIFF, "--relative", "--no-renames", base, "--")
     if done.returncode != 0:
-        raise GitError(f"git diff failed: {done.stderr.strip()}")
+        raise GitError(f"git diff failed: {first_line(done.stderr)}")
     return done.stdout
 
 
 def untracked_files(repo: Path) -> list[str]:
     """Files git neither tracks nor ignores, relative to ``repo`` (read even if git fails)."""
     return run_git(repo, "ls-files", "--others", "--exclude-standard").stdout.splitlines()
+
+
+def first_line(stderr: str) -> str:
+    """Git's reason, without the advice lines it adds below it."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[0] if lines else "no reason given"

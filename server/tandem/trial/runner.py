@@ -63,12 +63,13 @@ def flow_runner(
     settings: Settings,
     *,
     environ: dict[str, str],
+    workspace: Path,
     fake_replies: Path | None = None,
     confirm: Callable[[str], bool] | None = None,
 ) -> Runner:
     """Runs one :class:`RunRequest` through the real plan → draft → review flow. Trials run
     unattended: a step above ``budgets.confirm_above_usd`` is sent only with ``confirm``
-    (``tandem trial --yes``)."""
+    (``tandem trial --yes``). A ``fake`` model's replies file is relative to ``workspace``."""
 
     async def run(request: RunRequest) -> RunOutcome:
         from tandem.flow.apply import ApplyError, apply_task_edits
@@ -85,7 +86,7 @@ def flow_runner(
             mode_settings,
             request.workdir,
             recorder=request.recorder,
-            providers=registry_providers(environ, fake_replies=replies),
+            providers=registry_providers(environ, workspace=workspace, fake_replies=replies),
             history=request.history,
             confirm=confirm,
         )
@@ -103,7 +104,11 @@ def flow_runner(
         message = result.message
         # Apply what a user running the flow with --apply would get: the last draft, unless the
         # flow failed or stopped (budget, cancellation).
-        if result.draft is not None and result.status not in ("failed", "stopped"):
+        if result.draft is not None and result.status not in (
+            "failed",
+            "stopped",
+            "needs_attention",
+        ):
             try:
                 written = apply_task_edits(env, request.task_id)
                 message += f"; applied edits to {len(written)} file(s)"

@@ -8,18 +8,29 @@ from pathlib import Path
 import pytest
 from provider_wire import GOOD, Verdict, request_for
 
+from tandem.config import ModelSettings
+from tandem.cost.estimate import count_prompt_tokens
 from tandem.cost.tokens import count_tokens
 from tandem.providers.base import ProviderFailure
 from tandem.providers.fake import FakeProvider, FakeRepliesError
 
 
-async def test_replies_are_labelled_fake_and_usage_is_counted_on_the_real_text() -> None:
+async def test_replies_are_labelled_fake_and_usage_is_counted_exactly_as_the_estimate_counts() -> (
+    None
+):
     fake = FakeProvider([GOOD])
     request = request_for()
     reply = await fake.complete(request)
     assert reply.is_fake and reply.provider == "fake"
     assert reply.parsed == Verdict(**GOOD)
-    assert reply.usage.input_tokens == count_tokens(f"{request.system}\n{request.user}")
+    fake_model = ModelSettings(provider="fake", model="fake-model")
+    estimated = count_prompt_tokens(
+        fake_model,
+        system=request.system,
+        user=request.user,
+        output_schema=request.output_type.model_json_schema(),
+    )
+    assert reply.usage.input_tokens == estimated
     assert reply.usage.output_tokens == count_tokens(json.dumps(GOOD))
     assert fake.requests == [request]
 
