@@ -43,7 +43,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[E
     monkeypatch.setenv("TANDEM_CACHE_DIR", str(tmp_path / "cache"))
     exchanges: list[Exchange] = []
 
-    def registry_providers(environ: Any, *, fake_replies: Any = None) -> Any:
+    def registry_providers(environ: Any, *, workspace: Any = None, fake_replies: Any = None) -> Any:
         def build(alias: str, model: ModelSettings) -> Provider:
             client = httpx2.AsyncClient(transport=RecordingTransport(exchanges))
             return build_provider(alias, model, environ, http_client=client)
