@@ -10,12 +10,13 @@ import os
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tandem.ledger.location import is_postgres_url
 
 Tier = Literal["low", "medium", "high"]
 ProviderName = Literal["anthropic", "openai", "openai-compatible", "fake"]
+StructuredOutput = Literal["auto", "json_schema", "json_object", "tools", "prompt"]
 SKIP = "skip"
 
 PositiveDecimal = Annotated[Decimal, Field(ge=0, le=Decimal("100000"))]
@@ -53,6 +54,12 @@ class ModelSettings(_Section):
         default=4096, ge=64, le=200_000, description="Longest reply a step may ask for."
     )
     timeout_seconds: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout.")
+    structured_output: StructuredOutput = Field(
+        default="auto",
+        description="openai-compatible only: how the reply is held to the schema: json_schema, "
+        "json_object, tools or prompt; auto tries the strongest first, falls back on a refusal "
+        "and remembers what worked per server and model.",
+    )
     fake_replies: str | None = Field(
         default=None,
         description="provider fake only: JSON file of canned replies (relative to the "
@@ -65,6 +72,15 @@ class ModelSettings(_Section):
         description="provider fake only, TEST-ONLY: wait this long before each reply (to "
         "exercise cancellation).",
     )
+
+    @model_validator(mode="after")
+    def _structured_output_is_for_compatible_servers(self) -> ModelSettings:
+        if self.structured_output != "auto" and self.provider in ("anthropic", "openai"):
+            raise ValueError(
+                f"structured_output applies to openai-compatible models only ({self.provider} "
+                "always uses its own structured output): remove it or set it to auto"
+            )
+        return self
 
     @field_validator("api_key_env")
     @classmethod

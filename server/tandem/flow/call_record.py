@@ -65,6 +65,8 @@ class CallEnd:
     error: str | None = None
     findings: dict[str, int] | None = None
     fake: bool = False
+    note: str | None = None
+    """Something the user should know about a call that worked (e.g. a fallback mode)."""
 
 
 def routing_mode(settings: Settings) -> str:
@@ -98,7 +100,7 @@ def record_call(call: StepCall, end: CallEnd, *, status: str | None = None) -> N
         redactions=call.redactions,
     )
     call.env.recorder.record_step(entry)
-    message = end.error or f"{call.step} {end.outcome}"
+    message = end.error or f"{call.step} {end.outcome}" + (f" ({end.note})" if end.note else "")
     extra: dict[str, Any] = {"status": status, "message": message} if status else {}
     summary = step_summary(entry, call.route, message, end.fake)
     note_step(call.env, call.task.task_id, summary, **extra)

@@ -47,6 +47,8 @@ async def call_step(
     await announce(call)
     reply = await send(call, provider, output_type)
     parsed = output_type.model_validate(reply.parsed.model_dump())
+    for notice in reply.notices:
+        await call.env.say(f"{call.step}: {notice}")
     end = CallEnd(
         "ok",
         usage=reply.usage,
@@ -58,6 +60,7 @@ async def call_step(
         attempts=reply.attempts,
         findings=findings_of(parsed) if findings_of else None,
         fake=reply.is_fake,
+        note="; ".join(reply.notices) or None,
     )
     record_call(call, end)
     return parsed, reply

@@ -46,6 +46,8 @@ class ModelReply:
     provider: str
     model: str
     is_fake: bool = False
+    notices: tuple[str, ...] = ()
+    """Things the user should know about how the reply was obtained (e.g. a fallback mode)."""
 
 
 @dataclass

@@ -23,7 +23,12 @@ _TOO_LONG_MARKERS = (
     "maximum context",
     "too many tokens",
     "request too large",
+    "context size",  # llama.cpp's llama-server: "exceeds the available context size"
+    "exceed_context_size",
 )
+# A 5xx whose message names the request's form is a refusal of that form, not a passing fault:
+# llama-cpp-python's server answers a json_schema response_format with HTTP 500.
+_REQUEST_FORM_MARKERS = ("response_format", "json_schema", "tool_choice")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class CallContext:
     api_key: str | None  # only to mask an echo of it; never printed
     timeout_s: float
     custom_base_url: bool = False  # a 404 may then mean a wrong path, not only a wrong model
+    any_server: bool = False  # someone else's server (OpenAI-compatible), not the vendor's API
 
     def setting(self, name: str) -> str:
         return f"models.{self.alias}.{name}" if self.alias else name
@@ -67,13 +73,21 @@ def is_local(base_url: str) -> bool:
 
 def server_message(body: object, fallback: str) -> str:
     """The human part of an error body (``{"error": {"message": ...}}`` in both APIs)."""
+    text = fallback
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-        if isinstance(inner, str):
-            return inner[:300]
-    return fallback[:300]
+            text = str(inner["message"])
+        elif isinstance(inner, str):
+            text = inner
+    return " ".join(text.split())[:300]  # one line: some servers send a traceback
+
+
+def _names_a_missing_model(lowered: str) -> bool:
+    """A 400 that says the model does not exist (llama-server's router: "model 'x' not found")."""
+    return "model_not_found" in lowered or (
+        "model" in lowered and ("not found" in lowered or "does not exist" in lowered)
+    )
 
 
 def _error_code(body: object) -> str:
@@ -117,7 +131,10 @@ def classify(
 def _connection(exc: Exception, ctx: CallContext) -> Transient | ProviderFailure:
     if _could_not_connect(exc):
         if is_local(ctx.base_url):
-            hint = f"is the local server at {ctx.base_url} running?"
+            hint = (
+                f"is the local server at {ctx.base_url} running? Start it, or point "
+                f"{ctx.setting('base_url')} at the address it listens on"
+            )
         else:
             hint = f"check the network and {ctx.setting('base_url')} ({ctx.base_url})"
         return ctx.failure("connection", f"could not connect to {ctx.base_url}: {hint}")
@@ -144,19 +161,27 @@ def _status(
             what = f"the server at {ctx.base_url} asks for a key"
             fix = f"set {ctx.setting('api_key_env')} to the name of a variable holding it"
         return ctx.failure("auth", f"{what} (HTTP {status}: {said}); {fix}")
-    if status == 404:
+    lowered = f"{said} {_error_code(body)}".lower()
+    if status == 404 or (status == 400 and _names_a_missing_model(lowered)):
         return ctx.failure(
             "not_found",
-            f"model {ctx.model!r} was not found at {ctx.base_url} (HTTP 404: {said}); check "
-            f"{ctx.setting('model')}"
-            + (f" and the path of {ctx.setting('base_url')}" if ctx.custom_base_url else ""),
+            f"model {ctx.model!r} was not found at {ctx.base_url} (HTTP {status}: {said}); "
+            f"check {ctx.setting('model')}"
+            + (f" and the path of {ctx.setting('base_url')}" if ctx.custom_base_url else "")
+            + (" (`tandem doctor` lists the models the server serves)" if ctx.any_server else ""),
         )
-    lowered = f"{said} {_error_code(body)}".lower()
     if status == 413 or (status == 400 and any(m in lowered for m in _TOO_LONG_MARKERS)):
+        window = (
+            ", or start the server with a larger context window (llama-server -c N, "
+            "llama-cpp-python --n_ctx N, Ollama num_ctx)"
+            if is_local(ctx.base_url)
+            else ""
+        )
         return ctx.failure(
             "too_large",
             f"the request is too large for {ctx.model} (HTTP {status}: {said}); lower "
-            "context.budget_tokens or narrow the request",
+            f"context.budget_tokens or {ctx.setting('max_output_tokens')}, or narrow the "
+            f"request{window}",
         )
     if status == 429:
         return Transient(
@@ -166,6 +191,12 @@ def _status(
         )
     if status == 408:
         return Transient("timeout", f"{ctx.provider} timed out the request (HTTP 408)")
+    if status >= 500 and any(marker in lowered for marker in _REQUEST_FORM_MARKERS):
+        return _refused(
+            ctx,
+            f"{ctx.provider} could not serve the request's form (HTTP {status}: {said})",
+            response,
+        )
     if status >= 500:
         label = "overloaded" if status == 529 else "server error"
         return Transient(
@@ -173,4 +204,12 @@ def _status(
             f"{ctx.provider} {label} (HTTP {status})",
             parse_retry_after(headers, now()),
         )
-    return ctx.failure("bad_request", f"{ctx.provider} refused the request (HTTP {status}: {said})")
+    return _refused(ctx, f"{ctx.provider} refused the request (HTTP {status}: {said})", response)
+
+
+def _refused(ctx: CallContext, message: str, response: object) -> ProviderFailure:
+    """A ``bad_request`` failure carrying the server's whole answer, to be saved for the user."""
+    failure = ctx.failure("bad_request", message)
+    text = getattr(response, "text", None)
+    failure.raw_text = ctx.mask(text) if isinstance(text, str) and text else None
+    return failure

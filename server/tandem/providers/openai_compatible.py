@@ -1,10 +1,13 @@
-"""Chat Completions with a JSON-schema ``response_format``, for OpenAI-compatible servers.
+"""Chat Completions for OpenAI-compatible servers, in the structured-output mode each one takes.
 
-Ollama, vLLM, llama.cpp server, LM Studio and LiteLLM-style gateways speak this dialect, so
-``chat.completions.parse(..., response_format=Model)`` through the official ``openai`` SDK
-(pointed at ``base_url``) reaches all of them. Local servers usually need no key: when no
-``api_key_env`` is set a placeholder is sent. The wire body is read before the SDK's parser
-runs so a reply that fails the schema or stops at the length limit still reports its usage.
+Ollama, vLLM, llama.cpp's servers, LM Studio and LiteLLM-style gateways speak this dialect through
+the official ``openai`` SDK pointed at ``base_url``, but differ in how a reply can be held to a
+schema (:mod:`tandem.providers.dialects`). With ``structured_output = "auto"`` the provider starts
+from the mode remembered for this server and model (:mod:`tandem.providers.mode_memory`, else the
+strongest), and when the server refuses a request (any other 4xx, or a 5xx that names
+``response_format``) it sends it again once in the next mode, tells the user, and remembers what
+worked. A mode set by the user is never changed. Local servers usually need no key: when no
+``api_key_env`` is set a placeholder is sent. The reply is validated here against the full schema.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tandem.providers.base import ModelRequest, ProviderFailure
+from tandem.providers.dialects import MODES, StructuredMode, next_mode, reply_json, request_options
 from tandem.providers.errors import SdkErrors
+from tandem.providers.mode_memory import recalled_mode, remember_mode
 from tandem.providers.openai_provider import openai_errors
 from tandem.providers.structured import RawReply, SdkProvider, Turn, body_of
 from tandem.providers.usage import chat_usage
@@ -26,6 +31,20 @@ class OpenAICompatibleProvider(SdkProvider):
     name = "openai-compatible"
     default_base_url = LOCAL_DEFAULT_BASE_URL
     any_server = True
+
+    def __init__(self, *, structured_output: str = "auto", **common: Any) -> None:
+        super().__init__(**common)
+        self.structured_output = structured_output
+        fixed = next((mode for mode in MODES if mode == structured_output), None)
+        self._recalled = None if fixed else recalled_mode(self.base_url, self.model)
+        self.mode: StructuredMode = fixed or self._recalled or MODES[0]
+        self._refusals: list[str] = []
+
+    def start_from_strongest(self) -> None:
+        """Under ``auto``, try the strongest mode first next time, whatever is remembered."""
+        if self.structured_output == "auto":
+            self.mode = MODES[0]
+            self._refusals = []
 
     def _missing_key(self) -> ProviderFailure | None:
         if self._key_env is None:
@@ -51,27 +70,72 @@ class OpenAICompatibleProvider(SdkProvider):
         )
         return client, openai_errors()
 
+    def _fall_back(self, failure: ProviderFailure) -> str | ProviderFailure:
+        if failure.kind != "bad_request":
+            return failure
+        setting = self.context.setting("structured_output")
+        if self.structured_output != "auto":
+            return _reworded(
+                failure,
+                f"{failure.message}; {setting} is {self.mode!r}: if the server cannot take that "
+                "mode, set it to 'auto' to let Tandem find one it takes",
+            )
+        following = next_mode(self.mode)
+        if following is None:
+            tried = ", ".join([*self._refusals, self.mode])
+            return _reworded(
+                failure,
+                f"{failure.message}; the server refused every structured-output mode "
+                f"({tried}): check the server's log and {setting}",
+            )
+        self._refusals.append(self.mode)
+        notice = (
+            f"{self.base_url} refused structured output {self.mode!r} for {self.model} "
+            f"({failure.message}); sending it again as {following!r}"
+        )
+        self.mode = following
+        return notice
+
+    def _succeeded(self) -> tuple[str, ...]:
+        if self.structured_output != "auto" or self.mode == self._recalled:
+            return ()
+        earlier, self._recalled = self._recalled, self.mode
+        if not self._refusals and earlier is None:
+            return ()  # the strongest mode works from the start: nothing to remember or say
+        where = remember_mode(self.base_url, self.model, self.mode)
+        kept = f"remembered in {where}" if where else "could not be remembered"
+        refused = f"{', '.join(self._refusals)} refused" if self._refusals else f"was {earlier!r}"
+        self._refusals = []
+        return (
+            f"structured output for {self.model} at {self.base_url}: {self.mode!r} works "
+            f"({refused}); {kept}; set {self.context.setting('structured_output')} "
+            "to choose a mode yourself",
+        )
+
     async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
-        messages: list[dict[str, str]] = [{"role": "system", "content": request.system}]
+        mode = self.mode
+        system, options = request_options(mode, request.output_type, request.system)
+        messages: list[dict[str, str]] = [{"role": "system", "content": system}]
         messages += [{"role": turn.role, "content": turn.text} for turn in turns]
-        raw = await client.chat.completions.with_raw_response.parse(
+        raw = await client.chat.completions.with_raw_response.create(
             model=self.model,
             messages=messages,
             max_tokens=request.max_output_tokens,
-            response_format=request.output_type,
+            **options,
         )
         body = body_of(raw.http_response.json())
         choices = body.get("choices") or [{}]
         choice = choices[0] if isinstance(choices[0], Mapping) else {}
         message = body_of(choice.get("message"))
-        text = str(message.get("content") or "")
+        text = reply_json(mode, message)
         refusal = message.get("refusal")
         finish = choice.get("finish_reason")
         if finish == "content_filter":
             refusal = refusal or "the reply was stopped by the content filter"
+        output_type = request.output_type
 
         async def parse() -> Any:
-            return raw.parse().choices[0].message.parsed
+            return output_type.model_validate_json(text) if text else None
 
         return RawReply(
             text=text,
@@ -80,3 +144,15 @@ class OpenAICompatibleProvider(SdkProvider):
             refusal=str(refusal) if refusal else None,
             parse=parse,
         )
+
+
+def _reworded(failure: ProviderFailure, message: str) -> ProviderFailure:
+    return ProviderFailure(
+        failure.kind,
+        message,
+        failure.provider,
+        failure.model,
+        attempts=failure.attempts,
+        usage=failure.usage,
+        raw_text=failure.raw_text,
+    )

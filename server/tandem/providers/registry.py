@@ -73,4 +73,4 @@ def build_provider(
         return OpenAIProvider(**common)
     from tandem.providers.openai_compatible import OpenAICompatibleProvider
 
-    return OpenAICompatibleProvider(**common)
+    return OpenAICompatibleProvider(structured_output=model.structured_output, **common)

@@ -119,6 +119,7 @@ class Retrier:
         rng = self.rng or random.Random()
         waited = 0.0
         tries = 0
+        earlier: Transient | None = None
         while True:
             tries += 1
             self.attempts += 1
@@ -127,7 +128,10 @@ class Retrier:
             except Exception as exc:  # CancelledError is a BaseException: it passes through
                 verdict = classify(exc)
                 if isinstance(verdict, ProviderFailure):
+                    if earlier is not None:  # e.g. a server that died mid-reply, then refused
+                        verdict.message = f"{earlier.reason}, then {verdict.message}"
                     raise verdict from exc
+                earlier = verdict
                 delay = self._delay(verdict, tries, rng)
                 give_up = self._give_up_reason(verdict, tries, waited, delay)
                 if give_up is not None:

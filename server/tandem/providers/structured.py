@@ -122,6 +122,7 @@ class SdkProvider(ABC):
             api_key=self._api_key,
             timeout_s=self._timeout_s,
             custom_base_url=self.any_server or self.base_url != self.default_base_url.rstrip("/"),
+            any_server=self.any_server,
         )
 
     @abstractmethod
@@ -131,6 +132,15 @@ class SdkProvider(ABC):
     @abstractmethod
     async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
         """One HTTP call through the SDK; SDK exceptions propagate to the classifier."""
+
+    def _fall_back(self, failure: ProviderFailure) -> str | ProviderFailure:
+        """After a failed request: a notice when the provider switched to another form of the
+        request worth sending instead, else the failure to raise."""
+        return failure
+
+    def _succeeded(self) -> tuple[str, ...]:
+        """Called after a usable reply: notices for the user about how it was obtained."""
+        return ()
 
     def _missing_key(self) -> ProviderFailure | None:
         if self._api_key:
@@ -153,9 +163,10 @@ class SdkProvider(ABC):
         return self._client, self._errors
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        """Close the SDK client (an ``http_client`` handed in stays open: its owner closes it)."""
+        if self._client is not None and self._http_client is None:
             await self._client.close()
-            self._client = None
+        self._client = None
 
     async def complete(
         self, request: ModelRequest, progress: ProgressReport | None = None
@@ -179,7 +190,11 @@ class SdkProvider(ABC):
                 send = functools.partial(self._send, client, request, list(turns))
                 raw = await retrier.call(send, classifier, progress)
             except ProviderFailure as failure:
-                raise _with_spend(failure, spent, retrier.attempts) from failure.__cause__
+                instead = self._fall_back(failure)
+                if isinstance(instead, str):  # the request is sent again in another form
+                    await report(progress, instead)
+                    continue
+                raise _with_spend(instead, spent, retrier.attempts) from failure.__cause__
             spent = spent + raw.usage
             if raw.truncated:
                 raise ProviderFailure(
@@ -202,6 +217,7 @@ class SdkProvider(ABC):
                     latency_ms=int((time.monotonic() - started) * 1000),
                     provider=self.name,
                     model=self.model,
+                    notices=self._succeeded(),
                 )
             if repaired:
                 raise ProviderFailure(

@@ -246,6 +246,7 @@ def make(
     environ: dict[str, str] | None = None,
     policy: RetryPolicy = POLICY,
     timeout_seconds: float = 30,
+    structured_output: str = "auto",
 ) -> Provider:
     settings = ModelSettings.model_validate(
         {
@@ -254,6 +255,7 @@ def make(
             "api_key_env": api_key_env,
             "base_url": base_url,
             "timeout_seconds": timeout_seconds,
+            "structured_output": structured_output,
         }
     )
     return build_provider(

@@ -141,7 +141,8 @@ async def test_connection_refused_asks_whether_the_local_server_runs() -> None:
     failure = caught.value
     assert failure.kind == "connection"
     assert failure.message == (
-        f"could not connect to {base_url}: is the local server at {base_url} running?"
+        f"could not connect to {base_url}: is the local server at {base_url} running? "
+        "Start it, or point models.strong.base_url at the address it listens on"
     )
     assert failure.attempts == 1
     assert sleeps.delays == []
