@@ -105,7 +105,10 @@ def test_tandem_run_without_a_key_ends_in_a_clear_state(
     assert "retrying" not in done.stderr  # a refused request is never retried as it was
     first = done.stdout.splitlines()[0]
     assert done.returncode in (0, 1), done.stderr
-    if done.returncode == 1:
+    if done.returncode == 1 and ": needs_attention - " in first:
+        # A small model's draft whose edits all miss: said so, with the one redraft offered.
+        assert "nothing was done" in first and "redraft" in first
+    elif done.returncode == 1:
         assert ": failed - " in first and "Fix the cause and run again" in first
         assert "resume: tandem run --resume " in done.stdout
     else:
