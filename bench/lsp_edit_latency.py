@@ -6,14 +6,16 @@ that does no work, started the same way) in the same run:
 1. Edits: a generated 5,000-line Python file in a copy of the example project; an incremental
    ``didChange`` before every fifth request, cycling insert a line, delete a line, type a
    character, delete a character, anywhere in the file (an inserted line shifts every unit below
-   it). Requests alternate hover and code action; code actions cycle a cursor, a whole line and a
-   3-30 line span. Reported apart: the first request after an edit (targets: code action p95 <=
+   it; every other character typed is a "(", a syntax error until it is deleted). Requests
+   alternate hover and code action; code actions cycle a cursor, a whole line and a 3-30 line
+   span. Reported apart: the first request after an edit (targets: code action p95 <=
    5 ms, hover p95 <= 10 ms) and the steady ones (target: hover <= 3 ms).
 2. Too large: a document over ``context.max_file_bytes`` (20 MB) opened, edited a character at a
    time, and asked for hovers and code actions (target: every answer <= 50 ms), each followed by
    a hover on the small file (never blocked by the large one).
 
-Run: ``python bench/lsp_edit_latency.py [REQUESTS]`` (default 600). Prints medians and p95.
+Run: ``python bench/lsp_edit_latency.py [REQUESTS] [edits|large]`` (default 600 requests, both
+parts). Prints medians and p95.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lsp_latency import BIG_LINES, EXAMPLE, Session, big_module, summary
 
 NULL_SERVER = [sys.executable, str(Path(__file__).resolve().parent / "null_server.py")]
 INSERTED = "    total += 1"
+TYPED = "x("
 EDITS = ("insert a line", "delete a line", "type a character", "delete a character")
 HUGE_BYTES = 20 * 1024 * 1024
 
@@ -49,6 +52,7 @@ class Buffer:
         self.lines = text.splitlines()
         self.rng = rng
         self.version = 1
+        self.typed = 0
 
     def _pick(self, wanted: str) -> int | None:
         found = [i for i, line in enumerate(self.lines) if line.startswith(wanted)]
@@ -68,14 +72,18 @@ class Buffer:
             self.lines.insert(at + 1, INSERTED)
             return {"range": _range((at + 1, 0), (at + 1, 0)), "text": INSERTED + "\n"}
         if kind == "delete a character":
-            at = self._pick("    totalx")
-            if at is not None:
+            typed = [i for i, line in enumerate(self.lines) if line[9:10] in TYPED and line[9:]]
+            if typed:
+                at = self.rng.choice(typed)
                 self.lines[at] = self.lines[at][:9] + self.lines[at][10:]
                 return {"range": _range((at, 9), (at, 10)), "text": ""}
         at = self._pick("    total")
         assert at is not None
-        self.lines[at] = self.lines[at][:9] + "x" + self.lines[at][9:]
-        return {"range": _range((at, 9), (at, 9)), "text": "x"}
+        # Every other character typed leaves a syntax error until it is deleted, as typing does.
+        char = TYPED[self.typed % len(TYPED)]
+        self.typed += 1
+        self.lines[at] = self.lines[at][:9] + char + self.lines[at][9:]
+        return {"range": _range((at, 9), (at, 9)), "text": char}
 
     def body_line(self) -> int:
         found = self._pick("    total")
@@ -207,25 +215,33 @@ def bench_too_large(command: list[str] | None, rounds: int, scratch: Path) -> di
     return timings
 
 
+def report(name: str, found: dict[str, Any]) -> None:
+    width = 44
+    print(f"{name}: first hover {found['first hover (from didOpen)'] * 1000:.1f} ms")
+    summary(f"{name}: edit + request".ljust(width), found["requests"])
+    summary(f"{name}: small-file hover".ljust(width), found["small"])
+    print(f"{name}: slowest {max(found['requests'] + found['small']) * 1000:.1f} ms")
+
+
 def main() -> None:
     requests = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+    parts = sys.argv[2:] or ["edits", "large"]
     servers = (("do-nothing pygls", NULL_SERVER), ("tandem", None))
     with tempfile.TemporaryDirectory(prefix="tandem-edit-bench-") as scratch:
-        print(
-            f"{BIG_LINES}-line app/big.py; an edit ({', '.join(EDITS)}) before every fifth "
-            f"request; {requests} requests after {20} warm-up ones"
-        )
-        for name, command in servers:
-            timings = bench_edits(command, requests, Path(scratch) / name.replace(" ", "-"))
-            for key in sorted(timings):
-                summary(f"{name}: {key}", timings[key])
-        print(f"\na {HUGE_BYTES // 2**20} MB document (over context.max_file_bytes)")
-        for name, command in servers:
-            found = bench_too_large(command, 40, Path(scratch) / f"large-{name.replace(' ', '-')}")
-            print(f"{name}: first hover {found['first hover (from didOpen)'] * 1000:.1f} ms")
-            summary(f"{name}: edit + request", found["requests"])
-            summary(f"{name}: small-file hover", found["small"])
-            print(f"{name}: slowest {max(found['requests'] + found['small']) * 1000:.1f} ms")
+        if "edits" in parts:
+            print(
+                f"{BIG_LINES}-line app/big.py; an edit ({', '.join(EDITS)}) before every fifth "
+                f"request; {requests} requests after 20 warm-up ones"
+            )
+            for name, command in servers:
+                timings = bench_edits(command, requests, Path(scratch) / name.replace(" ", "-"))
+                for key in sorted(timings):
+                    summary(f"{name}: {key}".ljust(44), timings[key])
+        if "large" in parts:
+            print(f"a {HUGE_BYTES // 2**20} MB document (over context.max_file_bytes)")
+            for name, command in servers:
+                large = Path(scratch) / f"large-{name.replace(' ', '-')}"
+                report(name, bench_too_large(command, 40, large))
 
 
 if __name__ == "__main__":
