@@ -20,7 +20,7 @@ from tandem.slicing.languages import language_for_path
 from tandem.values import RiskTier
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
 TIER_ORDER: tuple[RiskTier, ...] = ("low", "medium", "high")
 MANY_FILES = 3
@@ -48,12 +48,14 @@ class Risk:
 
 @dataclass(frozen=True)
 class TouchedFile:
-    """A file of the change: its text and the 1-based inclusive line ranges touched."""
+    """A file of the change: its text and the 1-based inclusive line ranges touched; ``tree``,
+    when the caller keeps the text parsed (an open buffer), saves parsing it again."""
 
     path: str
     text: str | None
     ranges: tuple[tuple[int, int], ...]
     units: tuple[str, ...] = field(default=())
+    tree: Tree | None = field(default=None, compare=False, repr=False)
 
     @property
     def lines(self) -> int:
@@ -181,7 +183,8 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in _nodes_within(parse(file.text, language).root_node, file.ranges):
+    tree = file.tree if file.tree is not None else parse(file.text, language)
+    for node in _nodes_within(tree.root_node, file.ranges):
         line = node.start_point.row + 1
         where = f"{file.path}:{line}"
         if node.type in _STRING_TYPES and _SQL.search(_text(node)):

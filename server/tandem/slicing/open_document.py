@@ -1,15 +1,23 @@
-"""An editor buffer kept as an index record, its units re-read around each edit only."""
+"""An editor buffer kept as an index record, parsed incrementally and re-read around each edit.
+
+A buffer over ``context.max_file_bytes`` is never parsed, encoded or hashed: it stays a warning
+saying it is too large to slice, as the same file on disk would be.
+"""
 
 from __future__ import annotations
 
-from itertools import accumulate
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
-from tandem.slicing.edit_reparse import edit_between, padded_region, units_after_edit
-from tandem.slicing.extract import extract_units
+from tandem.slicing.edit_reparse import edit_between, splice_units
+from tandem.slicing.extract import parse, units_from_tree
+from tandem.slicing.files import too_large
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, identifiers, unit_idents
 from tandem.slicing.units import Unit
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 CACHE_LIMIT = 50_000
 
@@ -25,90 +33,119 @@ def bounded_put(cache: dict[K, V], key: K, value: V) -> None:
     cache[key] = value
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One version of the buffer as parsed: bytes, tree, units and each unit's identifiers."""
+
+    data: bytes
+    tree: Tree
+    units: list[Unit]
+    idents: list[frozenset[str]]
+
+
 class OpenDocument:
     """An editor buffer: its text and its index record, re-read around each edit only."""
 
-    def __init__(self, path: str, text: str, version: int | None) -> None:
+    def __init__(self, path: str, text: str, version: int | None, max_bytes: int) -> None:
         self.path = path
         self.version = version
         self.text = text
-        self.language = language_for_path(path)
+        self.language: LanguageName | None = language_for_path(path)
+        self.max_bytes = max_bytes
+        self.skipped: str | None = None
+        """Why the buffer is not sliced (it is over ``max_bytes``), or None."""
+        self._parsed: Parsed | None = None
         self._record: FileRecord | None = None
-        self._units: tuple[bytes, list[Unit], bool] | None = None  # data, units, has errors
+        self._idents: dict[bytes, frozenset[str]] = {}
+        self._check_size(len(text))
+
+    def _check_size(self, at_least: int) -> None:
+        """Mark the buffer too large when ``at_least`` bytes (or its UTF-8) is over the limit."""
+        size = at_least if at_least > self.max_bytes else len(self.text.encode("utf-8"))
+        self.skipped = too_large(self.path, size, self.max_bytes) if size > self.max_bytes else None
+        if self.skipped is not None:
+            self.text, self._parsed, self._record = "", None, None
+
+    def oversized(self, size: int, version: int | None) -> None:
+        """The buffer changed and is known (from its length) to be over the limit."""
+        self.version = version
+        self.text, self._parsed, self._record = "", None, None
+        self.skipped = too_large(self.path, size, self.max_bytes)
 
     def update(self, text: str, version: int | None) -> None:
-        """Take the buffer's new text. Once units were asked for, they follow every change
-        (around the edit, well under a millisecond): edits far apart, taken together, would
-        span most of the file and cost a whole-file parse."""
-        if text != self.text:
-            self.text = text
-            self._record = None
-            if self._units is not None and self.language is not None:
-                self._current_units(text.encode("utf-8"), self.language)
+        """Take the buffer's new text. Once parsed, the parse follows every change (an
+        incremental reparse and the items around the edit): edits far apart, taken together,
+        would otherwise span most of the file."""
         self.version = version
+        if self.skipped is None and text == self.text:
+            return
+        self.text, self._record = text, None
+        self._check_size(len(text))
+        if self.skipped is None and self._parsed is not None and self.language is not None:
+            self._parsed = self._follow(self._parsed, text.encode("utf-8"), self.language)
 
-    def region_text(self, start_line: int, end_line: int) -> str:
-        """The top-level items covering lines ``start_line``-``end_line`` (1-based), padded
-        with newlines so that they parse alone with the file's line numbers."""
-        data = self.text.encode("utf-8")
-        # Line starts from the lengths of the lines (plus one newline each), summed in C.
-        lengths = [0, *accumulate(map(len, data.split(b"\n")))]
+    def tree(self) -> Tree | None:
+        """The current parse tree (None for a language the slicer does not support)."""
+        parsed = self._current()
+        return parsed.tree if parsed is not None else None
 
-        def line_start(line: int) -> int:  # 0-based line
-            line = min(line, len(lengths) - 1)
-            return min(lengths[line] + line, len(data))
-
-        start, end = line_start(start_line - 1), line_start(end_line)
-        return padded_region(data, start, max(start, end - 1)).decode("utf-8", "replace")
-
-    def record(self, idents_cache: dict[bytes, frozenset[str]]) -> FileRecord | None:
-        """The buffer as an index record (None for a language the slicer does not support)."""
+    def record(self) -> FileRecord | str | None:
+        """The buffer as an index record, the warning when it is too large, or None for a
+        language the slicer does not support."""
+        if self.skipped is not None:
+            return self.skipped
         if self._record is not None:
             return self._record
-        if self.language is None:
+        parsed = self._current()
+        if parsed is None or self.language is None:
             return None
-        data = self.text.encode("utf-8")
-        units, has_errors = self._current_units(data, self.language)
         self._record = FileRecord(
             path=self.path,
-            blob=blob_id(data),
+            blob=blob_id(parsed.data),
             language=self.language,
-            units=units,
-            # Related-test ranking reads every unit's identifiers (callers in source files
-            # too); each unit's text is scanned once per content, so an edit rescans one.
-            idents=_unit_idents(data, units, idents_cache),
-            has_errors=has_errors,
+            units=parsed.units,
+            idents=parsed.idents,
+            has_errors=parsed.tree.root_node.has_error,
             text=self.text,
         )
         return self._record
 
-    def _current_units(self, data: bytes, language: LanguageName) -> tuple[list[Unit], bool]:
-        units: list[Unit] | None = None
-        has_errors = False
-        if self._units is not None and not self._units[2]:
-            old_data, old_units, _ = self._units
-            edit = edit_between(old_data, data)
-            if edit is None:
-                units = old_units
-            else:
-                units = units_after_edit(self.path, language, old_units, old_data, data, edit)
-        if units is None:
-            extracted = extract_units(self.path, data, language)
-            units, has_errors = extracted.units, extracted.has_errors
-        self._units = (data, units, has_errors)
-        return units, has_errors
+    def _current(self) -> Parsed | None:
+        if self.skipped is not None or self.language is None:
+            return None
+        if self._parsed is None:
+            data = self.text.encode("utf-8")
+            tree = parse(data, self.language)
+            units = units_from_tree(self.path, data, self.language, tree).units
+            self._parsed = Parsed(data, tree, units, self._scan(data, units))
+        return self._parsed
 
+    def _follow(self, old: Parsed, data: bytes, language: LanguageName) -> Parsed:
+        edit = edit_between(old.data, data)
+        if edit is None:
+            return Parsed(data, old.tree, old.units, old.idents)
+        old_tree = old.tree.copy()
+        edit.apply_to(old_tree)
+        tree = parse(data, language, old_tree=old_tree)
+        spliced = splice_units(self.path, language, old.units, old_tree, tree, data, edit)
+        if spliced is None:
+            units = units_from_tree(self.path, data, language, tree).units
+            return Parsed(data, tree, units, self._scan(data, units))
+        fresh = self._scan(data, spliced.fresh, spliced.base)
+        idents = [*old.idents[: spliced.keep], *fresh, *old.idents[spliced.resume :]]
+        return Parsed(data, tree, spliced.units(old.units), idents)
 
-def _unit_idents(
-    data: bytes, units: list[Unit], cache: dict[bytes, frozenset[str]]
-) -> list[frozenset[str]]:
-    """Identifiers per unit, each unit's text scanned once per content (an edit rescans one)."""
+    def _scan(
+        self, data: bytes, units: list[Unit], base: tuple[int, int] = (1, 0)
+    ) -> list[frozenset[str]]:
+        """Identifiers per unit, each unit's text scanned once per content."""
+        cache = self._idents
 
-    def scanned_once(chunk: bytes) -> frozenset[str]:
-        found = cache.get(chunk)
-        if found is None:
-            found = identifiers(chunk)
-            bounded_put(cache, chunk, found)
-        return found
+        def scanned_once(chunk: bytes) -> frozenset[str]:
+            found = cache.get(chunk)
+            if found is None:
+                found = identifiers(chunk)
+                bounded_put(cache, chunk, found)
+            return found
 
-    return unit_idents(data, units, scanned_once)
+        return unit_idents(data, units, scanned_once, base=base)

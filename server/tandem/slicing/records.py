@@ -55,23 +55,36 @@ class FileRecord:
         return self._lines
 
 
-def _line_offsets(data: bytes) -> list[int]:
-    offsets = [0]
-    pos = data.find(b"\n")
-    while pos != -1:
+def _line_offsets(data: bytes, start: int, count: int) -> list[int]:
+    """Byte offsets of ``count`` line starts from the line starting at ``start``, and of the
+    line after them (``len(data)`` past the end)."""
+    offsets = [start]
+    pos = data.find(b"\n", start)
+    while pos != -1 and len(offsets) <= count:
         offsets.append(pos + 1)
         pos = data.find(b"\n", pos + 1)
     return offsets
 
 
 def unit_idents(
-    data: bytes, units: list[Unit], scan: Callable[[bytes], frozenset[str]] = identifiers
+    data: bytes,
+    units: list[Unit],
+    scan: Callable[[bytes], frozenset[str]] = identifiers,
+    *,
+    base: tuple[int, int] = (1, 0),
 ) -> list[frozenset[str]]:
-    """The identifiers of each unit's lines, read from its text by ``scan``."""
-    offsets = _line_offsets(data)
+    """The identifiers of each unit's lines, read from its text by ``scan``.
+
+    ``base`` is a 1-based line at or before every unit and the byte offset where it starts:
+    only the lines from there to the last unit are scanned for their starts.
+    """
+    if not units:
+        return []
+    line, byte = base
+    offsets = _line_offsets(data, byte, max(u.end_line for u in units) - line + 1)
     out = []
     for u in units:
-        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
-        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
+        start = offsets[min(u.start_line - line, len(offsets) - 1)]
+        end = offsets[u.end_line - line + 1] if u.end_line - line + 1 < len(offsets) else len(data)
         out.append(scan(data[start:end]))
     return out
