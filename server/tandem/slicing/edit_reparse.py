@@ -121,48 +121,131 @@ def edit_between(old: bytes, new: bytes) -> TextEdit | None:
     )
 
 
+Point = tuple[int, int]
+
+
+def _after(point: Point, edit_end: Point, to: Point) -> Point:
+    """``point``, at or after an edit ending at ``edit_end``, once that end is moved to ``to``."""
+    row = point[0] - edit_end[0] + to[0]
+    return (row, point[1] - edit_end[1] + to[1]) if point[0] == edit_end[0] else (row, point[1])
+
+
+def compose(first: TextEdit, second: TextEdit) -> TextEdit | None:
+    """The one edit doing ``first`` then ``second``, when ``second`` touches what ``first``
+    wrote (typing, deleting back); None for edits apart."""
+    if second.start_byte > first.new_end_byte or second.old_end_byte < first.start_byte:
+        return None
+    if second.start_byte < first.start_byte:
+        start_byte, start_point = second.start_byte, second.start_point
+    else:
+        start_byte, start_point = first.start_byte, first.start_point
+    if second.old_end_byte <= first.new_end_byte:
+        old_end_byte, old_end_point = first.old_end_byte, first.old_end_point
+    else:  # past what the first wrote: where that lies in the text before the first
+        old_end_byte = second.old_end_byte - first.new_end_byte + first.old_end_byte
+        old_end_point = _after(second.old_end_point, first.new_end_point, first.old_end_point)
+    if first.new_end_byte <= second.old_end_byte:
+        new_end_byte, new_end_point = second.new_end_byte, second.new_end_point
+    else:  # the first wrote past the second's end: where that lies after the second
+        new_end_byte = first.new_end_byte - second.old_end_byte + second.new_end_byte
+        new_end_point = _after(first.new_end_point, second.old_end_point, second.new_end_point)
+    return TextEdit(
+        start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point
+    )
+
+
 @dataclass(frozen=True)
 class Spliced:
-    """The new units as old ones kept, fresh ones, and old ones shifted: ``old[:keep]``, then
-    ``fresh``, then ``old[resume:]`` moved down ``shift`` lines (up when negative). ``base``
-    is the window's first line (1-based) and the byte where it starts."""
+    """The units after some edits: old units ``kept`` (their old index, and the unit at its new
+    lines), and the ``fresh`` units of each window read again, with the window's first line
+    (1-based) and the byte where that line starts."""
 
-    keep: int
-    fresh: list[Unit]
-    resume: int
-    shift: int
-    base: tuple[int, int] = (1, 0)
-
-    def units(self, old: list[Unit]) -> list[Unit]:
-        return [
-            *old[: self.keep],
-            *self.fresh,
-            *(_shifted(u, self.shift) for u in old[self.resume :]),
-        ]
+    kept: list[tuple[int, Unit]]
+    fresh: list[tuple[tuple[int, int], list[Unit]]]
 
 
-def _shifted(unit: Unit, rows: int) -> Unit:
-    if rows == 0:
+def _moved(unit: Unit, start: int, end: int, definition_end: int) -> Unit:
+    if (start, end, definition_end) == (unit.start_line, unit.end_line, unit.definition_end):
         return unit
     return Unit(
         unit.name,
         unit.kind,
-        unit.start_line + rows,
-        unit.end_line + rows,
+        start,
+        end,
         unit.signature,
         unit.is_test,
         unit.in_test_region,
         unit.container,
-        unit.definition_end + rows if unit.definition_end else 0,
+        definition_end,
     )
+
+
+def _final_ranges(edits: list[TextEdit]) -> list[tuple[int, int]]:
+    """The bytes each edit wrote, in the text after the last edit (later edits move them)."""
+    out: list[tuple[int, int]] = []
+    for edit in edits:
+        delta = edit.new_end_byte - edit.old_end_byte
+        moved = []
+        for low, high in out:
+            if high < edit.start_byte:
+                moved.append((low, high))
+            elif low > edit.old_end_byte:
+                moved.append((low + delta, high + delta))
+            else:
+                moved.append((min(low, edit.start_byte), max(edit.new_end_byte, high + delta)))
+        out = [*moved, (edit.start_byte, edit.new_end_byte)]
+    return out
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if out and low <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], high))
+        else:
+            out.append((low, high))
+    return out
+
+
+def _line_after(line: int, edits: list[TextEdit], end: bool) -> tuple[int, bool]:
+    """Where 1-based ``line`` of the old text is after ``edits``, and whether an edit touched
+    it (then the first, or with ``end`` the last, line the edit wrote)."""
+    row, touched = line - 1, False
+    for edit in edits:
+        if row < edit.start_point[0]:
+            continue
+        if row > edit.old_end_point[0]:
+            row += edit.new_end_point[0] - edit.old_end_point[0]
+        else:
+            row, touched = edit.new_end_point[0] if end else edit.start_point[0], True
+    return row + 1, touched
+
+
+def _windows(
+    children: list[Node], data: bytes, ranges: list[tuple[int, int]]
+) -> list[tuple[int, int, int, int, int]]:
+    """The windows to read again: (first node, last node, first line, last line, the byte
+    where the first line starts), in order, none overlapping another."""
+    out: list[tuple[int, int, int, int, int]] = []
+    for low, high in ranges:
+        rows = (data.count(b"\n", 0, low) + 1, data.count(b"\n", 0, high) + 1)
+        first, last, start_line, end_line = _window(children, low, high, rows)
+        anchor = min(low, children[first].start_byte)
+        if out and (first <= out[-1][1] or start_line <= out[-1][3]):
+            before = out.pop()
+            first, last = before[0], max(last, before[1])
+            start_line, end_line = before[2], max(end_line, before[3])
+            anchor = min(anchor, before[4])
+        out.append((first, last, start_line, end_line, anchor))
+    return [(f, la, s, e, data.rfind(b"\n", 0, a) + 1) for f, la, s, e, a in out]
 
 
 def _window(
     children: list[Node], low: int, high: int, lines: tuple[int, int]
 ) -> tuple[int, int, int, int]:
     """Indexes of the first and last top-level nodes to read again for a change of bytes
-    ``low``-``high`` (1-based ``lines`` in the new text), and the lines they span: every node
-    touching the change, the nodes leading into them or sharing a line with them."""
+    ``low``-``high`` (1-based ``lines``), and the lines they span: every node touching the
+    change, and the nodes leading into them or sharing a line with them."""
     ends = [child.end_byte for child in children]
     first = bisect_left(ends, low)
     last = bisect_right([child.start_byte for child in children], high) - 1
@@ -192,39 +275,44 @@ def splice_units(
     old_tree: Tree,
     new_tree: Tree,
     data: bytes,
-    edit: TextEdit,
+    edits: list[TextEdit],
 ) -> Spliced | None:
-    """How the units of ``data`` follow from ``old_units`` after ``edit``: ``old_tree`` is the
-    tree before it (already given the edit), ``new_tree`` the incremental reparse.
+    """How the units of ``data`` follow from ``old_units`` after ``edits`` (in the order made):
+    ``old_tree`` is the tree before them (already given them), ``new_tree`` its reparse.
 
-    None when the window cannot be placed among the old units (then extract from the new tree
+    None when the windows cannot be placed among the old units (then extract from the new tree
     whole): a JS/TS test file, whose tests are read across the whole file, or an old unit that
-    straddles the window's lines.
+    an edit touched outside every window, or that straddles a window's edge.
     """
     if FAMILY[language] == "js" and is_test_file(path, language):
         return None
     children = new_tree.root_node.children
     if not children:
-        return Spliced(0, [], len(old_units), 0)
-    low, high = edit.start_byte, edit.new_end_byte
-    for changed in old_tree.changed_ranges(new_tree):
-        low, high = min(low, changed.start_byte), max(high, changed.end_byte)
-    edit_lines = (edit.start_point[0] + 1, edit.new_end_point[0] + 1)
-    first, last, start_line, end_line = _window(children, low, high, edit_lines)
-    shift = edit.new_end_point[0] - edit.old_end_point[0]
-    old_end_line = end_line - shift
-    keep = bisect_left([u.start_line for u in old_units], start_line)
-    resume = bisect_right([u.start_line for u in old_units], old_end_line)
-    if any(u.end_line >= start_line for u in old_units[:keep]):
-        return None
-    if any(u.end_line > old_end_line for u in old_units[keep:resume]):
-        return None
-    extractor = EXTRACTORS[FAMILY[language]](path, data, language)
-    extractor.walk_container(children[first : last + 1], prefix="", container="", test_region=False)
-    fresh = sorted(extractor.units, key=lambda u: (u.start_line, u.end_line, u.name))
-    node = children[first]
-    if node.start_point.row + 1 == start_line:
-        base = (start_line, node.start_byte - node.start_point.column)
-    else:
-        base = (start_line, edit.start_byte - edit.start_point[1])
-    return Spliced(keep, fresh, resume, shift, base)
+        return Spliced([], [])
+    changed = [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(new_tree)]
+    windows = _windows(children, data, _merged(_final_ranges(edits) + changed))
+    spans = [(start, end) for _, _, start, end, _ in windows]
+    starts = [start for start, _ in spans]
+    kept: list[tuple[int, Unit]] = []
+    for index, unit in enumerate(old_units):
+        start, touched_start = _line_after(unit.start_line, edits, end=False)
+        end, touched_end = _line_after(unit.end_line, edits, end=True)
+        definition_end, touched_definition = (
+            _line_after(unit.definition_end, edits, end=True) if unit.definition_end else (0, False)
+        )
+        at = bisect_right(starts, end) - 1  # the last window starting at or before the unit's end
+        if at >= 0 and start >= spans[at][0] and end <= spans[at][1]:
+            continue  # read again in that window
+        touched = touched_start or touched_end or touched_definition
+        if touched or (at >= 0 and start <= spans[at][1]):
+            return None
+        kept.append((index, _moved(unit, start, end, definition_end)))
+    fresh = []
+    for first, last, start_line, _, base in windows:
+        extractor = EXTRACTORS[FAMILY[language]](path, data, language)
+        extractor.walk_container(
+            children[first : last + 1], prefix="", container="", test_region=False
+        )
+        units = sorted(extractor.units, key=lambda u: (u.start_line, u.end_line, u.name))
+        fresh.append(((start_line, base), units))
+    return Spliced(kept, fresh)

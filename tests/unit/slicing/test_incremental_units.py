@@ -1,11 +1,13 @@
 """Units of an edited buffer equal a fresh extraction, whatever the edits: lines inserted and
-deleted anywhere, characters typed and deleted (syntax errors included)."""
+deleted anywhere, characters typed and deleted (syntax errors included), read after each edit
+or after several."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tandem.slicing.edit_reparse import compose, edit_between
 from tandem.slicing.extract import extract_units
 from tandem.slicing.open_document import OpenDocument
 from tandem.slicing.records import FileRecord, unit_idents
@@ -117,8 +119,11 @@ def test_units_after_any_edits_equal_a_fresh_extraction(data: st.DataObject, pat
     text = SOURCES[path] * 3  # several copies: most edits touch a small part
     document = OpenDocument(path, text, 1, 1_000_000)
     assert document.record() is not None  # parsed once; from here every edit is followed
-    for version, changed in enumerate(data.draw(edits(text)), start=2):
+    versions = data.draw(edits(text))
+    for version, changed in enumerate(versions, start=2):
         document.update(changed, version)
+        if version < len(versions) + 1 and data.draw(st.booleans()):
+            continue  # not read: the next read follows several edits at once
         record = document.record()
         assert isinstance(record, FileRecord)
         fresh = extract_units(path, changed, record.language)
@@ -126,3 +131,34 @@ def test_units_after_any_edits_equal_a_fresh_extraction(data: st.DataObject, pat
         assert record.has_errors == fresh.has_errors
         assert record.idents == unit_idents(changed.encode("utf-8"), fresh.units)
         assert record.text == changed
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("ab\n", max_size=12), st.data())
+def test_two_touching_edits_compose_into_the_one_between_first_and_last_text(
+    text: str, data: st.DataObject
+) -> None:
+    def edited(before: str) -> str:
+        start = data.draw(st.integers(0, len(before)))
+        end = data.draw(st.integers(start, len(before)))
+        return before[:start] + data.draw(st.text("ab\n", max_size=4)) + before[end:]
+
+    middle = edited(text)
+    last = edited(middle)
+    first_edit = edit_between(text.encode(), middle.encode())
+    second_edit = edit_between(middle.encode(), last.encode())
+    if first_edit is None or second_edit is None:
+        return
+    joined = compose(first_edit, second_edit)
+    if joined is None:
+        return
+    old, new = text.encode(), last.encode()
+    assert old[: joined.start_byte] == new[: joined.start_byte]
+    assert old[joined.old_end_byte :] == new[joined.new_end_byte :]
+    assert joined.start_point == _point(old, joined.start_byte)
+    assert joined.old_end_point == _point(old, joined.old_end_byte)
+    assert joined.new_end_point == _point(new, joined.new_end_byte)
