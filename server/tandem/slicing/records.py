@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,12 +48,35 @@ class FileRecord:
     text: str
     warning: str | None = None
     _lines: list[str] | None = field(default=None, repr=False, compare=False)
+    _starts: list[int] | None = field(default=None, repr=False, compare=False)
+    _longest: int = field(default=-1, repr=False, compare=False)
+    _functions: dict[str, Unit] | None = field(default=None, repr=False, compare=False)
 
     def lines(self) -> list[str]:
         """The text's lines as the parse tree numbers them (computed once)."""
         if self._lines is None:
             self._lines = source_lines(self.text)
         return self._lines
+
+    def units_around(self, low: int, high: int) -> list[Unit]:
+        """The units that may hold a line from ``low`` to ``high``, in order: those starting
+        from the longest unit's length before ``low`` up to ``high`` (a superset, found by
+        bisection instead of a pass over every unit)."""
+        if self._starts is None:
+            self._starts = [u.start_line for u in self.units]
+            self._longest = max((u.end_line - u.start_line for u in self.units), default=0)
+        first = bisect_left(self._starts, low - self._longest)
+        return self.units[first : bisect_right(self._starts, high)]
+
+    def functions(self) -> dict[str, Unit]:
+        """Each function's simple name and its first definition outside test code with a
+        signature (computed once)."""
+        if self._functions is None:
+            self._functions = {}
+            for unit in self.units:
+                if unit.kind == "function" and not unit.in_test_region and unit.signature:
+                    self._functions.setdefault(unit.simple_name, unit)
+        return self._functions
 
 
 def _line_offsets(data: bytes, start: int, count: int) -> list[int]:
