@@ -1,6 +1,9 @@
 """Time from spawning ``tandem serve`` to its answer to ``initialize``, and ``tandem --help``.
 
-Prints medians over N runs. Run: ``python bench/initialize.py [N]``. Not part of the test run.
+Beside, in the same run: a bare ``python -c pass`` and ``bench/null_server.py``, a pygls server
+that does no work, started the same way (target from issue 18: Tandem within 1.2x of it).
+Prints medians and p95 over N runs, interleaved so that load on the machine hits both alike.
+Run: ``python bench/initialize.py [N]`` (default 20). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from lsp_wire import frame, read_message
 
 SERVER_ROOT = Path(__file__).resolve().parents[1] / "server"
 ENV = {**os.environ, "PYTHONPATH": str(SERVER_ROOT)}
+TANDEM = [sys.executable, "-m", "tandem", "serve"]
+NULL_SERVER = [sys.executable, str(Path(__file__).resolve().parent / "null_server.py")]
 
 
-def time_initialize() -> float:
+def time_initialize(command: list[str]) -> float:
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tandem", "serve"],
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -59,21 +64,37 @@ def time_help() -> float:
     return time.perf_counter() - start
 
 
+def time_python() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
+
+
+def show(name: str, seconds: list[float]) -> None:
+    ordered = sorted(seconds)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    median = statistics.median(seconds)
+    print(f"{name:<32} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
+
+
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    python_start = []
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    python_start: list[float] = []
+    null: list[float] = []
+    init: list[float] = []
+    helps: list[float] = []
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        python_start.append(time.perf_counter() - start)
-    init = [time_initialize() for _ in range(runs)]
-    helps = [time_help() for _ in range(runs)]
+        python_start.append(time_python())
+        null.append(time_initialize(NULL_SERVER))
+        init.append(time_initialize(TANDEM))
+        helps.append(time_help())
     print(f"runs: {runs}")
-    print(f"bare python start     median {statistics.median(python_start) * 1000:7.1f} ms")
-    print(f"tandem --help         median {statistics.median(helps) * 1000:7.1f} ms")
-    print(f"serve -> initialize   median {statistics.median(init) * 1000:7.1f} ms")
-    ratio = statistics.median(init) / statistics.median(python_start)
-    print(f"initialize / bare python start: {ratio:.1f}x")
+    show("bare python start", python_start)
+    show("tandem --help", helps)
+    show("do-nothing pygls -> initialize", null)
+    show("tandem serve -> initialize", init)
+    ratio = statistics.median(init) / statistics.median(null)
+    print(f"initialize: tandem / do-nothing pygls server {ratio:.2f}x (target <= 1.2x)")
 
 
 if __name__ == "__main__":

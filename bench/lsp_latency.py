@@ -53,10 +53,10 @@ CAPABILITIES: dict[str, Any] = {
 class Session:
     """A JSON-RPC client on the server's stdio that answers the server's own requests."""
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, command: list[str] | None = None) -> None:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tandem", "serve", "--stdio"],
+            command or [sys.executable, "-m", "tandem", "serve", "--stdio"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ import pytest
 
 from tandem.config import Settings
 from tandem.cost.tokens import count_tokens
-from tandem.slicing import edit_reparse, open_document
+from tandem.slicing import open_document
 from tandem.slicing.edit_reparse import edit_between
 from tandem.slicing.extract import extract_units
 from tandem.slicing.live import LiveIndex
@@ -150,14 +150,14 @@ def test_incremental_units_equal_a_full_parse_after_every_edit(
     path: str, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shortcuts: list[bool] = []
-    real = open_document.units_after_edit
+    real = open_document.splice_units
 
     def counted(*args: Any) -> Any:
         found = real(*args)
         shortcuts.append(found is not None)
         return found
 
-    monkeypatch.setattr(open_document, "units_after_edit", counted)
+    monkeypatch.setattr(open_document, "splice_units", counted)
     rng = random.Random(7)
     body = text.split("\n", 2)[2]  # without the module's first line (docs, package)
     names = ("Store", "helper", "last", "add", "Point", "tests", "Area", "Square", "Perimeter")
@@ -168,12 +168,11 @@ def test_incremental_units_equal_a_full_parse_after_every_edit(
             renamed = renamed.replace(name, f"{name}{copy}")
         copies.append(renamed)
     text = text + "".join(copies)
-    document = OpenDocument(path, text, 1)
-    cache: dict[bytes, frozenset[str]] = {}
+    document = OpenDocument(path, text, 1, 1_000_000)
     for version, changed in enumerate(_mutations(path, text, rng), start=2):
         document.update(changed, version)
-        record = document.record(cache)
-        assert record is not None
+        record = document.record()
+        assert isinstance(record, FileRecord)
         language = record.language
         assert record.units == extract_units(path, changed, language).units, changed
     assert sum(shortcuts) >= 5  # the shortcut was taken, not only the full parse
@@ -227,26 +226,42 @@ def test_edits_far_apart_between_reads_each_reread_only_their_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     text = "".join(f"def handler_{i}(value):\n    return value * {i}\n\n\n" for i in range(400))
-    document = OpenDocument("app/big.py", text, 1)
-    cache: dict[bytes, frozenset[str]] = {}
-    assert document.record(cache) is not None
-    full_parses: list[int] = []
-    real = open_document.extract_units
+    document = OpenDocument("app/big.py", text, 1, 1_000_000)
+    assert document.record() is not None
+    whole: list[int] = []
+    fresh: list[int] = []
+    real_whole, real_splice = open_document.units_from_tree, open_document.splice_units
 
-    def counted(path: str, data: bytes, language: Any) -> Any:
-        full_parses.append(len(data.strip()) > len(text) // 2)
-        return real(path, data, language)
+    def counted_whole(*args: Any) -> Any:
+        whole.append(1)
+        return real_whole(*args)
 
-    monkeypatch.setattr(open_document, "extract_units", counted)  # the whole file
-    monkeypatch.setattr(edit_reparse, "extract_units", counted)  # the items around an edit
+    def counted_splice(*args: Any) -> Any:
+        found = real_splice(*args)
+        fresh.extend(len(units) for _, units in found.fresh) if found else fresh.append(-1)
+        return found
+
+    monkeypatch.setattr(open_document, "units_from_tree", counted_whole)
+    monkeypatch.setattr(open_document, "splice_units", counted_splice)
     first = text.replace("value * 3\n", "value * 33\n")
-    both = first.replace("value * 390\n", "value * 391\n")
+    both = first.replace("value * 390\n", "(value * 391\n")  # a syntax error, too
     document.update(first, 2)
     document.update(both, 3)
-    record = document.record(cache)
-    assert record is not None
-    assert record.units == real("app/big.py", both, "python").units
-    assert full_parses and not any(full_parses)  # regions only, never the whole file
+    record = document.record()
+    assert isinstance(record, FileRecord)
+    assert record.units == extract_units("app/big.py", both, "python").units
+    assert not whole and len(fresh) == 2 and all(0 < count <= 3 for count in fresh)
+
+
+def test_a_buffer_over_the_size_limit_is_never_parsed() -> None:
+    text = "def f():\n    return 1\n" * 100
+    document = OpenDocument("app/big.py", text, 1, 1_000)
+    assert document.skipped is not None and "too large to slice" in document.skipped
+    assert document.record() == document.skipped and document.tree() is None
+    document.update("def f():\n    return 1\n", 2)
+    assert document.skipped is None and isinstance(document.record(), FileRecord)
+    document.oversized(5_000, 3)
+    assert document.record() == document.skipped and document.text == ""
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,8 @@ def test_the_installed_pygls_is_the_release_the_overrides_were_checked_against()
         (LanguageServerProtocol, "msg_id"),
         (Workspace, "_create_text_document"),
         (TextDocument, "source"),
+        (TextDocument, "lines"),
+        (TextDocument, "_apply_incremental_change"),
     ],
 )
 def test_each_overridden_member_still_exists_upstream(upstream: type, member: str) -> None:
@@ -52,4 +54,5 @@ def test_the_protocol_state_the_overrides_read_is_still_there(attribute: str) ->
 def test_the_document_state_the_bounded_workspace_reads_is_still_there() -> None:
     workspace = Workspace(None)
     assert hasattr(workspace, "_sync_kind") and hasattr(workspace, "_position_codec")
-    assert hasattr(workspace.get_text_document("untitled:x"), "_source")
+    document = workspace.get_text_document("untitled:x")
+    assert hasattr(document, "_source") and hasattr(document, "_position_codec")

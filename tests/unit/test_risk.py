@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flow_doubles import EXAMPLE
 
@@ -93,3 +94,38 @@ def test_every_reason_is_a_short_sentence(tmp_path: Path) -> None:
     text = (EXAMPLE / "app/queries.py").read_text()
     risk = assess_risk([_file("app/queries.py", text)], SETTINGS, has_related_tests=False)
     assert all(0 < len(m) <= 120 and "\n" not in m for m in risk.messages)
+
+
+def test_nodes_within_ranges_are_the_full_walks_in_the_same_order() -> None:
+    """The walk that finds the top-level items touched with a cursor yields what a walk of the
+    whole tree would, in the same order."""
+    import random
+
+    from tandem.policy.risk import _inside, _nodes_within, _overlaps
+    from tandem.slicing.extract import parse
+
+    def whole_walk(root: Any, ranges: list[tuple[int, int]]) -> list[Any]:
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            if _overlaps(node, ranges):
+                if _inside(node, ranges):
+                    found.append(node)
+                stack.extend(reversed(node.children))
+        return found
+
+    text = "".join(
+        f"# lead {i}\n@dec\ndef f{i}(x):\n    return x; y = {i}\n\nclass C{i}:\n    a = 1\n\n"
+        for i in range(40)
+    )
+    root = parse(text, "python").root_node
+    lines = text.count("\n") + 1
+    rng = random.Random(4)
+    for _ in range(300):
+        ranges = []
+        for _ in range(rng.randint(1, 3)):
+            low = rng.randint(1, lines)
+            ranges.append((low, min(lines, low + rng.choice([0, 1, 4, 20]))))
+        expected = [(n.start_byte, n.end_byte, n.type) for n in whole_walk(root, ranges)]
+        found = [(n.start_byte, n.end_byte, n.type) for n in _nodes_within(root, ranges)]
+        assert found == expected, ranges

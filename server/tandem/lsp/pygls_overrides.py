@@ -17,7 +17,8 @@ which replaces pygls' reader):
 - requests before ``initialize``, a second ``initialize`` and requests after ``shutdown`` reach the
   handlers: here they get the errors the LSP specification names;
 - a document that is not open is read from whatever path its URI names, at any size: here only
-  a regular file within a limit is read (:class:`BoundedWorkspace`, ``tandem.lsp.documents``);
+  a regular file within a limit is read; and an open document is split into lines again on every
+  read and change: here it keeps its lines (both in ``tandem.lsp.documents``, under this pin);
 - ``didChange`` for a document never opened raises a KeyError shown as an error popup: here it is
   logged and ignored;
 - a feature that calls ``sys.exit`` stops the whole server, and a result that cannot be serialised
@@ -58,9 +59,8 @@ from pygls.protocol.json_rpc import (
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
 )
-from pygls.workspace import TextDocument, Workspace
 
-from tandem.lsp.documents import read_bounded
+from tandem.lsp.documents import bound
 from tandem.lsp.messages import (
     ESCAPED_SURROGATE,
     FeatureExited,
@@ -354,47 +354,3 @@ def request_future(protocol: LanguageServerProtocol) -> tuple[bool, Future[Any] 
         return False, None
     futures: dict[Any, Future[Any]] = getattr(protocol, "_request_futures", {})
     return True, futures.get(protocol.msg_id)
-
-
-class BoundedTextDocument(TextDocument):
-    """A pygls document whose on-disk text, when it is not open, is read with limits: overrides
-    ``source``, which for an unopened document re-reads whatever path the URI names, at any size
-    (``/dev/zero``, a FIFO, a relative path for ``untitled:``)."""
-
-    @property
-    def source(self) -> str:
-        if self._source is None and self.path is not None:
-            return read_bounded(self.uri, self.path)
-        return self._source or ""
-
-
-class BoundedWorkspace(Workspace):
-    """pygls' workspace creating :class:`BoundedTextDocument` for every document.
-
-    Overrides pygls' private ``_create_text_document``, its one factory of documents.
-    """
-
-    def _create_text_document(
-        self,
-        doc_uri: str,
-        source: str | None = None,
-        version: int | None = None,
-        language_id: str | None = None,
-    ) -> TextDocument:
-        return BoundedTextDocument(
-            doc_uri,
-            source=source,
-            version=version,
-            language_id=language_id,
-            sync_kind=self._sync_kind,
-            position_codec=self._position_codec,
-        )
-
-
-def bound(workspace: Any) -> None:
-    """Make the workspace pygls just created a :class:`BoundedWorkspace` (it adds no state).
-
-    pygls builds its ``Workspace`` inside ``initialize`` with no hook to choose the class.
-    """
-    if type(workspace) is Workspace:
-        workspace.__class__ = BoundedWorkspace

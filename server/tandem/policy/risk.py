@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from tandem.config import RiskSettings
@@ -20,7 +21,8 @@ from tandem.slicing.languages import language_for_path
 from tandem.values import TIER_ORDER, RiskTier
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    import pathspec
+    from tree_sitter import Node, Tree
 
 MANY_FILES = 3
 """A change spread over more files than this is at least medium: harder to review as one."""
@@ -47,12 +49,14 @@ class Risk:
 
 @dataclass(frozen=True)
 class TouchedFile:
-    """A file of the change: its text and the 1-based inclusive line ranges touched."""
+    """A file of the change: its text and the 1-based inclusive line ranges touched; ``tree``,
+    when the caller keeps the text parsed (an open buffer), saves parsing it again."""
 
     path: str
     text: str | None
     ranges: tuple[tuple[int, int], ...]
     units: tuple[str, ...] = field(default=())
+    tree: Tree | None = field(default=None, compare=False, repr=False)
 
     @property
     def lines(self) -> int:
@@ -67,13 +71,18 @@ def raise_tier(tier: RiskTier) -> RiskTier:
     return TIER_ORDER[min(TIER_ORDER.index(tier) + 1, len(TIER_ORDER) - 1)]
 
 
-def path_reasons(paths: Sequence[str], settings: RiskSettings) -> list[RiskReason]:
-    """One reason per (rule, first matching path), gitignore-style globs on repo paths."""
+@lru_cache(maxsize=1024)
+def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
     import pathspec
 
+    return pathspec.GitIgnoreSpec.from_lines([glob])
+
+
+def path_reasons(paths: Sequence[str], settings: RiskSettings) -> list[RiskReason]:
+    """One reason per (rule, first matching path), gitignore-style globs on repo paths."""
     reasons: list[RiskReason] = []
     for rule in settings.path_rules:
-        spec = pathspec.GitIgnoreSpec.from_lines([rule.glob])
+        spec = _glob_spec(rule.glob)
         matched = next((path for path in paths if spec.match_file(path)), None)
         if matched is not None:
             message = f"{matched} is {rule.reason} (rule {rule.glob})"
@@ -123,13 +132,38 @@ def _inside(node: Node, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(start >= low and end <= high for low, high in ranges)
 
 
+def _top_level(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
+    """The root's children overlapping a range, in order, found with a cursor: a file's
+    thousand top-level items are not all made into nodes to find the few touched."""
+    cursor = root.walk()
+    last = -1
+    for low, high in sorted(ranges):
+        # A child ending at column 0 of the line before ``low`` still overlaps it: start earlier.
+        if cursor.goto_first_child_for_point((max(0, low - 3), 0)) is None:
+            continue
+        while True:
+            node = cursor.node
+            if node is None or node.start_point.row + 1 > high:
+                break
+            if node.start_byte > last and _overlaps(node, ranges):
+                last = node.start_byte
+                yield node
+            if not cursor.goto_next_sibling():
+                break
+        cursor.goto_parent()
+
+
 def _nodes_within(root: Node, ranges: Sequence[tuple[int, int]]) -> Iterator[Node]:
     """Nodes lying wholly inside one of the 1-based line ranges, depth first.
 
     Subtrees that miss every range are never entered: a small edit in a large file costs a walk
     of the part around the edit, not of the whole tree.
     """
-    stack = [root]
+    if not _overlaps(root, ranges):
+        return
+    if _inside(root, ranges):
+        yield root
+    stack = list(reversed(list(_top_level(root, ranges))))
     while stack:
         node = stack.pop()
         if not _overlaps(node, ranges):
@@ -180,7 +214,8 @@ def content_reasons(file: TouchedFile) -> list[RiskReason]:
     def note(key: str, tier: RiskTier, message: str) -> None:
         found.setdefault(key, RiskReason("content", tier, message))
 
-    for node in _nodes_within(parse(file.text, language).root_node, file.ranges):
+    tree = file.tree if file.tree is not None else parse(file.text, language)
+    for node in _nodes_within(tree.root_node, file.ranges):
         line = node.start_point.row + 1
         where = f"{file.path}:{line}"
         if node.type in _STRING_TYPES and _SQL.search(_text(node)):

@@ -78,14 +78,11 @@ def assess(index: LiveIndex, context: Slice, settings: Settings) -> tuple[Risk, 
     for path, units in sorted(by_path.items()):
         ranges = tuple((start, end) for start, end, _ in units)
         document = index.open.get(path)
-        # Content signals are read inside the touched ranges only: for a buffer, the items
-        # around them are parsed (with the file's line numbers), not the whole file.
-        text = (
-            document.region_text(min(r[0] for r in ranges), max(r[1] for r in ranges))
-            if document is not None
-            else index.text_of(path)
-        )
-        files.append(TouchedFile(path, text, ranges, tuple(name for _, _, name in units)))
+        # Content signals are read inside the touched ranges only; a buffer's tree is kept
+        # up to date as it is edited, so it is not parsed again.
+        tree = document.tree() if document is not None else None
+        names = tuple(name for _, _, name in units)
+        files.append(TouchedFile(path, index.text_of(path), ranges, names, tree=tree))
     risk = assess_risk(files, settings.risk, has_related_tests=bool(context.tests))
     return risk, sum(file.lines for file in files)
 

@@ -53,15 +53,11 @@ def callees(
         found = index.record(rel)
         if isinstance(found, FileRecord):
             pool.append(found)
-    defs: dict[str, tuple[str, Unit]] = {}
-    for rec in pool:
-        for unit in rec.units:
-            if unit.kind == "function" and not unit.in_test_region and unit.signature:
-                defs.setdefault(unit.simple_name, (rec.path, unit))
     out: list[CalleeSignature] = []
     for name in called:
-        if name in defs:
-            path, unit = defs[name]
+        holder = next((rec for rec in pool if name in rec.functions()), None)
+        if holder is not None:
+            path, unit = holder.path, holder.functions()[name]
             out.append(
                 CalleeSignature(
                     path=path, name=unit.name, signature=unit.signature, line=unit.start_line

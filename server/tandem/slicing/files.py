@@ -53,6 +53,14 @@ class SourceText:
     warning: str | None = None  # set when the text needed replacement characters
 
 
+def too_large(rel: str, size: int, max_bytes: int) -> str:
+    """The warning for a file (or an editor buffer) over ``context.max_file_bytes``."""
+    return (
+        f"{rel}: skipped, too large to slice: {size:,} bytes is over context.max_file_bytes "
+        f"({max_bytes:,}); raise it in tandem.toml to slice this file"
+    )
+
+
 def read_source(path: Path, rel: str, max_bytes: int, root: Path | None = None) -> SourceText | str:
     """The file's content, or a warning string saying why it is skipped.
 
@@ -73,7 +81,7 @@ def read_source(path: Path, rel: str, max_bytes: int, root: Path | None = None) 
             return f"{rel}: skipped, symlink loop"
         return f"{rel}: skipped, cannot read ({exc.strerror})"
     if size > max_bytes:
-        return f"{rel}: skipped, {size} bytes is over context.max_file_bytes ({max_bytes})"
+        return too_large(rel, size, max_bytes)
     try:
         data = path.read_bytes()
     except OSError as exc:

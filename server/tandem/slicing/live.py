@@ -20,7 +20,7 @@ from tandem.slicing.index import RepoIndex
 from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.open_document import OpenDocument, bounded_put
 from tandem.slicing.records import FileRecord
-from tandem.slicing.result import Anchor, FileRangeAnchor, Slice
+from tandem.slicing.result import Anchor, FileRangeAnchor, Slice, SliceError
 from tandem.slicing.units import is_test_file
 
 if TYPE_CHECKING:
@@ -83,7 +83,6 @@ class LiveIndex(RepoIndex):
         self.open: dict[str, OpenDocument] = {}
         self.ready = False
         self._token_chunks: dict[str, int] = {}
-        self._idents: dict[bytes, frozenset[str]] = {}
         self._mentioned: dict[str, frozenset[str]] = {}
         self._source_files: dict[tuple[int, frozenset[str]], list[str]] = {}
 
@@ -116,7 +115,7 @@ class LiveIndex(RepoIndex):
     def record(self, rel: str, override: str | None = None) -> FileRecord | str:
         document = self.open.get(rel)
         if document is not None and (override is None or override == document.text):
-            found = document.record(self._idents)
+            found = document.record()
             if found is not None:
                 return found
         return super().record(rel, override)
@@ -124,10 +123,24 @@ class LiveIndex(RepoIndex):
     def open_document(self, rel: str, text: str, version: int | None) -> OpenDocument:
         document = self.open.get(rel)
         if document is None:
-            document = self.open[rel] = OpenDocument(rel, text, version)
+            document = self.open[rel] = OpenDocument(rel, text, version, self.max_file_bytes)
         else:
             document.update(text, version)
         return document
+
+    def open_oversized(self, rel: str, size: int, version: int | None) -> OpenDocument:
+        """A buffer known, from its length alone, to be over ``max_file_bytes``: its text is
+        never read, and every request about it is told it is too large to slice."""
+        document = self.open.get(rel)
+        if document is None:
+            document = self.open[rel] = OpenDocument(rel, "", version, self.max_file_bytes)
+        document.oversized(size, version)
+        return document
+
+    def skipped(self, rel: str) -> str | None:
+        """Why the open buffer ``rel`` is not sliced (too large), or None."""
+        document = self.open.get(rel)
+        return document.skipped if document is not None else None
 
     def close_document(self, rel: str) -> None:
         self.open.pop(rel, None)
@@ -196,10 +209,11 @@ class LiveIndex(RepoIndex):
         return total
 
     def text_of(self, rel: str) -> str | None:
-        """The buffer's text when ``rel`` is open, else the file's, else None."""
+        """The buffer's text when ``rel`` is open, else the file's, else None (also for a buffer
+        too large to slice)."""
         document = self.open.get(rel)
         if document is not None:
-            return document.text
+            return None if document.skipped is not None else document.text
         found = self.record(rel)
         if isinstance(found, FileRecord):
             return found.text
@@ -231,6 +245,8 @@ class LiveIndex(RepoIndex):
     ) -> Slice:
         """The slice of lines ``start_line``-``end_line`` (1-based) of ``rel``, as edited."""
         document = self.open.get(rel)
+        if document is not None and document.skipped is not None:
+            raise SliceError(document.skipped)
         anchor = FileRangeAnchor(
             path=rel,
             start_line=start_line,

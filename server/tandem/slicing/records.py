@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,9 @@ class FileRecord:
     text: str
     warning: str | None = None
     _lines: list[str] | None = field(default=None, repr=False, compare=False)
+    _starts: list[int] | None = field(default=None, repr=False, compare=False)
+    _longest: int = field(default=-1, repr=False, compare=False)
+    _functions: dict[str, Unit] | None = field(default=None, repr=False, compare=False)
 
     def lines(self) -> list[str]:
         """The text's lines as the parse tree numbers them (computed once)."""
@@ -54,24 +58,57 @@ class FileRecord:
             self._lines = source_lines(self.text)
         return self._lines
 
+    def units_around(self, low: int, high: int) -> list[Unit]:
+        """The units that may hold a line from ``low`` to ``high``, in order: those starting
+        from the longest unit's length before ``low`` up to ``high`` (a superset, found by
+        bisection instead of a pass over every unit)."""
+        if self._starts is None:
+            self._starts = [u.start_line for u in self.units]
+            self._longest = max((u.end_line - u.start_line for u in self.units), default=0)
+        first = bisect_left(self._starts, low - self._longest)
+        return self.units[first : bisect_right(self._starts, high)]
 
-def _line_offsets(data: bytes) -> list[int]:
-    offsets = [0]
-    pos = data.find(b"\n")
-    while pos != -1:
+    def functions(self) -> dict[str, Unit]:
+        """Each function's simple name and its first definition outside test code with a
+        signature (computed once)."""
+        if self._functions is None:
+            self._functions = {}
+            for unit in self.units:
+                if unit.kind == "function" and not unit.in_test_region and unit.signature:
+                    self._functions.setdefault(unit.simple_name, unit)
+        return self._functions
+
+
+def _line_offsets(data: bytes, start: int, count: int) -> list[int]:
+    """Byte offsets of ``count`` line starts from the line starting at ``start``, and of the
+    line after them (``len(data)`` past the end)."""
+    offsets = [start]
+    pos = data.find(b"\n", start)
+    while pos != -1 and len(offsets) <= count:
         offsets.append(pos + 1)
         pos = data.find(b"\n", pos + 1)
     return offsets
 
 
 def unit_idents(
-    data: bytes, units: list[Unit], scan: Callable[[bytes], frozenset[str]] = identifiers
+    data: bytes,
+    units: list[Unit],
+    scan: Callable[[bytes], frozenset[str]] = identifiers,
+    *,
+    base: tuple[int, int] = (1, 0),
 ) -> list[frozenset[str]]:
-    """The identifiers of each unit's lines, read from its text by ``scan``."""
-    offsets = _line_offsets(data)
+    """The identifiers of each unit's lines, read from its text by ``scan``.
+
+    ``base`` is a 1-based line at or before every unit and the byte offset where it starts:
+    only the lines from there to the last unit are scanned for their starts.
+    """
+    if not units:
+        return []
+    line, byte = base
+    offsets = _line_offsets(data, byte, max(u.end_line for u in units) - line + 1)
     out = []
     for u in units:
-        start = offsets[min(u.start_line - 1, len(offsets) - 1)]
-        end = offsets[u.end_line] if u.end_line < len(offsets) else len(data)
+        start = offsets[min(u.start_line - line, len(offsets) - 1)]
+        end = offsets[u.end_line - line + 1] if u.end_line - line + 1 < len(offsets) else len(data)
         out.append(scan(data[start:end]))
     return out

@@ -55,15 +55,17 @@ def source_callers(
         callers: dict[str, list[tuple[str, str]]] = {}
         for rec in records:
             for unit, idents in zip(rec.units, rec.idents, strict=True):
-                if unit.in_test_region:
+                # The frontier's names are few and most units mention none: look them up first.
+                hits = [target for target in frontier if target in idents]
+                if not hits or unit.in_test_region:
                     continue
                 if (rec.path, unit.start_line, unit.end_line) in touched_spans:
                     continue
                 name = unit.simple_name
                 if not usable(name) or norm(name) in blocked or len(name) < 3:
                     continue
-                for target in frontier:
-                    if target in idents and target != name:
+                for target in hits:
+                    if target != name:
                         callers.setdefault(target, []).append((name, frontier[target]))
         next_frontier: dict[str, str] = {}
         for _target, found in callers.items():

@@ -21,30 +21,31 @@ def touched_units(changes: list[Change], records: dict[str, FileRecord]) -> list
             continue
         chosen: dict[int, Unit] = {}
         for line in sorted(change.lines):
-            unit = _best_unit(rec.units, [line])
+            unit = _best_unit(rec.units_around(line, line), [line])
             if unit is not None:
                 chosen[id(unit)] = unit
         for deletion in sorted(change.deletions, key=lambda d: d.point):
-            unit = _best_unit(rec.units, [deletion.point - 1, deletion.point])
+            around = rec.units_around(deletion.point - 1, deletion.point)
+            unit = _best_unit(around, [deletion.point - 1, deletion.point])
             if unit is None:
                 unit = _unit_that_lost(rec, deletion)
             if unit is not None:
                 chosen[id(unit)] = unit
-        test_modules = [u.name for u in rec.units if u.kind == "class" and u.in_test_region]
         test_file = is_test_file(rec.path, rec.language)
         for unit in sorted(chosen.values(), key=lambda u: (u.start_line, u.name)):
-            in_test = not test_file and _is_inline_test_code(unit, test_modules)
+            in_test = not test_file and _is_inline_test_code(unit, rec)
             (fallback if in_test else primary).append((change.path, unit))
     return primary or fallback
 
 
-def _is_inline_test_code(unit: Unit, test_modules: list[str]) -> bool:
+def _is_inline_test_code(unit: Unit, rec: FileRecord) -> bool:
     """A test, or code of a test module; not a ``#[cfg(test)]`` method of a production type,
     which is part of that type (compiled for its tests, but changed with it)."""
     if not unit.in_test_region:
         return False
     if unit.is_test or not unit.container:
         return True
+    test_modules = [u.name for u in rec.units if u.kind == "class" and u.in_test_region]
     return any(
         unit.name.startswith(f"{module}::") or unit.name == module for module in test_modules
     )

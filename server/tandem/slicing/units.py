@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from tandem.slicing.languages import FAMILY, LanguageName
 
+_QUALIFIER = re.compile(r"::|\.| > ")
+
 FUNCTION = "function"
 CLASS = "class"
 STATEMENT = "statement"
@@ -41,7 +43,10 @@ class Unit:
 
     @property
     def simple_name(self) -> str:
-        return re.split(r"::|\.| > ", self.name)[-1]
+        name = self.name
+        if "." not in name and ":" not in name and ">" not in name:
+            return name  # most names: no container to strip (read for every unit per slice)
+        return _QUALIFIER.split(name)[-1]
 
     def contains(self, line: int) -> bool:
         return self.start_line <= line <= self.end_line
