@@ -149,6 +149,10 @@ async function main() {
 
     // Save, then review the working tree against HEAD: findings arrive as diagnostics.
     await runCommand(page, "File: Save All");
+    // The review reads the files on disk: wait until no editor tab is left unsaved.
+    await page.waitForFunction(() => !document.querySelector(".tab.dirty"), undefined, {
+      timeout: 30_000,
+    });
     await runCommand(page, "Tandem: Review changes since HEAD");
     const verdict = page.locator(".notification-toast", { hasText: "Tandem review:" });
     await verdict.first().waitFor({ timeout: 120_000 });

@@ -112,6 +112,7 @@ EOF
 cat >"$PROFILE/data/User/settings.json" <<EOF
 {
   "tandem.statusBar.pollSeconds": 1,
+  "tandem.ratingPrompt.enabled": false,
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
