@@ -43,8 +43,7 @@ def return_large_buffers() -> bool:
     libc = _libc()
     if libc is None:
         return False
-    mallopt = libc.mallopt
-    done = bool(mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
+    done = bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
     if not done:
         log.debug("mallopt(M_MMAP_THRESHOLD) was refused; memory use is unchanged")
     return done

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ADVICE_SECONDS = 600.0
+"""How long routing advice is reused while today's spend and the settings stay the same."""
 REPORT_DOCUMENT = Path(".tandem") / "report.md"
 HISTORY_SECONDS = 30.0
 """How long the ledger's answers are reused: they change only when a step is recorded, and a
@@ -53,6 +55,10 @@ class LedgerView:
         self.target = configured_ledger(settings.ledger, workspace)
         self._ledger: Ledger | None = None
         self._answers: dict[tuple[object, ...], tuple[float, object]] = {}
+        # Kept across forget(): advice reads the whole window of evidence (0.7 s over 10,000
+        # tasks), too much for every status poll; it is redone when today's spend or the
+        # settings change, else every ADVICE_SECONDS.
+        self._advice: tuple[float, tuple[object, ...], list[str]] | None = None
 
     def _open(self) -> Ledger | None:
         if self._ledger is None:
@@ -119,16 +125,17 @@ class LedgerView:
         from tandem.reports.advice_output import advice_lines
         from tandem.reports.evidence import load_evidence
 
-        hit, value = self._cached(("advice",))
-        if hit and isinstance(value, list):
-            return value
         try:
+            key: tuple[object, ...] = (self.today_usd(), settings.model_dump_json())
+            kept = self._advice
+            if kept and kept[1] == key and time.monotonic() - kept[0] < ADVICE_SECONDS:
+                return kept[2]
             ledger = self._open()
             found = advice_lines(advise(load_evidence(ledger, None), settings)) if ledger else []
         except LedgerError as error:
             log.warning("tandem: no routing advice: %s", error)
-            found = []
-        self._keep(("advice",), found)
+            return []
+        self._advice = (time.monotonic(), key, found)
         return found
 
     def close(self) -> None:
