@@ -32,7 +32,23 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def named_module(argv: Sequence[str]) -> str | None:
+    """The module of the command ``argv`` names (``serve`` -> ``tandem.commands.serve_cmd``),
+    if it names one: only that command's parser is then built, so the language server does not
+    wait for the other commands' imports before its first answer."""
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == "--log-level":
+            next(arguments, None)
+        elif not argument.startswith("-"):
+            module = f"tandem.commands.{argument}_cmd"
+            return module if module in COMMAND_MODULES else None
+        elif not argument.startswith("--log-level="):
+            return None  # --help and friends: the whole parser
+    return None
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tandem",
         description=(
@@ -47,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="log verbosity on stderr (default: WARNING, or $TANDEM_LOG_LEVEL)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
@@ -62,8 +78,10 @@ def configure_logging(level: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    named = named_module(arguments)
+    parser = build_parser((named,) if named else COMMAND_MODULES)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.cli import main
+from tandem.cli import COMMAND_MODULES, build_parser, main, named_module
 
 SERVER_ROOT = Path(__file__).resolve().parents[2] / "server"
 
@@ -36,6 +36,34 @@ def test_help_does_not_import_sdks_or_grammars() -> None:
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", COMMAND_MODULES)
+def test_each_command_module_registers_the_command_it_is_named_after(module: str) -> None:
+    subparsers = next(
+        action
+        for action in build_parser((module,))._actions
+        if isinstance(action.choices, dict) and action.dest == "command"
+    )
+    assert list(subparsers.choices or {}) == [module.rsplit(".", 1)[1].removesuffix("_cmd")]
+
+
+def test_a_named_command_builds_only_its_own_parser() -> None:
+    assert named_module(["serve", "--stdio"]) == "tandem.commands.serve_cmd"
+    assert named_module(["--log-level", "INFO", "serve"]) == "tandem.commands.serve_cmd"
+    assert named_module(["--log-level=INFO", "version"]) == "tandem.commands.version_cmd"
+    assert named_module(["--help"]) is None
+    assert named_module(["no-such-command"]) is None
+    assert named_module([]) is None
+
+
+def test_an_unknown_command_is_refused_with_the_list_of_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["no-such-command"])
+    assert exited.value.code == 2
+    assert "serve" in capsys.readouterr().err
 
 
 def test_doctor_names_the_bad_setting_and_exits_2(

@@ -13,9 +13,7 @@ from pathlib import Path, PurePosixPath
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from tandem.flow.taskstore import TASKS_DIR
 from tandem.lsp import flow_actions
-from tandem.lsp.flow_session import open_document, root_for
 from tandem.lsp.server import TandemServer
 
 log = logging.getLogger(__name__)
@@ -48,6 +46,9 @@ def known_hint(ls: TandemServer, uri: str, line: int, version: int | None) -> st
 
 
 def code_actions(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    from tandem.flow.taskstore import TASKS_DIR
+    from tandem.lsp.flow_session import open_document, root_for
+
     uri = params.text_document.uri
     fs_path = to_fs_path(uri) if uri.startswith("file:") else None
     if not fs_path:

@@ -9,9 +9,6 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 
-from tandem.flow.errors import FlowError
-from tandem.flow.handoff import PlanDocumentError
-from tandem.flow.taskstore import TaskStoreError
 from tandem.lsp.change_request import MissingRequest
 
 log = logging.getLogger(__name__)
@@ -27,6 +24,10 @@ class CommandFailed(JsonRpcException):
 
 async def answered(command: str, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
     """Every failure becomes a JSON-RPC error with a message for the user; never a crash."""
+    from tandem.flow.errors import FlowError
+    from tandem.flow.handoff import PlanDocumentError
+    from tandem.flow.taskstore import TaskStoreError
+
     try:
         return await work
     except JsonRpcException:

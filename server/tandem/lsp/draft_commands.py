@@ -10,49 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.flow.edits import is_safe_path
-from tandem.flow.errors import FlowError
-from tandem.flow.handoff import parse_plan_markdown
-from tandem.flow.inputs import scope_paths
-from tandem.flow.outcomes import claim_rating_prompt, close_task, note_attention
-from tandem.flow.steps import draft_step
-from tandem.flow.stop_rule import next_step
-from tandem.flow.task import approve_plan
-from tandem.flow.taskstore import TaskStore
 from tandem.lsp import flow_actions
-from tandem.lsp.arguments import RequiredTaskArgs, TaskArgs, parse_argument
 from tandem.lsp.command_errors import CommandFailed, answered
-from tandem.lsp.draft_delivery import (
-    LABEL,
-    Delivery,
-    DocState,
-    EditSupport,
-    check_delivery,
-    first_draft_texts,
-    prepare_delivery,
-    workspace_edit,
-)
-from tandem.lsp.flow_session import (
-    doc_state,
-    encoding_of,
-    open_document,
-    open_env,
-    recording,
-    root_of_task,
-    workspace_roots,
-)
 from tandem.lsp.jobs import Job
 from tandem.lsp.server import TandemServer
-from tandem.values import OutcomeRecorder, TaskDecision
+
+if TYPE_CHECKING:  # the flow loads after ``initialize`` is answered (issue 18)
+    from tandem.flow.taskstore import TaskStore
+    from tandem.lsp.arguments import RequiredTaskArgs, TaskArgs
+    from tandem.lsp.draft_delivery import Delivery, DocState
+    from tandem.values import OutcomeRecorder, TaskDecision
 
 
 async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
     """Send the draft if no target changed since it was prepared; otherwise keep it."""
+    from tandem.flow.outcomes import claim_rating_prompt
+    from tandem.lsp.draft_delivery import LABEL, EditSupport, check_delivery, workspace_edit
+    from tandem.lsp.flow_session import doc_state, encoding_of
+
     kept_drafts = ls.session.kept_drafts
     result: dict[str, Any] = {"task_id": delivery.task_id, "edits": delivery.applied_edits}
     if delivery.refused:
@@ -96,6 +76,9 @@ async def deliver(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str,
 def decided(ls: TandemServer, root: Path, task_id: str, decision: TaskDecision, how: str) -> None:
     """The user applied or discarded a draft: the task's decision, its unacted findings
     dismissed (a ledger that fails is logged by the recorder; the edit stands either way)."""
+    from tandem.flow.outcomes import close_task
+    from tandem.lsp.flow_session import recording
+
     with recording(ls.session, root) as outcomes:
         close_task(outcomes, task_id, decision, how)
 
@@ -103,6 +86,9 @@ def decided(ls: TandemServer, root: Path, task_id: str, decision: TaskDecision, 
 def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[str, Any]:
     """A draft none of whose edits applies: its own outcome, with the reasons and the one redraft
     the stop rule offers, in the task folder and in front of the user (never "done")."""
+    from tandem.flow.outcomes import note_attention
+    from tandem.lsp.flow_session import recording
+
     catalog = ls.session.catalog(root)
     task_id = delivery.task_id
     summary = catalog.refresh(task_id)
@@ -129,6 +115,10 @@ def changed_nothing(ls: TandemServer, root: Path, delivery: Delivery) -> dict[st
 
 def snapshot_paths(store: TaskStore, task_id: str) -> list[str]:
     """The files a draft may edit: the plan's scope and the related tests (as the flow's)."""
+    from tandem.flow.edits import is_safe_path
+    from tandem.flow.errors import FlowError
+    from tandem.flow.inputs import scope_paths
+
     plan = store.load_plan(task_id)
     if plan is None:
         raise FlowError(f"task {task_id} has no plan yet; run tandem.plan first")
@@ -141,6 +131,11 @@ def approve_from_document(
 ) -> None:
     """Approve the plan as the plan document stands: the open buffer (unsaved edits included)
     when it is open, else plan.md on disk."""
+    from tandem.flow.errors import FlowError
+    from tandem.flow.handoff import parse_plan_markdown
+    from tandem.flow.task import approve_plan
+    from tandem.lsp.flow_session import open_document
+
     plan = store.load_plan(task_id)
     if plan is None:
         raise FlowError(f"task {task_id} has no plan yet; run tandem.plan first")
@@ -163,6 +158,10 @@ def approve_from_document(
 
 
 async def draft_round(ls: TandemServer, root: Path, task_id: str, round_: int) -> dict[str, Any]:
+    from tandem.flow.steps import draft_step
+    from tandem.lsp.draft_delivery import first_draft_texts, prepare_delivery
+    from tandem.lsp.flow_session import doc_state, open_env
+
     catalog = ls.session.catalog(root)
     store = catalog.store
     captured = {path: doc_state(ls, root, path) for path in snapshot_paths(store, task_id)}
@@ -192,6 +191,8 @@ async def draft_round(ls: TandemServer, root: Path, task_id: str, round_: int) -
 
 
 async def run_draft(ls: TandemServer, args: TaskArgs) -> dict[str, Any]:
+    from tandem.lsp.flow_session import recording, root_of_task, workspace_roots
+
     session = ls.session
     if args.task_id is None:
         latest = [
@@ -217,6 +218,9 @@ async def run_draft(ls: TandemServer, args: TaskArgs) -> dict[str, Any]:
 
 
 async def run_redraft(ls: TandemServer, args: RequiredTaskArgs) -> dict[str, Any]:
+    from tandem.flow.stop_rule import next_step
+    from tandem.lsp.flow_session import root_of_task
+
     root = root_of_task(ls, args.task_id)
     summary = ls.session.catalog(root).refresh(args.task_id)
     if summary is None or not summary.can_redraft:
@@ -226,6 +230,9 @@ async def run_redraft(ls: TandemServer, args: RequiredTaskArgs) -> dict[str, Any
 
 
 async def run_reapply(ls: TandemServer, args: RequiredTaskArgs) -> dict[str, Any]:
+    from tandem.lsp.draft_delivery import first_draft_texts, prepare_delivery
+    from tandem.lsp.flow_session import doc_state, root_of_task
+
     task_id = args.task_id
     root = ls.session.kept_drafts.get(task_id) or root_of_task(ls, task_id)
     store = ls.session.catalog(root).store
@@ -251,15 +258,21 @@ async def run_reapply(ls: TandemServer, args: RequiredTaskArgs) -> dict[str, Any
 def register(server: TandemServer) -> None:
     @server.command(flow_actions.DRAFT)
     async def draft(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import TaskArgs, parse_argument
+
         parsed = parse_argument("tandem.draft", args, TaskArgs)
         return await answered("tandem.draft", run_draft(ls, parsed))
 
     @server.command(flow_actions.REAPPLY)
     async def reapply(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import RequiredTaskArgs, parse_argument
+
         parsed = parse_argument("tandem.reapplyDraft", args, RequiredTaskArgs)
         return await answered("tandem.reapplyDraft", run_reapply(ls, parsed))
 
     @server.command(flow_actions.REDRAFT)
     async def redraft(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import RequiredTaskArgs, parse_argument
+
         parsed = parse_argument("tandem.redraft", args, RequiredTaskArgs)
         return await answered("tandem.redraft", run_redraft(ls, parsed))

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from tandem.lsp.flow_tasks import TaskSummary
-from tandem.lsp.review_diagnostics import SOURCE, todo_line
-from tandem.redaction.placeholders import find_placeholders
+if TYPE_CHECKING:  # the task catalog loads after ``initialize`` is answered (issue 18)
+    from tandem.lsp.flow_tasks import TaskSummary
 
 PLAN = "tandem.plan"
 DRAFT = "tandem.draft"
@@ -120,6 +119,9 @@ def quick_fixes(
 ) -> list[types.CodeAction]:
     """For each Tandem diagnostic carrying a suggested change: a TODO comment holding it (an
     edit, so it works in any client), and "Redraft with findings" when the stop rule allows."""
+    from tandem.lsp.review_diagnostics import SOURCE, todo_line
+    from tandem.redaction.placeholders import find_placeholders
+
     fixes: list[types.CodeAction] = []
     for diagnostic in diagnostics:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.lsp.arguments import EstimateArgs, parse_argument
 from tandem.lsp.flow_actions import ESTIMATE
 from tandem.lsp.indexing import locate
 from tandem.lsp.positions import document_lines, line_at, line_range, lines_range
 from tandem.lsp.server import TandemServer
 
 if TYPE_CHECKING:
+    from tandem.lsp.arguments import EstimateArgs
     from tandem.session.preview import Preview
 
 log = logging.getLogger(__name__)
@@ -135,4 +135,6 @@ def register(server: TandemServer) -> None:
 
     @server.command(ESTIMATE)
     def on_estimate(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import EstimateArgs, parse_argument
+
         return estimate(ls, parse_argument(ESTIMATE, arguments, EstimateArgs))

@@ -24,7 +24,7 @@ from tandem.lsp.server import TandemServer
 from tandem.session.workspaces import Folder, unindexable_reason
 
 if TYPE_CHECKING:
-    from tandem.config import Settings
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -100,25 +100,6 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
     finally:
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-
-
-def warm_up(settings: Settings) -> None:
-    """Import the preview's modules and load the tokenizer, price table and prompts, so the
-    first hover does not pay for them (run in a thread right after ``initialized``)."""
-    try:
-        import tandem.session.preview  # noqa: F401  (the estimate, flow and risk modules it pulls in)
-        from tandem.cost.estimate import count_prompt_tokens
-        from tandem.cost.prices import price_usage
-        from tandem.flow.prompts import load_prompt
-        from tandem.values import Usage
-
-        for model in settings.models.values():
-            count_prompt_tokens(model, system="warm", user="up", output_schema=None)
-            price_usage(model, Usage(input_tokens=1, output_tokens=1))
-        for step in ("plan", "draft", "review"):
-            load_prompt(step)
-    except Exception:  # warming is an optimisation; the first hover will load what it needs
-        log.debug("warm-up failed", exc_info=True)
 
 
 def ensure_built(ls: TandemServer, folder: Folder) -> None:

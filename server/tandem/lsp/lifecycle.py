@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from tandem.config import LoadedSettings
 from tandem.lsp.server import TandemServer
+
+if TYPE_CHECKING:
+    from tandem.config import LoadedSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,12 @@ def workspace_root(params: types.InitializeParams) -> Path | None:
 
 
 def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
-    """Settings from the workspace's file and the client's initializationOptions."""
+    """Settings from the workspace's file and the client's initializationOptions, loaded when
+    first needed (at ``initialized`` at the latest), so the answer does not wait for them."""
     state = ls.session.settings_state
     state.workspace = workspace_root(params)
     state.init_options = params.initialization_options
-    state.reload()
+    state.stale()
 
 
 def initialized(ls: TandemServer, params: types.InitializedParams) -> None:

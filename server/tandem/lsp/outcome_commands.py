@@ -9,19 +9,17 @@ finding counts as a catch. Each writes to the task's workspace ledger.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.flow.catches import Catch
-from tandem.flow.outcomes import settle_catches
-from tandem.ledger.base import Ledger
 from tandem.lsp import flow_actions
-from tandem.lsp.arguments import DefectArgs, FindingActedArgs, RateTaskArgs, parse_argument
 from tandem.lsp.command_errors import CommandFailed
-from tandem.lsp.flow_session import recording, root_of_task, workspace_roots
 from tandem.lsp.server import TandemServer
-from tandem.values import TaskEvent
+
+if TYPE_CHECKING:  # the ledger and the flow load after ``initialize`` is answered (issue 18)
+    from tandem.ledger.base import Ledger
+    from tandem.lsp.arguments import DefectArgs, FindingActedArgs, RateTaskArgs
 
 RATE = "tandem.rateTask"
 DEFECT = "tandem.recordDefect"
@@ -41,6 +39,8 @@ def _ledger_of(ls: TandemServer, root: Path, command: str) -> Ledger:
 
 def _task_root(ls: TandemServer, task_id: str) -> Path:
     """The folder holding the task, else the first folder (its ledger may still know it)."""
+    from tandem.lsp.flow_session import root_of_task, workspace_roots
+
     try:
         return root_of_task(ls, task_id)
     except JsonRpcInvalidParams:
@@ -52,6 +52,7 @@ def _task_root(ls: TandemServer, task_id: str) -> Path:
 
 def rate_task(ls: TandemServer, args: RateTaskArgs) -> dict[str, Any]:
     from tandem.ledger.errors import LedgerError
+    from tandem.values import TaskEvent
 
     root = _task_root(ls, args.task_id)
     with _ledger_of(ls, root, RATE) as ledger:
@@ -88,6 +89,10 @@ def record_defect(ls: TandemServer, args: DefectArgs) -> dict[str, Any]:
 
 
 def finding_acted(ls: TandemServer, args: FindingActedArgs) -> dict[str, Any]:
+    from tandem.flow.catches import Catch
+    from tandem.flow.outcomes import settle_catches
+    from tandem.lsp.flow_session import recording
+
     root = _task_root(ls, args.task_id)
     catch = Catch(args.index, args.path, (args.line + 1, args.line + 1), None)
     with recording(ls.session, root) as outcomes:
@@ -100,13 +105,19 @@ def finding_acted(ls: TandemServer, args: FindingActedArgs) -> dict[str, Any]:
 def register(server: TandemServer) -> None:
     @server.command(RATE)
     def on_rate(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import RateTaskArgs, parse_argument
+
         return rate_task(ls, parse_argument(RATE, arguments, RateTaskArgs))
 
     @server.command(DEFECT)
     def on_defect(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import DefectArgs, parse_argument
+
         return record_defect(ls, parse_argument(DEFECT, arguments, DefectArgs))
 
     @server.command(flow_actions.FINDING_ACTED)
     def on_finding_acted(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import FindingActedArgs, parse_argument
+
         parsed = parse_argument(flow_actions.FINDING_ACTED, arguments, FindingActedArgs)
         return finding_acted(ls, parsed)

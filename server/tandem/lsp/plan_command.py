@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from tandem.flow.steps import plan_step
-from tandem.flow.task import create_task
-from tandem.flow.taskstore import TaskStore
 from tandem.lsp import flow_actions
-from tandem.lsp.arguments import PlanArgs, parse_argument
 from tandem.lsp.change_request import resolve_request
 from tandem.lsp.command_errors import answered
-from tandem.lsp.flow_session import open_env, slice_at, target_of, uri_of
 from tandem.lsp.jobs import Job
 from tandem.lsp.positions import line_span
 from tandem.lsp.server import TandemServer
-from tandem.slicing.result import FileRangeAnchor
+
+if TYPE_CHECKING:  # the flow loads after ``initialize`` is answered (issue 18)
+    from tandem.flow.taskstore import TaskStore
+    from tandem.lsp.arguments import PlanArgs
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +57,11 @@ async def show_plan(ls: TandemServer, plan_uri: str, task_id: str) -> None:
 
 
 async def run_plan(ls: TandemServer, args: PlanArgs) -> dict[str, Any]:
+    from tandem.flow.steps import plan_step
+    from tandem.flow.task import create_task
+    from tandem.lsp.flow_session import open_env, slice_at, target_of, uri_of
+    from tandem.slicing.result import FileRangeAnchor
+
     target = target_of(ls, "tandem.plan", args.uri)
     text = target.text
     lines = text.splitlines()
@@ -93,6 +96,8 @@ async def run_plan(ls: TandemServer, args: PlanArgs) -> dict[str, Any]:
 def register(server: TandemServer) -> None:
     @server.command(flow_actions.PLAN)
     async def plan(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import PlanArgs, parse_argument
+
         return await answered(
             "tandem.plan", run_plan(ls, parse_argument("tandem.plan", args, PlanArgs))
         )

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
-from tandem.lsp.arguments import ShowReportArgs, StatusArgs, parse_argument
 from tandem.lsp.server import TandemServer
+
+if TYPE_CHECKING:
+    from tandem.lsp.arguments import ShowReportArgs
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,13 @@ async def show_report(ls: TandemServer, argument: ShowReportArgs) -> dict[str, A
 def register(server: TandemServer) -> None:
     @server.command(STATUS)
     def on_status(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import StatusArgs, parse_argument
+
         parse_argument(STATUS, arguments, StatusArgs)
         return status(ls)
 
     @server.command(SHOW_REPORT)
     async def on_show_report(ls: TandemServer, *arguments: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import ShowReportArgs, parse_argument
+
         return await show_report(ls, parse_argument(SHOW_REPORT, arguments, ShowReportArgs))

@@ -9,31 +9,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tandem.flow.apply import drafted_texts
-from tandem.flow.steps import review_step
-from tandem.flow.task import create_task, review_outside_change
 from tandem.lsp import flow_actions
-from tandem.lsp.arguments import ReviewArgs, parse_argument
 from tandem.lsp.command_errors import CommandFailed, answered
-from tandem.lsp.flow_session import (
-    open_env,
-    read_text,
-    root_of_task,
-    slice_of,
-    target_of,
-    uri_of,
-    workspace_roots,
-)
 from tandem.lsp.jobs import Job
 from tandem.lsp.positions import is_empty, line_span
-from tandem.lsp.review_diagnostics import place_findings
 from tandem.lsp.review_findings import replace_findings
 from tandem.lsp.server import TandemServer
-from tandem.slicing.result import Anchor, DiffAnchor, FileRangeAnchor
+
+if TYPE_CHECKING:  # the flow loads after ``initialize`` is answered (issue 18)
+    from tandem.lsp.arguments import ReviewArgs
+    from tandem.slicing.result import Anchor
 
 REVIEW_REQUEST = "Review this change for bugs, security problems and missing tests."
 
@@ -85,6 +74,11 @@ async def review_task(
 ) -> dict[str, Any]:
     """Review the task's draft ``round_`` and publish the findings, placed on the text the
     review saw (``seen``; default: the draft's result, else the file)."""
+    from tandem.flow.apply import drafted_texts
+    from tandem.flow.steps import review_step
+    from tandem.lsp.flow_session import open_env, uri_of
+    from tandem.lsp.review_diagnostics import place_findings
+
     catalog = ls.session.catalog(root)
     async with Job(ls, "Tandem: review") as job:
         env, recorder = open_env(ls, ls.session, root, job, review=True)
@@ -118,6 +112,8 @@ async def review_outside(
     seen: Callable[[str], str | None],
 ) -> dict[str, Any]:
     """Review a change made outside any task (a selection, the git diff) as a new task."""
+    from tandem.flow.task import create_task, review_outside_change
+    from tandem.lsp.flow_session import open_env, slice_of
     from tandem.slicing import SliceError
 
     try:
@@ -136,6 +132,9 @@ async def review_outside(
 
 
 async def run_review(ls: TandemServer, args: ReviewArgs) -> dict[str, Any]:
+    from tandem.lsp.flow_session import read_text, root_of_task, target_of, workspace_roots
+    from tandem.slicing.result import DiffAnchor, FileRangeAnchor
+
     if args.task_id is not None:
         root = root_of_task(ls, args.task_id)
         store = ls.session.catalog(root).store
@@ -184,5 +183,7 @@ async def run_review(ls: TandemServer, args: ReviewArgs) -> dict[str, Any]:
 def register(server: TandemServer) -> None:
     @server.command(flow_actions.REVIEW)
     async def review(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        from tandem.lsp.arguments import ReviewArgs, parse_argument
+
         parsed = parse_argument("tandem.review", args, ReviewArgs)
         return await answered("tandem.review", run_review(ls, parsed))

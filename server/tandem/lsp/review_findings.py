@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from tandem.flow.catches import Catch
-from tandem.flow.outcomes import settle_catches
-from tandem.lsp.flow_session import encoding_of, recording, root_for, uri_of
-from tandem.lsp.review_diagnostics import (
-    PlacedFinding,
-    line_change,
-    lsp_diagnostic,
-    shift_findings,
-)
 from tandem.lsp.server import TandemServer
+
+if TYPE_CHECKING:  # loaded with the first review, after ``initialize`` is answered (issue 18)
+    from tandem.lsp.review_diagnostics import PlacedFinding
 
 log = logging.getLogger(__name__)
 
 
 def publish(ls: TandemServer, uris: set[str]) -> None:
+    from tandem.lsp.flow_session import encoding_of
+    from tandem.lsp.review_diagnostics import lsp_diagnostic
+
     findings = ls.session.findings
     encoding = encoding_of(ls)
     for uri in sorted(uris):
@@ -46,6 +44,8 @@ def replace_findings(
     ls: TandemServer, root: Path, task_id: str, covered: set[str], placed: list[PlacedFinding]
 ) -> None:
     """A new review's findings replace the task's earlier ones and any on the files it covers."""
+    from tandem.lsp.flow_session import uri_of
+
     findings = ls.session.findings
     covered_uris = {uri_of(ls, root / path) for path in covered}
     touched: set[str] = set()
@@ -67,6 +67,8 @@ def follow_changes(ls: TandemServer, params: types.DidChangeTextDocumentParams) 
     items = ls.session.findings.get(uri)
     if not items:
         return
+    from tandem.lsp.review_diagnostics import line_change, shift_findings
+
     document = ls.workspace.get_text_document(uri)
     changes = [line_change(change) for change in params.content_changes]
     kept = shift_findings(items, changes, document.lines)
@@ -80,6 +82,10 @@ def follow_changes(ls: TandemServer, params: types.DidChangeTextDocumentParams) 
 
 def note_user_edits(ls: TandemServer, uri: str, edited: list[PlacedFinding]) -> None:
     """The user edited the lines these findings flag: each is a catch (unless already settled)."""
+    from tandem.flow.catches import Catch
+    from tandem.flow.outcomes import settle_catches
+    from tandem.lsp.flow_session import recording, root_for
+
     fs_path = to_fs_path(uri)
     root = root_for(ls, Path(fs_path)) if fs_path else None
     if root is None:

@@ -17,14 +17,16 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tandem.config import ModelSettings
-from tandem.flow.taskstore import TaskStore
-from tandem.lsp.flow_tasks import TaskCatalog
-from tandem.lsp.review_diagnostics import PlacedFinding
-from tandem.providers.base import Provider
 from tandem.session.settings import SettingsState
 from tandem.session.workspaces import Workspaces
+
+if TYPE_CHECKING:  # the flow's modules load after ``initialize`` is answered (issue 18)
+    from tandem.config import ModelSettings
+    from tandem.lsp.flow_tasks import TaskCatalog
+    from tandem.lsp.review_diagnostics import PlacedFinding
+    from tandem.providers.base import Provider
 
 
 @dataclass
@@ -54,6 +56,9 @@ class Session:
 
     def catalog(self, root: Path) -> TaskCatalog:
         if root not in self.catalogs:
+            from tandem.flow.taskstore import TaskStore
+            from tandem.lsp.flow_tasks import TaskCatalog
+
             self.catalogs[root] = TaskCatalog(TaskStore(root))
         return self.catalogs[root]
 

@@ -19,10 +19,10 @@ from tandem.lsp.indexing import (
     folder_paths,
     locate,
     register_watcher,
-    warm_up,
 )
 from tandem.lsp.lifecycle import report_settings
 from tandem.lsp.server import TandemServer
+from tandem.lsp.warmup import warm_up
 
 
 def start(ls: TandemServer, params: types.InitializedParams) -> None:

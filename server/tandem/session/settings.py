@@ -5,11 +5,12 @@ Pure bookkeeping with no LSP types, so the server's settings behaviour is testab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tandem.config import LoadedSettings, load_settings
+if TYPE_CHECKING:
+    from tandem.config import LoadedSettings
 
 INIT_SOURCE = "initializationOptions"
 CLIENT_SOURCE = "workspace/didChangeConfiguration"
@@ -27,9 +28,20 @@ class SettingsState:
     workspace: Path | None = None
     init_options: Any = None
     client_settings: Any = None
-    current: LoadedSettings = field(default_factory=lambda: load_settings())
     generation: int = 0
     """Bumped by every reload, so per-folder settings know when to load again."""
+    loaded: LoadedSettings | None = None
+    """The settings in force; None until first needed (``initialize`` answers before the
+    settings models are imported) or after :meth:`stale`."""
+
+    @property
+    def current(self) -> LoadedSettings:
+        return self.loaded if self.loaded is not None else self.reload()
+
+    def stale(self) -> None:
+        """The sources changed: load them again when next needed."""
+        self.loaded = None
+        self.generation += 1
 
     def overrides(self) -> list[tuple[str, Any]]:
         overrides: list[tuple[str, Any]] = []
@@ -40,10 +52,14 @@ class SettingsState:
         return overrides
 
     def reload(self) -> LoadedSettings:
-        self.current = load_settings(workspace=self.workspace, overrides=self.overrides())
+        from tandem.config import load_settings
+
+        self.loaded = load_settings(workspace=self.workspace, overrides=self.overrides())
         self.generation += 1
-        return self.current
+        return self.loaded
 
     def load_for(self, folder: Path) -> LoadedSettings:
         """The settings of one workspace folder: its own file, then the client's overrides."""
+        from tandem.config import load_settings
+
         return load_settings(workspace=folder, overrides=self.overrides())

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings, Settings
@@ -26,6 +25,9 @@ PREVIEW_CACHE_SIZE = 64
 
 def path_from_uri(uri: str) -> Path | None:
     """The local path of a ``file:`` URI (None for any other scheme)."""
+    # urllib.request pulls in http.client and email: imported here, after ``initialize``
+    from urllib.request import url2pathname
+
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
