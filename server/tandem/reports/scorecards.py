@@ -168,8 +168,8 @@ def estimate_errors(rows: Sequence[LedgerRow]) -> list[EstimateError]:
     errors = []
     for row in rows:
         record, estimate = row.record, row.record.estimate
-        if estimate is None or record.outcome != "ok":
-            continue
+        if estimate is None or record.outcome != "ok" or record.usage.counted:
+            continue  # a count made offline says nothing about how good the estimate was
         actual_in = record.usage.total_input_tokens
         actual_out = record.usage.output_tokens
         cost_error = None

@@ -1,5 +1,8 @@
 """Real wire-format bodies of the three APIs, a recording mock transport, and test doubles.
 
+A request that asks for a stream gets its 200 reply as that API's stream events
+(:mod:`wire_stream`); error replies come as JSON, as servers send them before a stream begins.
+
 The bodies follow the shapes the services document and send (Anthropic Messages with cache
 usage, OpenAI Responses with cached and reasoning token details, Chat Completions with prompt
 and completion token details), so the SDKs parse them exactly as they would in production.
@@ -14,6 +17,7 @@ from typing import Any
 
 import httpx2
 from pydantic import BaseModel
+from wire_stream import as_stream
 
 from tandem.config import ModelSettings
 from tandem.providers.base import ModelRequest, Provider
@@ -205,12 +209,12 @@ class Wire:
         if isinstance(step, Exception):
             raise step
         if isinstance(step, httpx2.Response):
-            return step
+            return as_stream(request, step)
         result = step(request)
         if hasattr(result, "__await__"):
             result = await result
         assert isinstance(result, httpx2.Response)
-        return result
+        return as_stream(request, result)
 
     def client(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
