@@ -232,6 +232,21 @@ class Exchange:
         """The usage the server reported for a chat completion (JSON body or stream events)."""
         return _usage_in(bytes(self.body).decode("utf-8", "replace"))
 
+    @property
+    def streamed_text(self) -> str:
+        """The reply text a streamed chat completion delivered (content and tool arguments)."""
+        parts: list[str] = []
+        for line in bytes(self.body).decode("utf-8", "replace").splitlines():
+            payload = line.removeprefix("data:").strip()
+            if not (line.startswith("data:") and payload.startswith("{")):
+                continue
+            for choice in json.loads(payload).get("choices") or []:
+                delta = choice.get("delta") or {}
+                parts.append(delta.get("content") or "")
+                for call in delta.get("tool_calls") or []:
+                    parts.append((call.get("function") or {}).get("arguments") or "")
+        return "".join(parts)
+
 
 def chat_calls(exchanges: list[Exchange]) -> list[Exchange]:
     return [e for e in exchanges if e.path.endswith("/chat/completions")]
