@@ -79,6 +79,21 @@ class LlamaServer:
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
+    def decoded(self) -> int:
+        """Tokens llama-server's busy slot has generated so far for its request (0 when idle)."""
+        url = f"http://127.0.0.1:{self.port}/slots"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                slots = json.load(answer)
+        except (urllib.error.URLError, OSError, ValueError):
+            return 0
+        return sum(
+            int(task.get("n_decoded", 0))
+            for slot in slots
+            if slot.get("is_processing")
+            for task in slot.get("next_token") or []
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -35,19 +35,6 @@ MAX_OUTPUT = 4096  # far more than the model writes before the test cancels it
 HANDLER = "app/handlers.py"
 
 
-def decoded_now(server: LlamaServer) -> int:
-    """Tokens the busy slot has generated so far (0 when idle)."""
-    url = f"http://127.0.0.1:{server.port}/slots"
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        slots = json.load(answer)
-    return sum(
-        int(task.get("n_decoded", 0))
-        for slot in slots
-        if slot.get("is_processing")
-        for task in slot.get("next_token") or []
-    )
-
-
 def seconds_until_idle(server: LlamaServer, since: float) -> float:
     deadline = time.monotonic() + 30  # a hang guard, not a timing check
     while server.processing():
@@ -118,7 +105,7 @@ def test_ctrl_c_mid_stream_stops_the_server_and_records_a_cancelled_step(
     reader.start()
     try:
         assert streaming.wait(120), "".join(lines)
-        decoded = decoded_now(llama_server)
+        decoded = llama_server.decoded()
         sent = time.monotonic()
         process.send_signal(signal.SIGINT)
         idle_after = seconds_until_idle(llama_server, sent)
@@ -216,7 +203,7 @@ async def test_cancel_from_the_editor_mid_stream_stops_the_server(
     assert any(
         r.message and r.message.startswith("plan: ") and r.message.endswith(" s") for r in report
     )
-    decoded = decoded_now(llama_server)
+    decoded = llama_server.decoded()
     sent = time.monotonic()
     if how == "$/cancelRequest":
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="plan-to-cancel"))

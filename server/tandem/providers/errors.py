@@ -31,6 +31,11 @@ _TOO_LONG_MARKERS = (
 _REQUEST_FORM_MARKERS = ("response_format", "json_schema", "tool_choice")
 
 
+class EmptyStream(Exception):
+    """A streamed reply that ended without a single event (llama-cpp-python's server ends its
+    stream so when it cannot serve the request, e.g. a prompt longer than its window)."""
+
+
 @dataclass(frozen=True)
 class CallContext:
     """Who was called, so messages can say which provider, model, key variable and endpoint."""
@@ -129,6 +134,8 @@ def classify(
         return _status(exc, ctx, now)
     if errors.api_error is not None and isinstance(exc, errors.api_error):
         return _stream_error(exc, ctx)
+    if isinstance(exc, EmptyStream):
+        return Transient("connection", f"{ctx.provider} ended its streamed reply without a word")
     cut = _stream_cut(exc, ctx)
     if cut is not None:
         return cut

@@ -24,7 +24,7 @@ from tandem.providers.base import (
     ProviderFailure,
 )
 from tandem.providers.dialects import MODES, StructuredMode, next_mode, reply_json, request_options
-from tandem.providers.errors import SdkErrors
+from tandem.providers.errors import EmptyStream, SdkErrors
 from tandem.providers.mode_memory import recalled_mode, remember_mode
 from tandem.providers.openai_provider import openai_errors
 from tandem.providers.structured import RawReply, SdkProvider, Turn, body_of
@@ -160,8 +160,8 @@ class OpenAICompatibleProvider(SdkProvider):
 
     async def _streamed(self, client: Any, call: dict[str, Any], meter: CallMeter) -> ChatReply:
         """The reply streamed, usage from its final chunk (``include_usage``). A server that
-        breaks the stream before any chunk (llama-cpp-python does, on a prompt longer than its
-        window) is asked the next time without streaming, so that it can say why."""
+        ends or breaks the stream before any chunk (llama-cpp-python does, on a prompt longer
+        than its window) is asked the next time without streaming, so that it can say why."""
         reply = ChatReply()
         stream = await client.chat.completions.create(
             **call, stream=True, stream_options={"include_usage": True}
@@ -176,6 +176,9 @@ class OpenAICompatibleProvider(SdkProvider):
                 if reply.chunks == 0:
                     self._stream = False
                 raise
+        if reply.chunks == 0:
+            self._stream = False
+            raise EmptyStream(f"{self.base_url} ended its stream without a chunk")
         return reply
 
 

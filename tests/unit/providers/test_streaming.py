@@ -112,12 +112,20 @@ async def test_a_stream_cut_mid_reply_is_retried_once_and_its_partial_tokens_are
     assert partial == count_tokens('{"answer": "use') and reply.usage.counted
 
 
-async def test_a_stream_cut_before_any_chunk_is_asked_again_without_streaming() -> None:
+EMPTY = httpx2.Response(
+    200, headers={"content-type": "text/event-stream"}, content=sse([(None, "[DONE]")])
+)
+
+
+@pytest.mark.parametrize("first", [cut_after(b""), EMPTY], ids=["cut", "empty"])
+async def test_a_stream_ended_before_any_chunk_is_asked_again_without_streaming(
+    first: httpx2.Response,
+) -> None:
     too_long = openai_error(
         "This model's maximum context length is 512 tokens. However, you requested 3031 tokens",
         "invalid_request_error",
     )
-    wire = Wire([cut_after(b""), respond(400, too_long)])
+    wire = Wire([first, respond(400, too_long)])
     subject = make("openai-compatible", wire, Sleeps(), model="m", api_key_env=None)
     with pytest.raises(ProviderFailure) as caught:
         await subject.complete(request_for())
