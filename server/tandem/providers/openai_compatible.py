@@ -18,9 +18,7 @@ from typing import Any
 
 from tandem.providers.base import (
     CallMeter,
-    ModelReply,
     ModelRequest,
-    ProgressReport,
     ProviderFailure,
 )
 from tandem.providers.dialects import MODES, StructuredMode, next_mode, reply_json, request_options
@@ -119,14 +117,8 @@ class OpenAICompatibleProvider(SdkProvider):
             "to choose a mode yourself",
         )
 
-    async def complete(
-        self,
-        request: ModelRequest,
-        progress: ProgressReport | None = None,
-        meter: CallMeter | None = None,
-    ) -> ModelReply:
-        self._stream = True  # each call starts streamed (see _send)
-        return await super().complete(request, progress, meter)
+    def _call_begins(self) -> None:
+        self._stream = True  # each call starts streamed (see _streamed)
 
     async def _send(
         self, client: Any, request: ModelRequest, turns: list[Turn], meter: CallMeter

@@ -149,6 +149,10 @@ class SdkProvider(ABC):
         request worth sending instead, else the failure to raise."""
         return failure
 
+    def _call_begins(self) -> None:
+        """Called as each call begins (before its first attempt)."""
+        return None
+
     def _succeeded(self) -> tuple[str, ...]:
         """Called after a usable reply: notices for the user about how it was obtained."""
         return ()
@@ -193,6 +197,7 @@ class SdkProvider(ABC):
         retrier = Retrier(self._policy, self.name, self.model, sleep=self._sleep, clock=self._clock)
         started = time.monotonic()
         meter = meter if meter is not None else CallMeter(request.step, progress)
+        self._call_begins()
         turns = [Turn("user", request.user)]
         repaired = False
 

@@ -10,12 +10,14 @@ and completion token details), so the SDKs parse them exactly as they would in p
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+import pytest
 from pydantic import BaseModel
 from wire_stream import as_stream
 
@@ -223,6 +225,28 @@ class Wire:
         data = json.loads(self.requests[index].content)
         assert isinstance(data, dict)
         return data
+
+
+async def cancel_when_ready(
+    call: Coroutine[Any, Any, Any],
+    ready: Callable[[], bool],
+    closed_by_client: asyncio.Event,
+    server: asyncio.Server,
+) -> None:
+    """Run ``call``, cancel it once ``ready()``, and wait until the loopback ``server`` saw the
+    client close its connection (the waits are hang guards, not timing checks)."""
+    try:
+        task = asyncio.create_task(call)
+        async with asyncio.timeout(10):
+            while not ready():
+                await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(closed_by_client.wait(), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @dataclass

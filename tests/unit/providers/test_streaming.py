@@ -17,6 +17,7 @@ from provider_wire import (
     Verdict,
     Wire,
     anthropic_message,
+    cancel_when_ready,
     chat_body,
     make,
     openai_error,
@@ -189,18 +190,8 @@ async def test_cancelling_mid_stream_closes_it_with_the_usage_known_so_far(provi
     base_url = f"http://127.0.0.1:{port}{path}"
     subject = make(provider, None, Sleeps(), model="m", base_url=base_url)
     meter = CallMeter("plan", None)
-    try:
-        task = asyncio.create_task(subject.complete(request_for(), meter=meter))
-        await asyncio.wait_for(sent_all.wait(), 10)
-        while not meter.text:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await asyncio.wait_for(closed_by_client.wait(), 10)  # a hang guard, not a timing check
-    finally:
-        server.close()
-        await server.wait_closed()
+    call = subject.complete(request_for(), meter=meter)
+    await cancel_when_ready(call, lambda: bool(meter.text), closed_by_client, server)
     spent = meter.so_far()
     assert spent.counted and spent.output_tokens == count_tokens(meter.text) > 0
     if provider == "anthropic":  # message_start reported the input: kept as reported
