@@ -79,6 +79,21 @@ class LlamaServer:
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
+    def decoded(self) -> int:
+        """Tokens llama-server's busy slot has generated so far for its request (0 when idle)."""
+        url = f"http://127.0.0.1:{self.port}/slots"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                slots = json.load(answer)
+        except (urllib.error.URLError, OSError, ValueError):
+            return 0
+        return sum(
+            int(task.get("n_decoded", 0))
+            for slot in slots
+            if slot.get("is_processing")
+            for task in slot.get("next_token") or []
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -231,6 +246,21 @@ class Exchange:
     def usage(self) -> dict[str, int] | None:
         """The usage the server reported for a chat completion (JSON body or stream events)."""
         return _usage_in(bytes(self.body).decode("utf-8", "replace"))
+
+    @property
+    def streamed_text(self) -> str:
+        """The reply text a streamed chat completion delivered (content and tool arguments)."""
+        parts: list[str] = []
+        for line in bytes(self.body).decode("utf-8", "replace").splitlines():
+            payload = line.removeprefix("data:").strip()
+            if not (line.startswith("data:") and payload.startswith("{")):
+                continue
+            for choice in json.loads(payload).get("choices") or []:
+                delta = choice.get("delta") or {}
+                parts.append(delta.get("content") or "")
+                for call in delta.get("tool_calls") or []:
+                    parts.append((call.get("function") or {}).get("arguments") or "")
+        return "".join(parts)
 
 
 def chat_calls(exchanges: list[Exchange]) -> list[Exchange]:

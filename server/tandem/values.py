@@ -36,7 +36,9 @@ class Usage(_Value):
 
     ``input_tokens`` excludes cache reads and writes (Anthropic's convention; OpenAI's figures are
     converted). ``reasoning_tokens`` is the part of ``output_tokens`` spent on thinking: it is
-    already included in ``output_tokens`` and is billed as output.
+    already included in ``output_tokens`` and is billed as output. ``counted`` is True when some
+    of these tokens were counted offline (o200k, as estimates count) instead of reported by the
+    provider: a server that omits usage in its stream, or a call cancelled or cut off mid-reply.
     """
 
     input_tokens: int = Field(default=0, ge=0)
@@ -44,6 +46,7 @@ class Usage(_Value):
     cache_write_tokens: int = Field(default=0, ge=0)
     output_tokens: int = Field(default=0, ge=0)
     reasoning_tokens: int = Field(default=0, ge=0)
+    counted: bool = False
 
     @property
     def total_input_tokens(self) -> int:
@@ -60,6 +63,7 @@ class Usage(_Value):
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            counted=self.counted or other.counted,
         )
 
 

@@ -46,8 +46,12 @@ async def test_the_probe_finds_each_servers_mode(any_llama: LlamaServer, tmp_pat
     probe = {c.name: c for c in checks}["probe strong"]
     assert probe.ok, probe.detail
     assert probe.detail.startswith(f"structured output {any_llama.structured_mode!r} works")
+    counted = "counted by Tandem: the server reports no usage in its stream"
     if any_llama.kind == "llama-cpp-python":
         assert "; json_schema refused" in probe.detail
+        assert counted in probe.detail
+    else:
+        assert counted not in probe.detail
     assert {c.name: c for c in checks}["probe cheap"].detail == "as for strong"
     chats = [e for e in exchanges if e.path.endswith("/chat/completions")]
     assert len(chats) == (1 if any_llama.kind == "llama-server" else 2)

@@ -70,8 +70,8 @@ def test_a_server_killed_mid_reply_names_the_fix_and_the_task_resumes(
 
     def kill_once_generating() -> None:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not doomed_server.processing():
-            time.sleep(0.05)
+        while time.monotonic() < deadline and doomed_server.decoded() < 5:
+            time.sleep(0.05)  # until the reply is streaming
         doomed_server.process.kill()
         killed.set()
 
@@ -85,6 +85,8 @@ def test_a_server_killed_mid_reply_names_the_fix_and_the_task_resumes(
     assert "connection to openai-compatible was lost" in message
     assert f"then could not connect to {doomed_server.base_url}" in message
     assert "Start it, or point models.cheap.base_url" in message
+    (step,) = document["steps"]  # the cut reply's prompt and any text it had sent, counted
+    assert step["outcome"] == "failed" and step["tokens_counted"] and step["input_tokens"] > 0
     resumes_on(repo, llama_server, document["task_id"], recorded)
 
 
@@ -126,7 +128,15 @@ def test_a_prompt_longer_than_the_window_names_the_fix_and_the_task_resumes(
     assert "the request is too large for smollm2" in message
     assert "lower context.budget_tokens or models.cheap.max_output_tokens" in message
     assert "start the server with a larger context window" in message
-    forms = [c.sent.get("response_format", {}).get("type") for c in chat_calls(recorded)]
-    assert forms[-1] == small_window.structured_mode  # after llama-cpp-python's one refusal
+    forms = [
+        (c.sent.get("response_format", {}).get("type"), c.sent.get("stream") is True)
+        for c in chat_calls(recorded)
+    ]
+    assert forms[-1][0] == small_window.structured_mode  # after llama-cpp-python's one refusal
     assert len(set(forms)) == len(forms)  # never sent twice in one form
+    if small_window.kind == "llama-cpp-python":  # its stream ends empty: asked once unstreamed
+        assert forms[-2:] == [("json_object", True), ("json_object", False)]
+        assert "ended its streamed reply without a word, then the request is too large" in message
+    else:  # llama-server refuses before streaming, with the reason
+        assert all(streamed for _, streamed in forms)
     resumes_on(repo, llama_server, document["task_id"], recorded)

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,28 +22,64 @@ from local_llama import (
     run_flow,
     workspace,
 )
+from tandem.cost.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
 
-def ledger_tokens(repo: Path) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Row:
+    step: str
+    outcome: str
+    attempts: int
+    input_tokens: int  # cache reads and writes included, as servers count prompt_tokens
+    output_tokens: int
+    counted: bool
+
+
+def ledger_rows(repo: Path) -> list[Row]:
     with sqlite3.connect(repo / ".tandem" / "ledger.sqlite") as db:
-        row = db.execute(
-            "SELECT SUM(input_tokens + cache_read_tokens + cache_write_tokens), "
-            "SUM(output_tokens) FROM steps"
-        ).fetchone()
-    return int(row[0] or 0), int(row[1] or 0)
+        found = db.execute(
+            "SELECT step, outcome, attempts, input_tokens + cache_read_tokens + "
+            "cache_write_tokens, output_tokens, usage_counted FROM steps ORDER BY id"
+        ).fetchall()
+    return [Row(*row[:5], counted=bool(row[5])) for row in found]
 
 
-def reported_tokens(exchanges: list[Exchange]) -> tuple[int, int]:
-    usages = [e.usage for e in chat_calls(exchanges) if e.status == 200]
-    assert all(usage is not None for usage in usages), "a reply without usage"
-    return (
-        sum(u["prompt_tokens"] for u in usages if u),
-        sum(u["completion_tokens"] for u in usages if u),
-    )
+def server_figures(rows: list[Row], exchanges: list[Exchange]) -> list[tuple[int, int, bool]]:
+    """For each ledger row, what the server said its HTTP calls cost (each row spans
+    ``attempts`` calls, in order: a repair turn or a structured-output fallback adds one), or,
+    for a call whose stream carried no usage, the count Tandem makes (o200k, as estimates count:
+    the reply text exactly; the prompt is checked to be positive)."""
+    calls = iter(chat_calls(exchanges))
+    figures = []
+    for row in rows:
+        taken = [next(calls) for _ in range(row.attempts)]
+        answered = [call for call in taken if call.status == 200]
+        reported = [call.usage for call in answered]
+        if all(usage is not None for usage in reported):
+            figures.append(
+                (
+                    sum(u["prompt_tokens"] for u in reported if u),
+                    sum(u["completion_tokens"] for u in reported if u),
+                    False,
+                )
+            )
+        else:
+            output = sum(count_tokens(call.streamed_text) for call in answered)
+            figures.append((row.input_tokens if row.input_tokens > 0 else -1, output, True))
+    assert next(calls, None) is None, "an HTTP call that no ledger row accounts for"
+    return figures
+
+
+def assert_ledger_equals_the_server(repo: Path, exchanges: list[Exchange]) -> list[Row]:
+    rows = ledger_rows(repo)
+    assert rows, "no ledger row"
+    mine = [(row.input_tokens, row.output_tokens, row.counted) for row in rows]
+    assert mine == server_figures(rows, exchanges)
+    return rows
 
 
 def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
@@ -71,7 +108,26 @@ def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
         assert (task_dir / "raw-plan-1.txt").is_file()
     else:
         assert code == 0
-    assert ledger_tokens(repo) == reported_tokens(recorded) != (0, 0)
+    rows = assert_ledger_equals_the_server(repo, recorded)
+    # llama-server reports usage in its stream's last chunk; llama-cpp-python's stream has none
+    assert all(row.counted == (any_llama.kind == "llama-cpp-python") for row in rows)
+
+
+def test_every_ledger_row_of_a_whole_run_equals_the_server_usage(
+    llama_server: LlamaServer, recorded: list[Exchange], tmp_path: Path
+) -> None:
+    """``tandem run --yes`` (plan, draft, review as far as the flow goes) with both aliases on
+    llama-server: every row's tokens are exactly the usage the server reported for its calls."""
+    repo = workspace(tmp_path, llama_server.base_url)
+    code, document, _ = run_flow(repo, "--yes")
+    assert code in (0, 1)
+    assert document["status"] in ("done", "failed", "needs_attention"), document["message"]
+    rows = assert_ledger_equals_the_server(repo, recorded)
+    assert not any(row.counted for row in rows)
+    assert all(call.sent.get("stream") is True for call in chat_calls(recorded))
+    sent = [s for s in document["steps"] if s["outcome"] != "skipped"]
+    steps = [(s["step"], s["input_tokens"], s["output_tokens"]) for s in sent]
+    assert steps == [(r.step, r.input_tokens, r.output_tokens) for r in rows]
 
 
 def test_tandem_run_without_a_key_ends_in_a_clear_state(

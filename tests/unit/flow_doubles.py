@@ -19,7 +19,13 @@ from pydantic import BaseModel
 from tandem.config import ModelSettings, PriceOverride, Settings
 from tandem.flow.env import Confirm, FlowEnv, build_flow_env, one_provider
 from tandem.flow.task import create_task
-from tandem.providers.base import ModelReply, ModelRequest, ProgressReport, ProviderFailure
+from tandem.providers.base import (
+    CallMeter,
+    ModelReply,
+    ModelRequest,
+    ProgressReport,
+    ProviderFailure,
+)
 from tandem.slicing.result import FileRangeAnchor, RelatedTest, Slice, TouchedUnit
 from tandem.values import StepRecord, Usage
 
@@ -48,6 +54,7 @@ class RecordingRecorder:
 
 
 CANCEL = "cancel"
+PARTIAL_REPLY = '{"summary": "Add the archived'
 
 
 class ScriptedProvider:
@@ -63,13 +70,19 @@ class ScriptedProvider:
         self.requests: list[ModelRequest] = []
 
     async def complete(
-        self, request: ModelRequest, progress: ProgressReport | None = None
+        self,
+        request: ModelRequest,
+        progress: ProgressReport | None = None,
+        meter: CallMeter | None = None,
     ) -> ModelReply:
         self.requests.append(request)
         entry = self.script[request.step].pop(0)
         if isinstance(entry, ProviderFailure):
             raise entry
-        if entry == CANCEL:
+        if entry == CANCEL:  # cancelled mid-stream: a 100-token prompt, a few words received
+            if meter is not None:
+                meter.begin(lambda: 100)
+                await meter.received(PARTIAL_REPLY)
             raise asyncio.CancelledError
         parsed = request.output_type.model_validate(
             entry.model_dump() if isinstance(entry, BaseModel) else entry

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flow_doubles import (
     CANCEL,
+    PARTIAL_REPLY,
     REQUEST,
     ScriptedProvider,
     example_anchor,
@@ -23,6 +24,7 @@ from flow_doubles import (
 
 from tandem.commands.flow_output import run_json
 from tandem.config import Budget
+from tandem.cost.tokens import count_tokens
 from tandem.flow.apply import apply_task_edits
 from tandem.flow.run import run_flow
 from tandem.flow.stop_rule import FlowPosition, next_step
@@ -273,6 +275,11 @@ async def test_cancellation_records_a_cancelled_step(tmp_path: Path) -> None:
         await run_flow(env, task_id, approve=True)
     assert recorder.records[-1].outcome == "cancelled"
     assert env.store.load_state(task_id).status == "stopped"
+    # recorded with what was known when it stopped: the prompt and the text received, counted
+    assert recorder.records[-1].usage == Usage(
+        input_tokens=100, output_tokens=count_tokens(PARTIAL_REPLY), counted=True
+    )
+    assert env.store.load_state(task_id).steps[-1].tokens_counted
 
 
 async def test_scope_drift_is_refused_and_reported(tmp_path: Path) -> None:

@@ -179,12 +179,25 @@ def test_calibration_is_actual_over_counted_input(tmp_path: Path) -> None:
             # Cache reads are part of what was sent.
             usage = Usage(input_tokens=actual - 10, cache_read_tokens=10, output_tokens=1)
             ledger.record_step(step_record(usage=usage, estimate=base))
+        # a step whose tokens were counted offline says nothing about the real tokenizer
+        offline = Usage(input_tokens=counted * 5, output_tokens=1, counted=True)
+        for _ in range(3):
+            ledger.record_step(step_record(usage=offline, estimate=base))
         factor = ledger.input_calibration("anthropic", "claude-sonnet-4-6")
         assert factor == pytest.approx(int(counted * 1.2) / counted)
         calibrated = estimate_step(
             "plan", "strong", SONNET, system="s", user="x" * 50, output_schema=None, history=ledger
         )
     assert calibrated.input_tokens == round(counted * factor)
+
+
+def test_counted_usage_is_stored_marked_and_read_back_marked(tmp_path: Path) -> None:
+    counted = Usage(input_tokens=812, output_tokens=37, counted=True)
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
+        ledger.record_step(step_record(usage=counted, outcome="cancelled"))
+        ledger.record_step(step_record(usage=Usage(input_tokens=5, output_tokens=1)))
+        rows = ledger.steps()
+    assert [row.record.usage for row in rows] == [counted, Usage(input_tokens=5, output_tokens=1)]
 
 
 def test_task_notes_keep_the_latest_cleanup_minutes(tmp_path: Path) -> None:

@@ -196,17 +196,18 @@ def test_a_postgres_ledger_from_before_outcomes_is_upgraded_in_place(url: str) -
         for version in (1, 2, 3):
             MIGRATIONS[version - 1](Adapter(), PostgresLedger.primary_key)
             old.execute("INSERT INTO schema_version VALUES (%s, 'then')", (version,))
-        placeholders = ", ".join(["%s"] * len(STEP_COLUMNS.split(",")))
+        then = STEP_COLUMNS.removesuffix(", usage_counted")  # the columns of that time
+        placeholders = ", ".join(["%s"] * len(then.split(",")))
         old.execute(
-            f"INSERT INTO steps ({STEP_COLUMNS}) VALUES ({placeholders})",
-            step_values(step_record("old", findings={"major": 1})),
+            f"INSERT INTO steps ({then}) VALUES ({placeholders})",
+            step_values(step_record("old", findings={"major": 1}))[: len(then.split(","))],
         )
         old.execute(
             "INSERT INTO task_notes (recorded_at, task_id, cleanup_minutes) "
             "VALUES ('2026-11-01T12:00:00+00:00', 'old', 3)"
         )
     with open_ledger(url) as ledger:
-        assert ledger.schema_version() == len(MIGRATIONS) == 4
+        assert ledger.schema_version() == len(MIGRATIONS) == 5
         (row,) = ledger.steps()
         assert row.record == step_record("old", findings={"major": 1})
         assert ledger.task_notes()["old"].cleanup_minutes == 3

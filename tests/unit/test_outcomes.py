@@ -59,10 +59,11 @@ def version_three_ledger(path: Path) -> None:
     for version in (1, 2, 3):
         MIGRATIONS[version - 1](db, SqliteLedger.primary_key)
         db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
-    placeholders = ", ".join("?" * len(STEP_COLUMNS.split(",")))
+    then = STEP_COLUMNS.removesuffix(", usage_counted")  # the columns of that time
+    placeholders = ", ".join("?" * len(then.split(",")))
     db.execute(
-        f"INSERT INTO steps ({STEP_COLUMNS}) VALUES ({placeholders})",
-        step_values(step_record("old", findings={"blocking": 1})),
+        f"INSERT INTO steps ({then}) VALUES ({placeholders})",
+        step_values(step_record("old", findings={"blocking": 1}))[: len(then.split(","))],
     )
     db.execute(
         "INSERT INTO task_notes (recorded_at, task_id, cleanup_minutes, note) "
@@ -82,7 +83,7 @@ def test_a_ledger_from_before_outcomes_is_upgraded_in_place_and_loses_nothing(
     path = tmp_path / "ledger.sqlite"
     version_three_ledger(path)
     with SqliteLedger(path) as ledger:
-        assert ledger.schema_version() == len(MIGRATIONS) == 4
+        assert ledger.schema_version() == len(MIGRATIONS) == 5
         (old,) = ledger.steps()
         assert old.record == step_record("old", findings={"blocking": 1})
         assert ledger.task_notes()["old"].cleanup_minutes == 7
@@ -92,7 +93,7 @@ def test_a_ledger_from_before_outcomes_is_upgraded_in_place_and_loses_nothing(
         assert [event.rating for event in ledger.task_events()] == [4]
         assert ledger.record_defect("old", "major", "crashed on empty input").risk_tier == "medium"
     with SqliteLedger(path) as reopened:  # the upgrade happened once, in the file itself
-        assert reopened.schema_version() == 4
+        assert reopened.schema_version() == 5
         assert len(reopened.steps()) == 1 and len(reopened.defects()) == 1
 
 

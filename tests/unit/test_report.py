@@ -139,6 +139,20 @@ def test_step_model_and_week_tables(ledger: Ledger) -> None:
     assert weeks == ["2026-W44", "2026-W46"]  # Sun 1 Nov and Mon 9 Nov 2026
 
 
+def test_counted_calls_are_shown_and_left_out_of_estimate_accuracy(tmp_path: Path) -> None:
+    with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
+        ledger.record_step(step_record("r", step="plan", estimate=estimate(1100, 400, "0.012")))
+        counted = Usage(input_tokens=1100, output_tokens=400, counted=True)  # o200k, as estimated
+        ledger.record_step(
+            step_record("k", step="plan", usage=counted, estimate=estimate(1100, 400, "0.012"))
+        )
+        report = report_of(ledger)
+    (plan,) = report.table("steps").records()
+    assert (plan["calls"], plan["counted_calls"]) == (2, 1)
+    (row,) = report.table("estimates").records()
+    assert row["estimates"] == 1  # only the call whose usage the provider reported
+
+
 def test_estimate_error_is_signed_bias_and_absolute_error(ledger: Ledger) -> None:
     (row,) = report_of(ledger).table("estimates").records()
     assert row["estimates"] == 1

@@ -39,9 +39,10 @@ def print_result(result: FlowResult) -> None:
             print(f"  {step.step} {step.round}: skipped: {step.message}")
             continue
         redacted = f", {step.redactions} secrets redacted" if step.redactions else ""
+        counted = " (tokens counted offline: not reported)" if step.tokens_counted else ""
         print(
             f"  {step.step} {step.round}: {step.outcome} on {where}: {step.input_tokens} in / "
-            f"{step.output_tokens} out, {cost}{redacted}{fake}"
+            f"{step.output_tokens} out{counted}, {cost}{redacted}{fake}"
         )
     total = summaries_total(result.steps)
     if total is not None:
@@ -117,6 +118,7 @@ def run_json(result: FlowResult) -> dict[str, Any]:
                 "provider": step.provider,
                 "input_tokens": step.input_tokens,
                 "output_tokens": step.output_tokens,
+                "tokens_counted": step.tokens_counted,
                 "cost_usd": str(step.cost_usd) if step.cost_usd is not None else None,
                 "outcome": step.outcome,
                 "prompt_version": step.prompt_version,

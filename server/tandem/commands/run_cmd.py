@@ -83,9 +83,17 @@ def run(args: argparse.Namespace) -> int:
             session.env.repo = Path(task.repo)
         else:
             task = create_task(session.env, request, anchor, context, task_type=args.task_type)
-        result = asyncio.run(
-            run_flow(session.env, task.task_id, approve=args.yes, redraft=args.redraft)
-        )
+        try:
+            result = asyncio.run(
+                run_flow(session.env, task.task_id, approve=args.yes, redraft=args.redraft)
+            )
+        except KeyboardInterrupt:  # Ctrl-C cancelled the flow: its stream is closed, recorded
+            print(
+                "tandem run: interrupted; the step under way is recorded as cancelled. "
+                f"resume: tandem run --resume {task.task_id} --yes --repo {args.repo}",
+                file=sys.stderr,
+            )
+            return 130
         written: list[str] = []
         if args.apply and result.draft is not None and result.status == "done":
             try:

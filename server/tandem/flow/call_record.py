@@ -121,6 +121,7 @@ def step_summary(record: StepRecord, route: Route, message: str, fake: bool) -> 
         prompt_version=record.prompt_version,
         fake=fake,
         redactions=record.redaction_count,
+        tokens_counted=record.usage.counted,
     )
 
 

@@ -23,7 +23,7 @@ from tandem.flow.errors import FlowError
 from tandem.flow.gate import pass_gate
 from tandem.flow.handoff import Task
 from tandem.flow.prompts import RenderedPrompt
-from tandem.providers.base import ModelReply, ModelRequest, Provider, ProviderFailure
+from tandem.providers.base import CallMeter, ModelReply, ModelRequest, Provider, ProviderFailure
 from tandem.redaction.redactor import findings_text, redact_prompt
 from tandem.values import Route
 
@@ -128,10 +128,20 @@ async def send(call: StepCall, provider: Provider, output_type: type[BaseModel])
         step=call.step,
     )
     clock = time.monotonic()
+    meter = CallMeter(call.step, call.env.progress)
     try:
-        return await provider.complete(request, call.env.progress)
+        return await provider.complete(request, call.env.progress, meter)
     except asyncio.CancelledError:
-        end = CallEnd("cancelled", latency_ms=_elapsed_ms(clock), error=f"{call.step} cancelled")
+        # What the call had spent when it was stopped: finished attempts as reported, the one
+        # under way counted (its prompt, and the text received) if the server had answered.
+        spent = meter.so_far()
+        end = CallEnd(
+            "cancelled",
+            usage=spent,
+            cost=price_usage(call.model, spent),
+            latency_ms=_elapsed_ms(clock),
+            error=f"{call.step} cancelled",
+        )
         record_call(call, end, status="stopped")
         raise
     except ProviderFailure as failure:

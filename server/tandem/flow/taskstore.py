@@ -80,6 +80,8 @@ class StepSummary(BaseModel):
     fake: bool = False
     redactions: int = 0
     """Secrets replaced by placeholders in this step's prompt before it was sent."""
+    tokens_counted: bool = False
+    """The tokens were counted offline (o200k), not reported by the provider."""
 
 
 class TaskState(BaseModel):

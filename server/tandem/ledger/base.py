@@ -146,7 +146,7 @@ class Ledger(OutcomeQueries, ABC):
         rows = self._read(
             "SELECT input_tokens + cache_read_tokens + cache_write_tokens, est_input_counted "
             "FROM steps WHERE provider = ? AND model = ? AND outcome = 'ok' "
-            "AND est_input_counted > 0 ORDER BY id DESC LIMIT ?",
+            "AND est_input_counted > 0 AND usage_counted = 0 ORDER BY id DESC LIMIT ?",
             (provider, model, HISTORY_WINDOW),
         )
         if len(rows) < HISTORY_MIN_STEPS:

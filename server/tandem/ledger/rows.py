@@ -1,6 +1,7 @@
 """What the ledger's rows hold, and the one conversion between a step record and its row.
 
-Tokens are stored exactly as the provider reported them (normalised :class:`~tandem.values.Usage`),
+Tokens are stored exactly as the provider reported them (normalised :class:`~tandem.values.Usage`;
+``usage_counted`` marks the ones counted offline because the provider reported none),
 dollars as Decimal text (never floats), timestamps as sortable UTC text.
 """
 
@@ -75,7 +76,7 @@ STEP_COLUMNS = (  # in the order step_values gives them
     "output_tokens, reasoning_tokens, cost_usd, latency_ms, attempts, outcome, error, "
     "estimate_json, est_input_tokens, est_input_counted, est_output_typical, est_output_max, "
     "est_usd_typical, est_usd_max, findings_json, draft_accepted, trial_id, mode, "
-    "redactions, redactions_json"
+    "redactions, redactions_json, usage_counted"
 )
 
 
@@ -117,6 +118,7 @@ def step_values(record: StepRecord) -> tuple[object, ...]:
         record.mode,
         record.redaction_count,
         json.dumps(record.redactions, sort_keys=True),
+        int(usage.counted),
     )
 
 
@@ -140,6 +142,7 @@ def row_to_record(row: Any) -> LedgerRow:
             cache_write_tokens=row["cache_write_tokens"],
             output_tokens=row["output_tokens"],
             reasoning_tokens=row["reasoning_tokens"],
+            counted=bool(row["usage_counted"]),
         ),
         cost_usd=_decimal(row["cost_usd"]),
         latency_ms=row["latency_ms"],

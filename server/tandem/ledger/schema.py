@@ -180,11 +180,18 @@ def _m4_outcomes(db: Executor, pk: str) -> None:
     db.execute("CREATE INDEX defects_task ON defects (task_id)")
 
 
+def _m5_usage_counted(db: Executor, pk: str) -> None:
+    """Whether a step's tokens were counted offline (the server reported none, or the call was
+    cancelled or cut off mid-reply) rather than reported by the provider."""
+    db.execute("ALTER TABLE steps ADD COLUMN usage_counted INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Callable[[Executor, str], None], ...] = (
     _m1_steps_and_notes,
     _m2_trial_runs,
     _m3_step_redactions,
     _m4_outcomes,
+    _m5_usage_counted,
 )
 """Append only: the schema version is the number of migrations applied. Each gets the
 connection and the dialect's auto-increment primary key clause (SQLite or PostgreSQL)."""

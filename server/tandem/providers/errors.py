@@ -31,6 +31,11 @@ _TOO_LONG_MARKERS = (
 _REQUEST_FORM_MARKERS = ("response_format", "json_schema", "tool_choice")
 
 
+class EmptyStream(Exception):
+    """A streamed reply that ended without a single event (llama-cpp-python's server ends its
+    stream so when it cannot serve the request, e.g. a prompt longer than its window)."""
+
+
 @dataclass(frozen=True)
 class CallContext:
     """Who was called, so messages can say which provider, model, key variable and endpoint."""
@@ -59,11 +64,13 @@ class CallContext:
 
 @dataclass(frozen=True)
 class SdkErrors:
-    """The three exception classes of one SDK that the classifier needs."""
+    """The exception classes of one SDK that the classifier needs."""
 
     status_error: type[Exception]
     timeout_error: type[Exception]
     connection_error: type[Exception]
+    api_error: type[Exception] | None = None
+    """The SDK's base error: a stream's error event that is not an HTTP status."""
 
 
 def is_local(base_url: str) -> bool:
@@ -125,7 +132,61 @@ def classify(
         return _connection(exc, ctx)
     if isinstance(exc, errors.status_error):
         return _status(exc, ctx, now)
+    if errors.api_error is not None and isinstance(exc, errors.api_error):
+        return _stream_error(exc, ctx)
+    if isinstance(exc, EmptyStream):
+        return Transient("connection", f"{ctx.provider} ended its streamed reply without a word")
+    cut = _stream_cut(exc, ctx)
+    if cut is not None:
+        return cut
     return ctx.failure("bad_request", f"unexpected error from the {ctx.provider} SDK: {exc!r}")
+
+
+def _stream_cut(exc: Exception, ctx: CallContext) -> Transient | None:
+    """httpx2's own error while a streamed reply was being read (the SDKs do not wrap those):
+    the server went away or stopped sending mid-reply."""
+    kinds = {kind.__name__ for link in _causes(exc) for kind in type(link).__mro__}
+    if "TimeoutException" in kinds:
+        return Transient(
+            "timeout",
+            f"{ctx.provider} stopped sending mid-reply for {format_seconds(ctx.timeout_s)}",
+        )
+    if "TransportError" in kinds:
+        return Transient(
+            "connection", f"connection to {ctx.provider} was lost mid-reply ({type(exc).__name__})"
+        )
+    return None
+
+
+def _stream_error(exc: Exception, ctx: CallContext) -> Transient | ProviderFailure:
+    """An error event in a stream that had begun as a success (HTTP 200)."""
+    body = getattr(exc, "body", None)
+    said = ctx.mask(server_message(body, str(exc)))
+    lowered = f"{said} {_error_code(body)}".lower()
+    if any(marker in lowered for marker in _TOO_LONG_MARKERS):
+        return _too_large(ctx, "mid-reply", said)
+    if "overloaded" in lowered or "server_error" in lowered or "api_error" in lowered:
+        return Transient("overloaded", f"{ctx.provider} reported an error mid-reply ({said})")
+    return ctx.failure(
+        "invalid_reply",
+        f"{ctx.provider} reported an error mid-reply: {said}; run the step again, and read the "
+        "server's log if it happens again",
+    )
+
+
+def _too_large(ctx: CallContext, status: str, said: str) -> ProviderFailure:
+    window = (
+        ", or start the server with a larger context window (llama-server -c N, "
+        "llama-cpp-python --n_ctx N, Ollama num_ctx)"
+        if is_local(ctx.base_url)
+        else ""
+    )
+    return ctx.failure(
+        "too_large",
+        f"the request is too large for {ctx.model} ({status}: {said}); lower "
+        f"context.budget_tokens or {ctx.setting('max_output_tokens')}, or narrow the "
+        f"request{window}",
+    )
 
 
 def _connection(exc: Exception, ctx: CallContext) -> Transient | ProviderFailure:
@@ -146,6 +207,8 @@ def _status(
     exc: Exception, ctx: CallContext, now: Callable[[], float]
 ) -> Transient | ProviderFailure:
     status = int(getattr(exc, "status_code", 0))
+    if status < 400:  # an error event inside a stream that began as a success
+        return _stream_error(exc, ctx)
     body = getattr(exc, "body", None)
     said = ctx.mask(server_message(body, str(exc)))
     response = getattr(exc, "response", None)
@@ -171,18 +234,7 @@ def _status(
             + (" (`tandem doctor` lists the models the server serves)" if ctx.any_server else ""),
         )
     if status == 413 or (status == 400 and any(m in lowered for m in _TOO_LONG_MARKERS)):
-        window = (
-            ", or start the server with a larger context window (llama-server -c N, "
-            "llama-cpp-python --n_ctx N, Ollama num_ctx)"
-            if is_local(ctx.base_url)
-            else ""
-        )
-        return ctx.failure(
-            "too_large",
-            f"the request is too large for {ctx.model} (HTTP {status}: {said}); lower "
-            f"context.budget_tokens or {ctx.setting('max_output_tokens')}, or narrow the "
-            f"request{window}",
-        )
+        return _too_large(ctx, f"HTTP {status}", said)
     if status == 429:
         return Transient(
             "rate_limited",

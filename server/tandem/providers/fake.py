@@ -26,13 +26,14 @@ from pydantic import BaseModel
 from tandem.cost.estimate import count_request_tokens
 from tandem.cost.tokens import count_tokens
 from tandem.providers.base import (
+    CallMeter,
     FailureKind,
     ModelReply,
     ModelRequest,
     ProgressReport,
     ProviderFailure,
+    report,
 )
-from tandem.providers.retry import report
 from tandem.providers.structured import describe_validation_error, repair_prompt
 from tandem.values import Usage
 
@@ -116,8 +117,13 @@ class FakeProvider:
         return queue.popleft()
 
     async def complete(
-        self, request: ModelRequest, progress: ProgressReport | None = None
+        self,
+        request: ModelRequest,
+        progress: ProgressReport | None = None,
+        meter: CallMeter | None = None,
     ) -> ModelReply:
+        """Replay the next queued reply (``meter`` is not used: nothing streams, and a
+        cancellation during ``delay_seconds`` has spent nothing)."""
         self.requests.append(request)
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)

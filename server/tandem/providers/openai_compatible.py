@@ -13,11 +13,16 @@ worked. A mode set by the user is never changed. Local servers usually need no k
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from tandem.providers.base import ModelRequest, ProviderFailure
+from tandem.providers.base import (
+    CallMeter,
+    ModelRequest,
+    ProviderFailure,
+)
 from tandem.providers.dialects import MODES, StructuredMode, next_mode, reply_json, request_options
-from tandem.providers.errors import SdkErrors
+from tandem.providers.errors import EmptyStream, SdkErrors
 from tandem.providers.mode_memory import recalled_mode, remember_mode
 from tandem.providers.openai_provider import openai_errors
 from tandem.providers.structured import RawReply, SdkProvider, Turn, body_of
@@ -112,25 +117,25 @@ class OpenAICompatibleProvider(SdkProvider):
             "to choose a mode yourself",
         )
 
-    async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
+    def _call_begins(self) -> None:
+        self._stream = True  # each call starts streamed (see _streamed)
+
+    async def _send(
+        self, client: Any, request: ModelRequest, turns: list[Turn], meter: CallMeter
+    ) -> RawReply:
         mode = self.mode
         system, options = request_options(mode, request.output_type, request.system)
         messages: list[dict[str, str]] = [{"role": "system", "content": system}]
         messages += [{"role": turn.role, "content": turn.text} for turn in turns]
-        raw = await client.chat.completions.with_raw_response.create(
-            model=self.model,
-            messages=messages,
-            max_tokens=request.max_output_tokens,
-            **options,
-        )
-        body = body_of(raw.http_response.json())
-        choices = body.get("choices") or [{}]
-        choice = choices[0] if isinstance(choices[0], Mapping) else {}
-        message = body_of(choice.get("message"))
-        text = reply_json(mode, message)
-        refusal = message.get("refusal")
-        finish = choice.get("finish_reason")
-        if finish == "content_filter":
+        call = {"model": self.model, "messages": messages, "max_tokens": request.max_output_tokens}
+        if self._stream:
+            reply = await self._streamed(client, {**call, **options}, meter)
+        else:
+            raw = await client.chat.completions.with_raw_response.create(**call, **options)
+            reply = ChatReply.of_body(body_of(raw.http_response.json()))
+        text = reply_json(mode, reply.message)
+        refusal = reply.message.get("refusal")
+        if reply.finish == "content_filter":
             refusal = refusal or "the reply was stopped by the content filter"
         output_type = request.output_type
 
@@ -139,11 +144,34 @@ class OpenAICompatibleProvider(SdkProvider):
 
         return RawReply(
             text=text,
-            usage=chat_usage(body_of(body.get("usage"))),
-            truncated=finish == "length",
+            usage=chat_usage(reply.usage) if reply.usage is not None else None,
+            truncated=reply.finish == "length",
             refusal=str(refusal) if refusal else None,
             parse=parse,
         )
+
+    async def _streamed(self, client: Any, call: dict[str, Any], meter: CallMeter) -> ChatReply:
+        """The reply streamed, usage from its final chunk (``include_usage``). A server that
+        ends or breaks the stream before any chunk (llama-cpp-python does, on a prompt longer
+        than its window) is asked the next time without streaming, so that it can say why."""
+        reply = ChatReply()
+        stream = await client.chat.completions.create(
+            **call, stream=True, stream_options={"include_usage": True}
+        )
+        async with stream:
+            try:
+                async for chunk in stream:
+                    reply.chunks += 1
+                    meter.answered()  # the server has read the prompt and begun its reply
+                    await meter.received(reply.add(chunk.to_dict()))
+            except Exception:
+                if reply.chunks == 0:
+                    self._stream = False
+                raise
+        if reply.chunks == 0:
+            self._stream = False
+            raise EmptyStream(f"{self.base_url} ended its stream without a chunk")
+        return reply
 
 
 def _reworded(failure: ProviderFailure, message: str) -> ProviderFailure:
@@ -156,3 +184,52 @@ def _reworded(failure: ProviderFailure, message: str) -> ProviderFailure:
         usage=failure.usage,
         raw_text=failure.raw_text,
     )
+
+
+@dataclass
+class ChatReply:
+    """A Chat Completions reply, whole or put together from its stream's chunks."""
+
+    message: dict[str, Any] = field(default_factory=dict)
+    finish: str | None = None
+    usage: Mapping[str, Any] | None = None
+    chunks: int = 0
+    _calls: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_body(cls, body: Mapping[str, Any]) -> ChatReply:
+        choices = body.get("choices") or [{}]
+        choice = choices[0] if isinstance(choices[0], Mapping) else {}
+        usage = body.get("usage")
+        return cls(
+            message=dict(body_of(choice.get("message"))),
+            finish=choice.get("finish_reason"),
+            usage=usage if isinstance(usage, Mapping) else None,
+        )
+
+    def add(self, chunk: Mapping[str, Any]) -> str:
+        """Take in one chunk; the text it adds (content or a tool call's arguments)."""
+        usage = chunk.get("usage")
+        if isinstance(usage, Mapping):
+            self.usage = usage
+        added = ""
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
+                continue
+            self.finish = choice.get("finish_reason") or self.finish
+            delta = body_of(choice.get("delta"))
+            for key in ("content", "refusal"):
+                if delta.get(key):
+                    self.message[key] = str(self.message.get(key) or "") + str(delta[key])
+                    added += str(delta[key])
+            for call in delta.get("tool_calls") or []:
+                function = body_of(call.get("function")) if isinstance(call, Mapping) else {}
+                if function.get("arguments"):
+                    index = int(call.get("index") or 0)
+                    self._calls[index] = self._calls.get(index, "") + str(function["arguments"])
+                    added += str(function["arguments"])
+        if self._calls:
+            self.message["tool_calls"] = [
+                {"function": {"arguments": self._calls[index]}} for index in sorted(self._calls)
+            ]
+        return added

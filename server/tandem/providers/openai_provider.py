@@ -1,9 +1,10 @@
-"""OpenAI Responses API through the official ``openai`` SDK, with structured output.
+"""OpenAI Responses API through the official ``openai`` SDK, streamed, with structured output.
 
-``responses.parse(..., text_format=Model)`` builds the strict JSON schema request; we call it
-through ``with_raw_response`` so that the wire body (usage, status, text) is read first and the
-SDK's parser runs afterwards: a reply that fails the schema or stops at ``max_output_tokens``
-still reports what it cost. ``store=False``: nothing is kept server-side.
+The request carries the strict JSON schema exactly as ``responses.parse(..., text_format=Model)``
+builds it, with ``stream=True``: text goes to the meter as it arrives, and the final event
+(``response.completed`` or ``response.incomplete``) carries the whole response with its usage,
+status and text, which we validate ourselves so that a reply that fails the schema or stops at
+``max_output_tokens`` still reports what it cost. ``store=False``: nothing is kept server-side.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tandem.providers.base import ModelRequest
+from tandem.providers.base import CallMeter, ModelRequest
+from tandem.providers.dialects import strict_schema
 from tandem.providers.errors import SdkErrors
 from tandem.providers.structured import RawReply, SdkProvider, Turn, body_of, messages_for
 from tandem.providers.usage import responses_usage
@@ -26,6 +28,7 @@ def openai_errors() -> SdkErrors:
         status_error=openai.APIStatusError,
         timeout_error=openai.APITimeoutError,
         connection_error=openai.APIConnectionError,
+        api_error=openai.APIError,
     )
 
 
@@ -62,16 +65,41 @@ class OpenAIProvider(SdkProvider):
         )
         return client, openai_errors()
 
-    async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
-        raw = await client.responses.with_raw_response.parse(
+    async def _send(
+        self, client: Any, request: ModelRequest, turns: list[Turn], meter: CallMeter
+    ) -> RawReply:
+        import openai
+
+        output_type = request.output_type
+        text_format = {
+            "type": "json_schema",
+            "name": output_type.__name__,
+            "schema": strict_schema(output_type),
+            "strict": True,
+        }
+        body: Mapping[str, Any] = {}
+        stream = await client.responses.create(
             model=self.model,
             instructions=request.system,
             input=messages_for(turns),
             max_output_tokens=request.max_output_tokens,
-            text_format=request.output_type,
+            text={"format": text_format},
             store=False,
+            stream=True,
         )
-        body = body_of(raw.http_response.json())
+        async with stream:
+            async for event in stream:
+                if event.type == "response.output_text.delta":
+                    await meter.received(event.delta)
+                elif event.type in _FINAL_EVENTS:
+                    body = body_of(event.response.to_dict())
+                elif event.type == "error":
+                    said = {"message": event.message, "code": event.code}
+                    raise openai.APIError(str(event.message), stream.response.request, body=said)
+        if body.get("status") == "failed":
+            error = body_of(body.get("error"))
+            message = str(error.get("message") or "the response failed")
+            raise openai.APIError(message, stream.response.request, body=dict(error))
         text, refusal = responses_text(body)
         details = body.get("incomplete_details")
         reason = details.get("reason") if isinstance(details, Mapping) else None
@@ -80,12 +108,16 @@ class OpenAIProvider(SdkProvider):
             refusal = refusal or "the reply was stopped by the content filter"
 
         async def parse() -> Any:
-            return raw.parse().output_parsed
+            return output_type.model_validate_json(text) if text else None
 
+        usage = body.get("usage")
         return RawReply(
             text=text,
-            usage=responses_usage(body_of(body.get("usage"))),
+            usage=responses_usage(body_of(usage)) if isinstance(usage, Mapping) else None,
             truncated=truncated,
             refusal=refusal,
             parse=parse,
         )
+
+
+_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")

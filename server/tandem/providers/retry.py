@@ -9,7 +9,6 @@ delay grows exponentially with jitter. Sleep, clock and randomness are injectabl
 from __future__ import annotations
 
 import asyncio
-import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from tandem.providers.base import FailureKind, ProgressReport, ProviderFailure
+from tandem.providers.base import FailureKind, ProgressReport, ProviderFailure, report
 
 T = TypeVar("T")
 
@@ -87,15 +86,6 @@ def format_seconds(seconds: float) -> str:
     if seconds >= 10 or float(seconds).is_integer():
         return f"{round(seconds)} s"
     return f"{seconds:.1f} s"
-
-
-async def report(progress: ProgressReport | None, message: str) -> None:
-    """Send one progress message; the callback may be sync or async."""
-    if progress is None:
-        return
-    result = progress(message)
-    if inspect.isawaitable(result):
-        await result
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tandem.providers.base import ModelRequest, ProviderFailure
+from tandem.providers.base import CallMeter, ModelRequest, ProviderFailure
 from tandem.providers.dialects import MODES
 from tandem.providers.errors import server_message
 from tandem.providers.openai_compatible import PLACEHOLDER_KEY, OpenAICompatibleProvider
@@ -99,7 +99,8 @@ async def probe(provider: OpenAICompatibleProvider) -> ProbeResult:
     seen: list[str] = []
     first = provider.mode
     try:
-        reply = await provider.complete(request, seen.append)
+        # notices only: the probe's few tokens need no running count
+        reply = await provider.complete(request, seen.append, CallMeter("probe", None))
     except ProviderFailure as failure:
         return ProbeResult(None, (), failure.usage, tuple(seen), failure.message)
     finally:

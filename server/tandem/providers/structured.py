@@ -20,9 +20,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from tandem.providers.base import ModelReply, ModelRequest, ProgressReport, ProviderFailure
+from tandem.providers.base import (
+    CallMeter,
+    ModelReply,
+    ModelRequest,
+    ProgressReport,
+    ProviderFailure,
+    report,
+)
 from tandem.providers.errors import CallContext, SdkErrors, classify
-from tandem.providers.retry import Clock, Retrier, RetryPolicy, Sleep, Transient, report
+from tandem.providers.retry import Clock, Retrier, RetryPolicy, Sleep, Transient
 from tandem.values import Usage
 
 
@@ -37,7 +44,8 @@ class RawReply:
     """What came back from one successful HTTP call, before schema validation."""
 
     text: str
-    usage: Usage
+    usage: Usage | None
+    """As the provider reported it; None when it reported none (the meter counts it then)."""
     truncated: bool
     refusal: str | None
     parse: Callable[[], Awaitable[BaseModel | None]]  # the SDK's own parser; may raise
@@ -130,13 +138,20 @@ class SdkProvider(ABC):
         """Build the async SDK client (max_retries=0, explicit key/base_url/timeout)."""
 
     @abstractmethod
-    async def _send(self, client: Any, request: ModelRequest, turns: list[Turn]) -> RawReply:
-        """One HTTP call through the SDK; SDK exceptions propagate to the classifier."""
+    async def _send(
+        self, client: Any, request: ModelRequest, turns: list[Turn], meter: CallMeter
+    ) -> RawReply:
+        """One HTTP call through the SDK, streamed where it can be: each piece of text goes to
+        ``meter`` as it arrives; SDK exceptions propagate to the classifier."""
 
     def _fall_back(self, failure: ProviderFailure) -> str | ProviderFailure:
         """After a failed request: a notice when the provider switched to another form of the
         request worth sending instead, else the failure to raise."""
         return failure
+
+    def _call_begins(self) -> None:
+        """Called as each call begins (before its first attempt)."""
+        return None
 
     def _succeeded(self) -> tuple[str, ...]:
         """Called after a usable reply: notices for the user about how it was obtained."""
@@ -169,7 +184,10 @@ class SdkProvider(ABC):
         self._client = None
 
     async def complete(
-        self, request: ModelRequest, progress: ProgressReport | None = None
+        self,
+        request: ModelRequest,
+        progress: ProgressReport | None = None,
+        meter: CallMeter | None = None,
     ) -> ModelReply:
         missing = self._missing_key()
         if missing is not None:
@@ -178,8 +196,9 @@ class SdkProvider(ABC):
         ctx = self.context
         retrier = Retrier(self._policy, self.name, self.model, sleep=self._sleep, clock=self._clock)
         started = time.monotonic()
+        meter = meter if meter is not None else CallMeter(request.step, progress)
+        self._call_begins()
         turns = [Turn("user", request.user)]
-        spent = Usage()
         repaired = False
 
         def classifier(exc: Exception) -> Transient | ProviderFailure:
@@ -187,15 +206,15 @@ class SdkProvider(ABC):
 
         while True:
             try:
-                send = functools.partial(self._send, client, request, list(turns))
+                send = functools.partial(self._attempt, client, request, list(turns), meter)
                 raw = await retrier.call(send, classifier, progress)
             except ProviderFailure as failure:
                 instead = self._fall_back(failure)
                 if isinstance(instead, str):  # the request is sent again in another form
                     await report(progress, instead)
                     continue
-                raise _with_spend(instead, spent, retrier.attempts) from failure.__cause__
-            spent = spent + raw.usage
+                raise _with_spend(instead, meter.settled, retrier.attempts) from failure.__cause__
+            spent = meter.settled
             if raw.truncated:
                 raise ProviderFailure(
                     "truncated",
@@ -242,6 +261,20 @@ class SdkProvider(ABC):
                 Turn("user", repair_prompt(problem)),
             ]
 
+    async def _attempt(
+        self, client: Any, request: ModelRequest, turns: list[Turn], meter: CallMeter
+    ) -> RawReply:
+        """One HTTP attempt, metered: its usage is settled when it ends, however it ends (a
+        cancellation leaves it under way, for :meth:`CallMeter.so_far`)."""
+        meter.begin(functools.partial(prompt_tokens, request, turns))
+        try:
+            raw = await self._send(client, request, turns, meter)
+        except Exception:
+            meter.cut_off()
+            raise
+        meter.end(raw.usage)
+        return raw
+
     @staticmethod
     async def _validate(raw: RawReply, request: ModelRequest) -> tuple[BaseModel | None, str]:
         if raw.refusal:
@@ -255,6 +288,18 @@ class SdkProvider(ABC):
         if not isinstance(parsed, request.output_type):
             return None, f"the reply parsed as {type(parsed).__name__}"
         return parsed, ""
+
+
+def prompt_tokens(request: ModelRequest, turns: list[Turn]) -> int:
+    """A request's input as every estimate counts it (o200k), for a server that reports none."""
+    from tandem.cost.estimate import count_request_tokens
+
+    return count_request_tokens(
+        "o200k_base",
+        system=request.system,
+        user="\n".join(turn.text for turn in turns),
+        output_schema=request.output_type.model_json_schema(),
+    )
 
 
 def messages_for(turns: list[Turn]) -> list[dict[str, str]]:

@@ -82,6 +82,8 @@ async def _probe(
     assert isinstance(provider, OpenAICompatibleProvider)
     result = await probe(provider)
     spent = f"{result.usage.total_input_tokens} in / {result.usage.output_tokens} out tokens"
+    if result.usage.counted:
+        spent += ", counted by Tandem: the server reports no usage in its stream"
     if result.mode is None:
         return Check(
             f"probe {alias}",

@@ -21,6 +21,7 @@ from tandem.reports.tables import (
     Report,
     ReportInputError,
     Table,
+    counted_count,
     elapsed_seconds,
     findings_by_severity,
     findings_summary,
@@ -111,7 +112,7 @@ def _group_table(
     name: str, title: str, key_name: str, groups: dict[str, list[LedgerRow]], tasks_col: bool
 ) -> Table:
     columns = [key_name, "calls", "input_tokens", "output_tokens", "cost_usd", "unpriced_calls"]
-    columns += ["model_seconds", "retries", "failed", "redactions"]
+    columns += ["model_seconds", "retries", "failed", "redactions", "counted_calls"]
     if tasks_col:
         columns.insert(1, "tasks")
     table = Table(name, title, tuple(columns))
@@ -120,7 +121,7 @@ def _group_table(
         failed = sum(1 for r in steps if r.record.outcome not in ("ok", "skipped"))
         values: list[Cell] = [key, len(steps), tokens_in, tokens_out, total_cost(steps)]
         values += [unpriced_count(steps), model_seconds(steps), retry_count(steps), failed]
-        values.append(redaction_count(steps))
+        values += [redaction_count(steps), counted_count(steps)]
         if tasks_col:
             values.insert(1, len({r.record.task_id for r in steps}))
         table.rows.append(tuple(values))
@@ -168,8 +169,8 @@ def estimate_errors(rows: Sequence[LedgerRow]) -> list[EstimateError]:
     errors = []
     for row in rows:
         record, estimate = row.record, row.record.estimate
-        if estimate is None or record.outcome != "ok":
-            continue
+        if estimate is None or record.outcome != "ok" or record.usage.counted:
+            continue  # a count made offline says nothing about how good the estimate was
         actual_in = record.usage.total_input_tokens
         actual_out = record.usage.output_tokens
         cost_error = None

@@ -56,6 +56,11 @@ def unpriced_count(rows: Iterable[LedgerRow]) -> int:
     return sum(1 for r in rows if r.record.cost_usd is None and r.record.outcome != "skipped")
 
 
+def counted_count(rows: Iterable[LedgerRow]) -> int:
+    """Calls whose tokens were counted offline because the provider reported none."""
+    return sum(1 for r in rows if r.record.usage.counted)
+
+
 def retry_count(rows: Iterable[LedgerRow]) -> int:
     """HTTP retries plus repeated steps (a second draft or review after a failed review)."""
     total = 0

@@ -1,5 +1,8 @@
 """Real wire-format bodies of the three APIs, a recording mock transport, and test doubles.
 
+A request that asks for a stream gets its 200 reply as that API's stream events
+(:mod:`wire_stream`); error replies come as JSON, as servers send them before a stream begins.
+
 The bodies follow the shapes the services document and send (Anthropic Messages with cache
 usage, OpenAI Responses with cached and reasoning token details, Chat Completions with prompt
 and completion token details), so the SDKs parse them exactly as they would in production.
@@ -7,13 +10,16 @@ and completion token details), so the SDKs parse them exactly as they would in p
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+import pytest
 from pydantic import BaseModel
+from wire_stream import as_stream
 
 from tandem.config import ModelSettings
 from tandem.providers.base import ModelRequest, Provider
@@ -205,12 +211,12 @@ class Wire:
         if isinstance(step, Exception):
             raise step
         if isinstance(step, httpx2.Response):
-            return step
+            return as_stream(request, step)
         result = step(request)
         if hasattr(result, "__await__"):
             result = await result
         assert isinstance(result, httpx2.Response)
-        return result
+        return as_stream(request, result)
 
     def client(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
@@ -219,6 +225,28 @@ class Wire:
         data = json.loads(self.requests[index].content)
         assert isinstance(data, dict)
         return data
+
+
+async def cancel_when_ready(
+    call: Coroutine[Any, Any, Any],
+    ready: Callable[[], bool],
+    closed_by_client: asyncio.Event,
+    server: asyncio.Server,
+) -> None:
+    """Run ``call``, cancel it once ``ready()``, and wait until the loopback ``server`` saw the
+    client close its connection (the waits are hang guards, not timing checks)."""
+    try:
+        task = asyncio.create_task(call)
+        async with asyncio.timeout(10):
+            while not ready():
+                await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(closed_by_client.wait(), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @dataclass

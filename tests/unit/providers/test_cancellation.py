@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from provider_wire import Sleeps, make, request_for
+from provider_wire import Sleeps, cancel_when_ready, make, request_for
 
 
 @pytest.mark.parametrize(
@@ -37,16 +37,10 @@ async def test_cancelling_the_task_closes_the_connection(
     server = await asyncio.start_server(silent_server, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     subject = make(provider, None, Sleeps(), model=model, base_url=f"http://127.0.0.1:{port}{path}")
-    try:
-        task = asyncio.create_task(subject.complete(request_for()))
-        await asyncio.wait_for(connected.wait(), 10)
-        while b"\r\n\r\n" not in received:  # the request really went out
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await asyncio.wait_for(closed_by_client.wait(), 10)  # a hang guard, not a timing check
-    finally:
-        server.close()
-        await server.wait_closed()
+    await cancel_when_ready(
+        subject.complete(request_for()),
+        lambda: b"\r\n\r\n" in received,  # the request really went out
+        closed_by_client,
+        server,
+    )
     assert received.startswith(b"POST ")
