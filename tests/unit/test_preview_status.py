@@ -145,6 +145,24 @@ def test_a_document_belongs_to_the_deepest_folder_and_moves_with_settings(
     assert rebuilt.index.max_file_bytes == 5000
 
 
+def test_a_located_document_moves_to_a_deeper_folder_added_later_and_leaves_a_removed_one(
+    project: Path,
+) -> None:
+    from tandem.session.settings import SettingsState
+    from tandem.session.workspaces import Workspaces
+
+    workspaces = Workspaces(SettingsState())
+    outer = workspaces.add(project)
+    uri = (project / "app" / "db.py").as_uri()
+    assert workspaces.locate(uri) == (outer, "app/db.py")
+    inner = workspaces.add(project / "app")
+    assert workspaces.locate(uri) == (inner, "db.py")
+    workspaces.remove(project / "app")
+    assert workspaces.locate(uri) == (outer, "app/db.py")
+    workspaces.remove(project)
+    assert workspaces.locate(uri) is None
+
+
 def test_hovers_inside_one_function_share_its_preview(project: Path) -> None:
     from tandem.session.settings import SettingsState
     from tandem.session.workspaces import Workspaces

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tandem.slicing.result import Slice
 
 PREVIEW_CACHE_SIZE = 64
+LOCATED_KEPT = 1024
 
 
 def path_from_uri(uri: str) -> Path | None:
@@ -146,6 +147,8 @@ class Workspaces:
     def __init__(self, settings_state: SettingsState) -> None:
         self.settings_state = settings_state
         self.folders: dict[Path, Folder] = {}
+        self._located: dict[str, tuple[Path, str]] = {}
+        """uri -> (folder root, relative path), so a hover does not resolve its path again."""
 
     def _new_folder(self, root: Path, loaded: LoadedSettings) -> Folder:
         # Imported here: the server starts (and answers initialize) before any grammar loads.
@@ -161,12 +164,14 @@ class Workspaces:
         )
 
     def add(self, root: Path) -> Folder:
+        self._located.clear()  # a deeper folder may now hold known documents
         root = root.resolve()
         if root not in self.folders:
             self.folders[root] = self._new_folder(root, self.settings_state.load_for(root))
         return self.folders[root]
 
     def remove(self, root: Path) -> None:
+        self._located.clear()
         folder = self.folders.pop(root.resolve(), None)
         if folder is not None:
             folder.ledger.close()
@@ -218,12 +223,20 @@ class Workspaces:
 
     def locate(self, uri: str) -> tuple[Folder, str] | None:
         """The folder of ``uri`` and the document's path relative to it."""
+        known = self._located.get(uri)
+        if known is not None and known[0] in self.folders:
+            return self.refresh(self.folders[known[0]]), known[1]
         path = path_from_uri(uri)
         folder = self.for_path(path) if path is not None else None
         if folder is None or path is None:
             return None
         rel = folder.relative(path)
-        return (folder, rel) if rel is not None else None
+        if rel is None:
+            return None
+        if len(self._located) >= LOCATED_KEPT:
+            self._located.clear()
+        self._located[uri] = (folder.root, rel)
+        return folder, rel
 
     def refresh_all(self) -> list[Folder]:
         return [self.refresh(folder) for folder in list(self.folders.values())]

@@ -30,6 +30,8 @@ TOKEN_CHUNK_LINES = 64
 """Whole-file token counts are summed over chunks of this many lines, each counted once per
 content: an edit recounts one chunk, not the file. The sum differs from a single count by a
 token or so per chunk boundary, which is fine for a comparison figure."""
+WHOLE_TOTALS_KEPT = 8
+"""Whole-file totals kept: the files of the last few slices (each text is held by its buffer)."""
 
 
 class LiveSources:
@@ -83,6 +85,7 @@ class LiveIndex(RepoIndex):
         self.open: dict[str, OpenDocument] = {}
         self.ready = False
         self._token_chunks: dict[str, int] = {}
+        self._whole_totals: dict[str, int] = {}
         self._mentioned: dict[str, frozenset[str]] = {}
         self._source_files: dict[tuple[int, frozenset[str]], list[str]] = {}
 
@@ -195,6 +198,11 @@ class LiveIndex(RepoIndex):
         return found
 
     def whole_tokens(self, text: str) -> int:
+        """Tokens of a whole file, counted in chunks of lines so an edit recounts one chunk;
+        the last few totals are kept whole (a hover asks again for the same buffer)."""
+        known = self._whole_totals.get(text)
+        if known is not None:
+            return known
         from tandem.cost.tokens import count_tokens
 
         lines = text.splitlines(keepends=True)
@@ -206,6 +214,9 @@ class LiveIndex(RepoIndex):
                 counted = count_tokens(chunk)
                 bounded_put(self._token_chunks, chunk, counted)
             total += counted
+        if len(self._whole_totals) >= WHOLE_TOTALS_KEPT:
+            self._whole_totals.clear()
+        self._whole_totals[text] = total
         return total
 
     def text_of(self, rel: str) -> str | None:
