@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.workspace import PositionCodec, TextDocument
 
+from tandem.lsp import line_blocks
 from tandem.lsp.documents import BoundedTextDocument, document_length
 
 URI = "file:///tmp/doc.py"
@@ -26,13 +29,23 @@ def _change(edit: tuple[int, int, int, int, str]) -> types.TextDocumentContentCh
 
 
 @settings(max_examples=400, deadline=None)
-@given(TEXT, st.lists(EDIT, max_size=8), st.sampled_from(["utf-8", "utf-16", "utf-32"]))
-@example("ab\n\n", [(0, 3, 0, 3, "x\r")], "utf-16")  # a "\r" typed before a line's "\n"
-@example("a\r\n", [(0, 1, 0, 2, "")], "utf-16")  # "\r\n" split, then joined again
-@example("a\rb\n", [(1, 0, 1, 1, "\n")], "utf-8")  # a "\n" typed after a lone "\r"
+@given(
+    TEXT,
+    st.lists(EDIT, max_size=8),
+    st.sampled_from(["utf-8", "utf-16", "utf-32"]),
+    st.sampled_from([1, 2, 1024]),
+)
+@example("ab\n\n", [(0, 3, 0, 3, "x\r")], "utf-16", 1024)  # a "\r" typed before a line's "\n"
+@example("a\r\n", [(0, 1, 0, 2, "")], "utf-16", 1024)  # "\r\n" split, then joined again
+@example("a\rb\n", [(1, 0, 1, 1, "\n")], "utf-8", 1024)  # a "\n" typed after a lone "\r"
 def test_incremental_changes_give_pygls_text_and_lines(
-    text: str, edits: list[tuple[int, int, int, int, str]], encoding: str
+    text: str, edits: list[tuple[int, int, int, int, str]], encoding: str, block_lines: int
 ) -> None:
+    with patch.object(line_blocks, "BLOCK_LINES", block_lines):
+        _check_changes(text, edits, encoding)
+
+
+def _check_changes(text: str, edits: list[tuple[int, int, int, int, str]], encoding: str) -> None:
     codec = PositionCodec(types.PositionEncodingKind(encoding))
     reference = TextDocument(URI, text, version=1, position_codec=codec)
     document = BoundedTextDocument(URI, text, version=1, position_codec=codec)

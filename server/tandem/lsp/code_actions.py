@@ -47,7 +47,7 @@ def known_hint(ls: TandemServer, uri: str, line: int, version: int | None) -> st
 
 def code_actions(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     from tandem.flow.taskstore import TASKS_DIR
-    from tandem.lsp.flow_session import open_document, root_for
+    from tandem.lsp.flow_session import open_document, root_for, too_large
 
     uri = params.text_document.uri
     fs_path = to_fs_path(uri) if uri.startswith("file:") else None
@@ -58,6 +58,9 @@ def code_actions(ls: TandemServer, params: types.CodeActionParams) -> list[types
     root = root_for(ls, file)
     if root is None or (document is None and not file.is_file()):
         return []
+    skipped = too_large(ls, uri)
+    if skipped is not None:
+        return [flow_actions.refused_plan_action(skipped)]
 
     def line_text(line: int) -> str:  # only quick fixes need it: split lazily
         lines = document.lines if document is not None else ()

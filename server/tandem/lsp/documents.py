@@ -13,20 +13,24 @@ UTF-8 becomes U+FFFD instead of an error.
 
 pygls also splits an open document into lines on every ``.lines`` and rewrites it line by line
 on every incremental change: each keystroke in a 20 MB buffer costs a pass over all of it in
-Python. Here an open document keeps its lines (an immutable tuple, so a handler holding them
-across an ``await`` keeps its snapshot), a change replaces only the lines it spans, and the text
-is joined again only when asked for. ``document_length`` answers the size without joining.
+Python. Here an open document keeps its lines (immutable :class:`~tandem.lsp.line_blocks.Lines`,
+so a handler holding them across an ``await`` keeps its snapshot), a change replaces only the
+block of lines it spans, and the text is joined again only when asked for.
+``document_length`` answers the size without joining.
 """
 
 from __future__ import annotations
 
 import errno
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
+
+from tandem.lsp.line_blocks import Lines
 
 MAX_UNOPENED_BYTES = 32 * 1024 * 1024
 _LINE_ENDS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -53,9 +57,7 @@ def read_bounded(uri: str, path: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def splice_lines(
-    lines: tuple[str, ...], low: int, high: int, middle: str
-) -> tuple[tuple[str, ...], int]:
+def splice_lines(lines: Lines, low: int, high: int, middle: str) -> tuple[Lines, int]:
     """``lines`` with ``lines[low:high]`` replaced by the lines of ``middle``, split as
     ``"".join(...).splitlines(True)`` would split the whole text; and the change in length."""
     removed = sum(map(len, lines[low:high]))
@@ -74,7 +76,7 @@ def splice_lines(
             added += len(lines[low - 1])
             low -= 1
             continue
-        return (*lines[:low], *middle.splitlines(True), *lines[high:]), added - removed
+        return lines.splice(low, high, middle.splitlines(True)), added - removed
 
 
 class BoundedTextDocument(TextDocument):
@@ -87,7 +89,7 @@ class BoundedTextDocument(TextDocument):
     """
 
     _text: str | None = None
-    _lines: tuple[str, ...] | None = None
+    _lines: Lines | None = None
     _length: int | None = None
 
     @property
@@ -109,12 +111,12 @@ class BoundedTextDocument(TextDocument):
         return text or ""
 
     @property
-    def lines(self) -> tuple[str, ...]:
+    def lines(self) -> Sequence[str]:
         if self._lines is not None:
             return self._lines
         if self._text is None:  # not open: read again each time, as pygls does
             return tuple(self.source.splitlines(True))
-        self._lines = tuple(self._text.splitlines(True))
+        self._lines = Lines.of(self._text.splitlines(True))
         return self._lines
 
     @property
@@ -123,7 +125,7 @@ class BoundedTextDocument(TextDocument):
         return self._length or 0
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
-        lines = self.lines
+        lines = self.lines if isinstance(self.lines, Lines) else Lines.of(self.lines)
         place = self._position_codec.range_from_client_units(lines, change.range)
         start, end = place.start, place.end
         if start.line == len(lines):  # an empty document: pygls appends

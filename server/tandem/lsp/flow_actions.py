@@ -103,6 +103,15 @@ def flow_code_actions(
     return [action for action in actions if _wanted(action.kind or "", only)]
 
 
+def refused_plan_action(reason: str) -> types.CodeAction:
+    """ "Plan this change…" shown disabled with the reason (a buffer too large to slice)."""
+    return types.CodeAction(
+        title="Plan this change…",
+        kind=REWRITE,
+        disabled=types.CodeActionDisabled(reason=f"Tandem: {reason}"),
+    )
+
+
 def plan_document_actions(task: TaskSummary | None) -> list[types.CodeAction]:
     """In a task's plan.md: "Draft from plan" for that task while it has no draft."""
     if task is None or not task.can_draft:

@@ -97,6 +97,12 @@ class Target:
         return self.file.read_text(encoding="utf-8")
 
 
+def too_large(ls: TandemServer, uri: str) -> str | None:
+    """Why the open buffer cannot be sliced (over ``context.max_file_bytes``), if it cannot."""
+    located = ls.session.workspaces.locate(uri)
+    return located[0].index.skipped(located[1]) if located is not None else None
+
+
 def target_of(ls: TandemServer, command: str, uri: str) -> Target:
     """The document behind ``uri``; InvalidParams for an unknown document or one outside the
     workspace."""
@@ -110,6 +116,9 @@ def target_of(ls: TandemServer, command: str, uri: str) -> Target:
     root = root_for(ls, file)
     if root is None:
         raise JsonRpcInvalidParams(f"{command}: {uri} is outside the workspace folders")
+    skipped = too_large(ls, uri)
+    if skipped is not None:  # refused before its text is read
+        raise JsonRpcInvalidParams(f"{command}: {skipped}")
     return Target(uri, file, root, file.relative_to(root).as_posix(), document)
 
 

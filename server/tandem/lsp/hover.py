@@ -79,6 +79,11 @@ def hover(ls: TandemServer, params: types.HoverParams) -> types.Hover | None:
     if located is None:
         return None
     folder, rel = located
+    skipped = folder.index.skipped(rel)
+    if skipped is not None:  # answered without reading the buffer
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"Tandem: {skipped}")
+        )
     document = ls.workspace.get_text_document(params.text_document.uri)
     lines = document_lines(document)
     line = line_at(lines, params.position)
@@ -105,6 +110,9 @@ def estimate(ls: TandemServer, argument: EstimateArgs) -> dict[str, Any]:
     if located is None:
         raise JsonRpcInvalidParams(f"{ESTIMATE}: {uri} is not in a workspace folder")
     folder, rel = located
+    skipped = folder.index.skipped(rel)
+    if skipped is not None:
+        raise JsonRpcInvalidParams(f"{ESTIMATE}: {skipped}")
     document = ls.workspace.get_text_document(uri)
     lines = document_lines(document)
     if not lines:

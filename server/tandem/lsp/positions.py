@@ -8,26 +8,28 @@ client's units. A position past the end of the document is no position at all: `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
 
-def document_lines(document: TextDocument) -> list[str]:
-    """The document's lines; an unreadable file (deleted, not UTF-8) has none."""
+def document_lines(document: TextDocument) -> Sequence[str]:
+    """The document's lines (not copied); an unreadable file (deleted, not UTF-8) has none."""
     try:
-        return list(document.lines)
+        return document.lines
     except (OSError, UnicodeDecodeError):
         return []
 
 
-def line_at(lines: list[str], position: types.Position) -> int | None:
+def line_at(lines: Sequence[str], position: types.Position) -> int | None:
     """The 1-based line of ``position``, or None when it is outside the document."""
     if position.line >= len(lines):
         return None
     return position.line + 1
 
 
-def line_range(lines: list[str], selection: types.Range) -> tuple[int, int] | None:
+def line_range(lines: Sequence[str], selection: types.Range) -> tuple[int, int] | None:
     """The 1-based inclusive lines a selection covers, or None when it starts outside."""
     start, end = selection.start, selection.end
     if (end.line, end.character) < (start.line, start.character):
@@ -40,7 +42,7 @@ def line_range(lines: list[str], selection: types.Range) -> tuple[int, int] | No
     return start.line + 1, last + 1
 
 
-def lines_range(document: TextDocument, lines: list[str], start: int, end: int) -> types.Range:
+def lines_range(document: TextDocument, lines: Sequence[str], start: int, end: int) -> types.Range:
     """Lines ``start``-``end`` (1-based, inclusive) as a client range, in its position units."""
     end = min(end, len(lines))
     last = lines[end - 1].rstrip("\r\n") if lines else ""

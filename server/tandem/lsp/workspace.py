@@ -12,6 +12,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from tandem.lsp.documents import document_length
 from tandem.lsp.indexing import (
     IGNORE_FILES,
     SETTINGS_FILES,
@@ -37,12 +38,17 @@ def start(ls: TandemServer, params: types.InitializedParams) -> None:
 
 
 def document_changed(ls: TandemServer, uri: str) -> None:
-    """The document's buffer, as the editor has it now, goes into its folder's index."""
+    """The document's buffer, as the editor has it now, goes into its folder's index; one over
+    the folder's ``context.max_file_bytes`` only as its length (its text is never joined)."""
     located = locate(ls, uri)
     if located is not None:
         folder, rel = located
         document = ls.workspace.get_text_document(uri)
-        folder.index.open_document(rel, document.source, document.version)
+        length = document_length(document)
+        if length is not None and length > folder.index.max_file_bytes:
+            folder.index.open_oversized(rel, length, document.version)
+        else:
+            folder.index.open_document(rel, document.source, document.version)
         folder.changed()
 
 

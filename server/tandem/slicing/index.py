@@ -18,7 +18,7 @@ from typing import Any
 from tandem.slicing.callers import RepoSources, SourceLookup
 from tandem.slicing.extract import extract_units
 from tandem.slicing.file_stamps import Stamp, file_stamp, settled
-from tandem.slicing.files import SourceText, read_source
+from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
 from tandem.slicing.units import Unit
@@ -186,7 +186,11 @@ class RepoIndex:
         if language is None:
             return f"{rel}: language not supported for slicing"
         if override is not None:
+            if len(override) > self.max_file_bytes:  # never encoded, hashed or parsed
+                return too_large(rel, len(override), self.max_file_bytes)
             data = override.encode("utf-8")
+            if len(data) > self.max_file_bytes:
+                return too_large(rel, len(data), self.max_file_bytes)
             return self._from_source(rel, language, SourceText(data=data, text=override))
         found = self._from_disk(rel, language)
         self._records[rel] = found
