@@ -408,3 +408,61 @@ async def test_closing_a_buffer_goes_back_to_the_file_on_disk(session: Session) 
         )
     )
     assert "`get_project`" in _markdown(await session.hover(path, GET_PROJECT_LINE))
+
+
+async def test_a_buffer_over_max_file_bytes_is_refused_at_once_and_its_text_kept_exact(
+    session: Session,
+) -> None:
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"context": {"max_file_bytes": 4000}}}
+        )
+    )
+    path = session.first / HANDLERS
+    original = path.read_text(encoding="utf-8")
+    padding = "# padding to go over the limit\n" * 200
+    session.open(path, original + padding)
+    where = types.Position(line=GET_PROJECT_LINE, character=4)
+    hover = _markdown(await session.hover(path, GET_PROJECT_LINE))
+    assert "too large to slice" in hover and "context.max_file_bytes" in hover
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=session.uri(path)),
+            range=types.Range(start=where, end=where),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions is not None and len(actions) == 1
+    refused = actions[0]
+    assert isinstance(refused, types.CodeAction) and refused.disabled is not None
+    assert "too large to slice" in refused.disabled.reason
+    with pytest.raises(JsonRpcException, match="too large to slice"):
+        await session.command(
+            "tandem.estimate",
+            {
+                "uri": session.uri(path),
+                "range": {
+                    "start": {"line": GET_PROJECT_LINE, "character": 4},
+                    "end": {"line": GET_PROJECT_LINE, "character": 4},
+                },
+            },
+        )
+    # Deleting the padding with an incremental edit brings the buffer under the limit: the
+    # server kept the text exactly, so the preview is the file's own again.
+    lines = original.count("\n")
+    session.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=session.uri(path), version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=lines, character=0),
+                        end=types.Position(line=lines + 200, character=0),
+                    ),
+                    text="",
+                )
+            ],
+        )
+    )
+    assert "`get_project`" in _markdown(await session.hover(path, GET_PROJECT_LINE))
+    assert path.read_text(encoding="utf-8") == original  # nothing was written
