@@ -125,6 +125,44 @@ def test_a_twenty_megabyte_document_is_accepted_edited_and_hovered(raw: RawServe
     ping_answered(raw)
 
 
+def test_folders_that_are_not_projects_are_not_indexed_and_the_user_is_told_once(
+    raw: RawServer, tmp_path: Path
+) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    for n in range(10_001):  # over the walk's bound, and nothing to slice among them
+        (documents / f"note{n}.txt").touch()
+    small = raw.workspace / "small.py"
+    refused = {"file:///": "root of the filesystem", documents.as_uri(): "no file to slice"}
+    refused[small.as_uri()] = "not a folder"
+    for _ in range(2):  # the same folders again: no second message
+        added = [{"uri": uri, "name": "f"} for uri in refused]
+        raw.notify(
+            "workspace/didChangeWorkspaceFolders", {"event": {"added": added, "removed": []}}
+        )
+        ping_answered(raw)
+    deadline = time.monotonic() + 30
+    told: list[str] = []
+    while len(told) < len(refused) and time.monotonic() < deadline:
+        ping_answered(raw)  # collects the server's notifications in raw.seen
+        told = [m["params"]["message"] for m in raw.seen if m.get("method") == "window/showMessage"]
+    for uri, reason in refused.items():
+        path = uri.removeprefix("file://")
+        lines = [line for line in told if f"not indexing {path.rstrip('/') or '/'}:" in line]
+        assert len(lines) == 1 and reason in lines[0] and "\n" not in lines[0], told
+    # The file is still served by its own folder, as a file.
+    hover = raw.request(
+        "small-hover",
+        "textDocument/hover",
+        {"textDocument": {"uri": small.as_uri()}, "position": {"line": 0, "character": 5}},
+    )
+    assert "small" in hover["result"]["contents"]["value"], hover
+    raw.seen[:] = [m for m in raw.seen if m.get("method") != "window/showMessage"]
+    removed = [{"uri": uri, "name": "f"} for uri in refused]  # the fixture's workspace again
+    raw.notify("workspace/didChangeWorkspaceFolders", {"event": {"added": [], "removed": removed}})
+    ping_answered(raw)
+
+
 # (case, command, argument, the argument the error message must name)
 BAD_COMMAND_ARGUMENTS: list[tuple[str, str, Any, str]] = [
     ("NUL in a draft's task id", "tandem.draft", {"task_id": "20261130-a\u0000b"}, "task_id"),

@@ -182,3 +182,46 @@ def test_a_filesystem_root_or_system_folder_is_never_indexed(tmp_path: Path) -> 
     assert unindexable_reason(Path("/proc/self")) == "it is a system folder"
     assert unindexable_reason(Path("/dev")) == "it is a system folder"
     assert unindexable_reason(tmp_path) is None
+
+
+def test_the_home_folder_and_a_file_are_never_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tandem.session.workspaces import unindexable_reason
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "project").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert unindexable_reason(tmp_path) == "it is your home folder"
+    assert unindexable_reason(tmp_path / "a.py") == "it is not a folder"
+    assert unindexable_reason(tmp_path / "project") is None
+
+
+def test_a_walk_gives_up_on_a_folder_with_nothing_to_slice(tmp_path: Path) -> None:
+    from tandem.slicing.exclusions import Exclusions
+    from tandem.slicing.files import NotAProject, walk_repository
+
+    for n in range(12):
+        (tmp_path / f"n{n}.txt").touch()
+    exclusions = Exclusions.load(tmp_path, Settings().exclusions)
+    with pytest.raises(NotAProject, match="no file to slice among the first 10 files"):
+        walk_repository(tmp_path, exclusions, give_up_after=10)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert walk_repository(tmp_path, exclusions, give_up_after=10).files == ["a.py"]
+    assert walk_repository(tmp_path / "none", exclusions, give_up_after=10).files == []
+
+
+def test_the_walks_exclusion_caches_are_dropped_after_it(tmp_path: Path) -> None:
+    from tandem.slicing.exclusions import Exclusions
+    from tandem.slicing.files import walk_repository
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / ".env").write_text("SECRET=1\n")
+    exclusions = Exclusions.load(tmp_path, Settings().exclusions)
+    walk_repository(tmp_path, exclusions)
+    quick = [check for _, check in exclusions._all_checks()]
+    assert any(check.cache or check.folders for check in quick)
+    exclusions.walked()
+    assert not any(check.cache or check.folders for check in quick)
+    assert exclusions.excluded(".env") and not exclusions.excluded("pkg/a.py")

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_SECONDS = 0.2
+GIVE_UP_AFTER = 10_000
+"""Files a folder's walk may pass without finding one to slice before it is not indexed: a
+folder of documents, media or build output is not a project."""
 WATCHER_ID = "tandem-watched-files"
 SETTINGS_FILES = frozenset({"tandem.toml", "pyproject.toml"})
 IGNORE_FILES = frozenset({".gitignore", ".tandemignore"})
@@ -74,9 +77,19 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
     message = "stopped"  # the server may stop (cancelling this task) before the build ends
     try:
         if index.files is None:
-            from tandem.slicing.files import walk_repository
+            from tandem.slicing.files import NotAProject, RepoFiles, walk_repository
 
-            index.files = await asyncio.to_thread(walk_repository, index.repo, index.exclusions)
+            try:
+                index.files = await asyncio.to_thread(
+                    walk_repository, index.repo, index.exclusions, give_up_after=GIVE_UP_AFTER
+                )
+            except NotAProject as error:
+                index.files = RepoFiles()  # as for a refused folder: slices hold touched code
+                refuse(ls, folder.root, str(error))
+                message = f"not indexed: {error}"
+                return
+            finally:
+                index.exclusions.walked()
         last = 0.0
         done = total = 0
         for done, total in index.build_steps():
@@ -102,6 +115,32 @@ async def build_index(ls: TandemServer, folder: Folder) -> None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
 
 
+def refuse(ls: TandemServer, root: Path, reason: str) -> None:
+    """Tell the user, once per folder, in one line, that it is not indexed and why."""
+    if root in ls.session.unindexable_warned:
+        return
+    ls.session.unindexable_warned.add(root)
+    line = f"Tandem: not indexing {root}: {reason}; open a project folder"
+    log.warning("%s", line)
+    try:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=line)
+        )
+    except Exception:  # a client that cannot be told still has the log line
+        log.debug("could not show the message", exc_info=True)
+
+
+def add_folder(ls: TandemServer, root: Path) -> Folder | None:
+    """A workspace folder the client named, served and indexed; None (the user told once) when
+    it is not a folder at all, e.g. a file: it would take every request about that file."""
+    if root.exists() and not root.is_dir():
+        refuse(ls, root, "it is not a folder")
+        return None
+    folder = ls.session.workspaces.add(root)
+    ensure_built(ls, folder)
+    return folder
+
+
 def ensure_built(ls: TandemServer, folder: Folder) -> None:
     """Start the folder's background build unless it is built or being built."""
     session = ls.session
@@ -113,9 +152,7 @@ def ensure_built(ls: TandemServer, folder: Folder) -> None:
         from tandem.slicing.files import RepoFiles
 
         folder.index.files = RepoFiles()  # nothing is walked: slices hold the touched code only
-        if folder.root not in session.unindexable_warned:
-            session.unindexable_warned.add(folder.root)
-            log.warning("tandem: not indexing %s: %s; open a project folder", folder.root, refused)
+        refuse(ls, folder.root, refused)
         return
     session.index_builds[folder.root] = asyncio.ensure_future(build_index(ls, folder))
 

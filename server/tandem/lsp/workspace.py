@@ -16,6 +16,7 @@ from tandem.lsp.documents import document_length
 from tandem.lsp.indexing import (
     IGNORE_FILES,
     SETTINGS_FILES,
+    add_folder,
     ensure_built,
     folder_paths,
     locate,
@@ -29,11 +30,9 @@ from tandem.lsp.warmup import warm_up
 def start(ls: TandemServer, params: types.InitializedParams) -> None:
     """After ``initialized``: one folder per workspace folder, each indexed in the background."""
     session = ls.session
-    folders = [session.workspaces.add(path) for path in folder_paths(ls)]
+    folders = [folder for path in folder_paths(ls) if (folder := add_folder(ls, path))]
     settings = folders[0].settings if folders else session.settings_state.current.settings
     session.warm_ups.add(asyncio.ensure_future(asyncio.to_thread(warm_up, settings)))
-    for folder in folders:
-        ensure_built(ls, folder)
     register_watcher(ls)
 
 
@@ -112,7 +111,7 @@ def did_change_workspace_folders(
     for added in params.event.added:
         path = to_fs_path(added.uri)
         if path:
-            ensure_built(ls, workspaces.add(Path(path)))
+            add_folder(ls, Path(path))
 
 
 def register(server: TandemServer) -> None:

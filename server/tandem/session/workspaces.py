@@ -131,13 +131,25 @@ _SYSTEM_FOLDERS = (Path("/dev"), Path("/proc"), Path("/sys"))
 
 
 def unindexable_reason(root: Path) -> str | None:
-    """Why a workspace folder must not be walked (a filesystem root or a system folder), or
-    None. An editor opened on ``/`` would otherwise make the index read the whole machine."""
-    resolved = root.resolve()
+    """Why a workspace folder must not be walked (not a folder, a filesystem root, a system
+    folder or the home folder), or None. An editor opened on ``/`` or ``~`` would otherwise make
+    the index read the whole machine or every project of the user."""
+    try:
+        resolved = root.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return "it cannot be resolved"
+    if resolved.exists() and not resolved.is_dir():
+        return "it is not a folder"
     if resolved == Path(resolved.anchor):
         return "it is the root of the filesystem"
     if any(resolved == folder or folder in resolved.parents for folder in _SYSTEM_FOLDERS):
         return "it is a system folder"
+    try:
+        home: Path | None = Path.home().resolve()
+    except (OSError, RuntimeError, KeyError):  # no home folder can be determined
+        home = None
+    if resolved == home:
+        return "it is your home folder"
     return None
 
 

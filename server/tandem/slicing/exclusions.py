@@ -119,6 +119,13 @@ class Exclusions:
             checks = self._all_checks()
         return any(quick.may_match(path) and spec.match_file(path) for spec, quick in checks)
 
+    def walked(self) -> None:
+        """The walk is over: drop the answers cached per folder and name for it (up to 100,000
+        each); later checks, one per changed file, do without them."""
+        for _, quick in self._checks or ():
+            quick.cache.clear()
+            quick.folders.clear()
+
     def _all_checks(self) -> list[tuple[GitIgnoreSpec, _Prefilter]]:
         """Each spec with its prefilter (built here for specs given directly to the class)."""
         checks = self._checks

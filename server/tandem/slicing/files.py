@@ -134,15 +134,23 @@ class RepoFiles:
         )
 
 
-def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200) -> RepoFiles:
+class NotAProject(Exception):
+    """A walk met its bound of files without finding one it could slice."""
+
+
+def walk_repository(
+    repo: Path, exclusions: Exclusions, max_excluded: int = 200, *, give_up_after: int = 0
+) -> RepoFiles:
     """Every supported-language file not excluded; symlinked folders are not followed.
 
     ``excluded`` lists excluded files of any language and excluded folders (with a trailing
-    slash, their content unlisted), at most ``max_excluded`` entries.
+    slash, their content unlisted), at most ``max_excluded`` entries. With ``give_up_after``,
+    a walk that has seen that many files without one to slice raises :class:`NotAProject`.
     """
     out = RepoFiles()
     root = str(repo)
     skip = len(root) + 1
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = dirpath[skip:].replace(os.sep, "/") if len(dirpath) > len(root) else ""
         if rel_dir:
@@ -172,6 +180,9 @@ def walk_repository(repo: Path, exclusions: Exclusions, max_excluded: int = 200)
             if language is not None:
                 out.files.append(rel)
                 out.languages[rel] = language
+        seen += len(filenames)
+        if give_up_after and seen > give_up_after and not out.files:
+            raise NotAProject(f"no file to slice among the first {give_up_after:,} files")
         # What a reused walk checks for changes (tandem.slicing.walkcache).
         out.folders.append(rel_dir)
         if rel_dir:
