@@ -163,6 +163,15 @@ def test_folders_that_are_not_projects_are_not_indexed_and_the_user_is_told_once
     ping_answered(raw)
 
 
+def test_a_workspace_folder_whose_path_holds_a_nul_is_left_out(raw: RawServer) -> None:
+    folder = {"uri": "file:///tmp/a%00b", "name": "nul"}
+    raw.notify("workspace/didChangeWorkspaceFolders", {"event": {"added": [folder], "removed": []}})
+    answer = raw.request("nul-draft", "workspace/executeCommand", {"command": "tandem.draft"})
+    assert answer["error"]["code"] == -32803, answer  # RequestFailed: no plan yet, no crash
+    assert "no task has a plan yet" in answer["error"]["message"]
+    raw.notify("workspace/didChangeWorkspaceFolders", {"event": {"added": [], "removed": [folder]}})
+
+
 # (case, command, argument, the argument the error message must name)
 BAD_COMMAND_ARGUMENTS: list[tuple[str, str, Any, str]] = [
     ("NUL in a draft's task id", "tandem.draft", {"task_id": "20261130-a\u0000b"}, "task_id"),

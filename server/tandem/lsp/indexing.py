@@ -39,14 +39,16 @@ WATCHED_NAMES = SETTINGS_FILES | IGNORE_FILES
 
 
 def folder_paths(ls: TandemServer) -> list[Path]:
-    """The client's workspace folders (or its root) as local paths."""
+    """The client's workspace folders (or its root) as local paths; a path holding a NUL
+    (``file:///a%00b``) names no folder on any system and is left out."""
     paths = []
     for folder in ls.workspace.folders.values():
         path = to_fs_path(folder.uri)
-        if path:
+        if path and "\x00" not in path:
             paths.append(Path(path))
-    if not paths and ls.workspace.root_path:
-        paths.append(Path(ls.workspace.root_path))
+    root = ls.workspace.root_path
+    if not paths and root and "\x00" not in root:
+        paths.append(Path(root))
     return paths
 
 
