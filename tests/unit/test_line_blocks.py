@@ -41,6 +41,27 @@ def test_splices_indexing_and_slices_match_a_tuple(
             assert lines[::2] == reference[::2]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab\n\r\u2028", max_size=60),
+    st.integers(1, 8),
+    st.lists(SPLICE, max_size=4),
+)
+def test_a_text_split_a_chunk_at_a_time_gives_its_splitlines(
+    text: str, chunk_chars: int, splices: list[tuple[int, int, list[str]]]
+) -> None:
+    with patch.object(line_blocks, "CHUNK_CHARS", chunk_chars):
+        lines = Lines.of_text(text)
+        reference = tuple(text.splitlines(True))
+        assert len(lines) == len(reference) and lines == reference
+        for low, high, new in splices:
+            low = min(low, len(reference))
+            high = min(max(low, high), len(reference))
+            lines = lines.splice(low, high, new)
+            reference = reference[:low] + tuple(new) + reference[high:]
+            assert lines == reference and lines[low:high] == reference[low:high]
+
+
 def test_an_index_past_the_end_is_an_index_error() -> None:
     lines = Lines.of(["a\n", "b\n"])
     try:

@@ -116,7 +116,7 @@ class BoundedTextDocument(TextDocument):
             return self._lines
         if self._text is None:  # not open: read again each time, as pygls does
             return tuple(self.source.splitlines(True))
-        self._lines = Lines.of(self._text.splitlines(True))
+        self._lines = Lines.of_text(self._text)
         return self._lines
 
     @property
