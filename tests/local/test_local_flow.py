@@ -113,6 +113,7 @@ def test_plan_step_is_clear_and_the_ledger_equals_the_server_usage(
     assert all(row.counted == (any_llama.kind == "llama-cpp-python") for row in rows)
 
 
+@pytest.mark.timeout(300)
 def test_every_ledger_row_of_a_whole_run_equals_the_server_usage(
     llama_server: LlamaServer, recorded: list[Exchange], tmp_path: Path
 ) -> None:
@@ -130,6 +131,9 @@ def test_every_ledger_row_of_a_whole_run_equals_the_server_usage(
     assert steps == [(r.step, r.input_tokens, r.output_tokens) for r in rows]
 
 
+# A whole run on a 135M model on 2 shared cores takes 10 s to 2 min, depending on how far the
+# flow gets (a plan that validates leads to drafts and reviews, each with one repair turn).
+@pytest.mark.timeout(300)
 def test_tandem_run_without_a_key_ends_in_a_clear_state(
     any_llama: LlamaServer, tmp_path: Path
 ) -> None:
