@@ -21,6 +21,7 @@ would write it, counted as compact JSON.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from tandem.cost.tokens import count_tokens
 from tandem.flow.edits import FileSnapshot, Snapshot, apply_edits, snapshot_text
-from tandem.flow.handoff import Edit, EditKind, unit_id
+from tandem.flow.handoff import Edit, EditKind, split_unit_id, unit_id
 from tandem.slicing.codeunits import CodeUnit
 
 KINDS = frozenset(get_args(EditKind))
@@ -98,6 +99,49 @@ def reply_tokens(edits: Sequence[EditDict]) -> int:
     if not edits:
         return 0
     return count_tokens(json.dumps({"edits": list(edits), "notes": []}, separators=(",", ":")))
+
+
+def written(old: str, new: str) -> str:
+    """What of ``new`` is not copied from ``old``: the lines a line diff adds or changes, each
+    changed block cut to where it starts and stops differing from the lines it replaces."""
+    before, after = split_lines(old), split_lines(new)
+    out = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        gone, came = "".join(before[i1:i2]), "".join(after[j1:j2])
+        prefix = len(_common_prefix(gone, came))
+        suffix = len(_common_prefix(gone[prefix:][::-1], came[prefix:][::-1]))
+        out.append(came[prefix : len(came) - suffix])
+    return "".join(out)
+
+
+def _common_prefix(first: str, second: str) -> str:
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    return first[:size]
+
+
+def floor_edits(edits: Sequence[EditDict], before: dict[str, str | None]) -> list[EditDict]:
+    """``edits`` as if unchanged text were free: a patch keeps no ``old`` and only the new text
+    of ``new``, a ``replace_unit`` only what differs from the unit it replaces. What is left
+    is what any drafter must write: new code and text, and each edit's kind and target."""
+    out = []
+    for data in edits:
+        data = dict(data)
+        if data["kind"] == "patch":
+            data["new"], data["old"] = written(data["old"] or "", data["new"]), ""
+        elif data["kind"] == "replace_unit":
+            path, name = split_unit_id(data["target"])
+            file = snapshot_text(path, before.get(path))
+            unit = file.unit(name or "")
+            if unit is not None and file.text is not None:
+                lines = split_lines(file.text)[unit.start_line - 1 : unit.end_line]
+                data["new"] = written("".join(lines), data["new"])
+        out.append(data)
+    return out
 
 
 def applies_alone(file: FileSnapshot, data: EditDict, expected: str) -> bool:
@@ -338,6 +382,8 @@ class Patch:
     hunk: Hunk
     target: str
     parts: tuple[Hunk, ...] = ()
+    region: tuple[int, int] = (0, 0)
+    """The target's lines [start, end): where ``old`` must occur exactly once."""
 
 
 def _regions(file: FileSnapshot, pre: list[str], hunk: Hunk) -> list[tuple[str, int, int]]:
@@ -356,7 +402,7 @@ def resolve(file: FileSnapshot, pre: list[str], hunk: Hunk) -> Patch | None:
         lo, hi, up = hunk.ps, hunk.pe, True
         while True:
             if hi > lo and occurrences(region, "".join(pre[lo:hi])) == 1:
-                return Patch(lo, hi, hunk, target)
+                return Patch(lo, hi, hunk, target, region=(start, end))
             can_up, can_down = lo > start, hi < end
             if not (can_up or can_down):
                 break
@@ -382,16 +428,122 @@ def patches(file: FileSnapshot, pre: list[str], hunks: Sequence[Hunk]) -> list[P
                 hunk = Hunk(last.hunk.ps, max(last.hunk.pe, hunk.pe), last.hunk.qs, hunk.qe)
                 parts = (*last.parts, *parts)
                 continue
-            out.append(Patch(patch.lo, patch.hi, hunk, patch.target, parts))
+            out.append(Patch(patch.lo, patch.hi, hunk, patch.target, parts, patch.region))
             break
     return out
 
 
 def patch_edit(pre: list[str], post: list[str], patch: Patch) -> EditDict:
+    """The patch with the shortest ``old`` that still occurs exactly once in its target."""
     h = patch.hunk
     old = "".join(pre[patch.lo : patch.hi])
     new = "".join(pre[patch.lo : h.ps] + post[h.qs : h.qe] + pre[h.pe : patch.hi])
-    return edit("patch", patch.target, new, old)
+    region = "".join(pre[patch.region[0] : patch.region[1]])
+    offset = len("".join(pre[patch.region[0] : patch.lo]))
+    changed = len("".join(pre[patch.lo : h.ps])), len("".join(pre[patch.lo : h.pe]))
+    a, b = shortest_old(region, offset, old, new, changed)
+    return edit("patch", patch.target, new[a : len(new) - (len(old) - b)], old[a:b])
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+class _Cuts:
+    """Where ``old`` may start or end: at any word boundary inside the lines that change
+    (characters [lo, hi)), only at line boundaries in the context around them."""
+
+    def __init__(self, text: str, lo: int, hi: int) -> None:
+        self.text, self.lo, self.hi = text, lo, hi
+
+    def _inside(self, at: int) -> bool:
+        return self.lo <= at <= self.hi and self.lo < self.hi
+
+    def start(self, a: int) -> int:
+        """The last allowed start at or before ``a``."""
+        text = self.text
+        if not self._inside(a):
+            return text.rfind("\n", 0, a) + 1 if a and text[a - 1] != "\n" else a
+        while (a > self.lo and _mid_word(text, a)) or text[a - 1 : a] == "\r":
+            a -= 1
+        return a
+
+    def end(self, b: int) -> int:
+        """The first allowed end at or after ``b``."""
+        text = self.text
+        if not self._inside(b):
+            if b == 0 or text[b - 1] == "\n":
+                return b
+            found = text.find("\n", b)
+            return len(text) if found == -1 else found + 1
+        while (b < self.hi and _mid_word(text, b)) or text[b - 1 : b] == "\r":
+            b += 1
+        return b
+
+    def wider_start(self, a: int) -> int:
+        """One step left of ``a``: a word, a run of blanks or one other character inside the
+        changed lines, a whole line in the context."""
+        text = self.text
+        if a == 0:
+            return 0
+        if not self._inside(a - 1):
+            return text.rfind("\n", 0, a - 1) + 1
+        kind = _kind(text[a - 1])
+        a -= 1
+        while kind and a > self.lo and _kind(text[a - 1]) == kind:
+            a -= 1
+        return self.start(a)
+
+    def wider_end(self, b: int) -> int:
+        text = self.text
+        if b == len(text):
+            return b
+        if not self._inside(b + 1):
+            found = text.find("\n", b)
+            return len(text) if found == -1 else found + 1
+        kind = _kind(text[b])
+        b += 1
+        while kind and b < self.hi and _kind(text[b]) == kind:
+            b += 1
+        return self.end(b)
+
+
+def _mid_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and _word(text[at - 1]) and _word(text[at])
+
+
+def _kind(char: str) -> str:
+    """Characters that make one step together: a word, a run of blanks (not a line break)."""
+    if _word(char):
+        return "word"
+    return "blank" if char in " \t" else ""
+
+
+def shortest_old(
+    region: str, offset: int, old: str, new: str, changed: tuple[int, int]
+) -> tuple[int, int]:
+    """The span [a, b) of ``old`` to send: it holds every character that differs from
+    ``new``, is not empty, occurs exactly once in ``region`` (where ``old`` starts at
+    ``offset``), and cuts only word boundaries of the changed lines (``old``'s characters
+    ``changed``) or whole lines of context."""
+    prefix, limit = 0, min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    cuts = _Cuts(old, *changed)
+    a, b = cuts.start(prefix), cuts.end(len(old) - suffix)
+    left = True
+    while b <= a or occurrences(region, old[a:b]) != 1 or region.find(old[a:b]) != offset + a:
+        if a == 0 and b == len(old):
+            break
+        if (left and a > 0) or b == len(old):
+            a = cuts.wider_start(a)
+        else:
+            b = cuts.wider_end(b)
+        left = not left
+    return a, b
 
 
 # ---- one file -------------------------------------------------------------------------------
