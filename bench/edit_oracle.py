@@ -42,8 +42,9 @@ BASELINE_KINDS = frozenset({"replace_unit", "insert_unit", "add_test", "new_file
 """The kinds before issue 16: the baseline of the replay."""
 REASON = "step 1"
 """Every oracle edit carries this reason, so the styles differ only in their edits."""
-MERGE_GAP = 2
-"""Hunks at most this many unchanged lines apart become one patch."""
+MERGE_GAPS = (0, 2, 6)
+"""Hunks at most this many unchanged lines apart may become one patch: each is tried, the
+cheapest reply kept."""
 
 EditDict = dict[str, Any]
 
@@ -395,14 +396,17 @@ def _regions(file: FileSnapshot, pre: list[str], hunk: Hunk) -> list[tuple[str, 
     return [*regions, (file.path, 0, len(pre))]
 
 
-def resolve(file: FileSnapshot, pre: list[str], hunk: Hunk) -> Patch | None:
-    """The smallest context around ``hunk`` that makes ``old`` unique in its target."""
+def resolve(file: FileSnapshot, pre: list[str], post: list[str], hunk: Hunk) -> Patch | None:
+    """The smallest context around ``hunk`` that makes ``old`` unique in its target, in the
+    target (the innermost unit holding it, an outer one, the file) whose patch is cheapest."""
+    found = []
     for target, start, end in _regions(file, pre, hunk):
         region = "".join(pre[start:end])
         lo, hi, up = hunk.ps, hunk.pe, True
         while True:
             if hi > lo and occurrences(region, "".join(pre[lo:hi])) == 1:
-                return Patch(lo, hi, hunk, target, region=(start, end))
+                found.append(Patch(lo, hi, hunk, target, region=(start, end)))
+                break
             can_up, can_down = lo > start, hi < end
             if not (can_up or can_down):
                 break
@@ -411,19 +415,24 @@ def resolve(file: FileSnapshot, pre: list[str], hunk: Hunk) -> Patch | None:
             else:
                 hi += 1
             up = not up
-    return None
+    if not found:
+        return None
+    return min(found, key=lambda p: reply_tokens([patch_edit(pre, post, p)]))
 
 
-def patches(file: FileSnapshot, pre: list[str], hunks: Sequence[Hunk]) -> list[Patch] | None:
-    """One patch per hunk (near or overlapping hunks merged); None if one cannot be made."""
+def patches(
+    file: FileSnapshot, pre: list[str], post: list[str], hunks: Sequence[Hunk], gap: int
+) -> list[Patch] | None:
+    """One patch per hunk (hunks ``gap`` lines apart or closer, or whose contexts overlap,
+    merged); None if one cannot be made."""
     out: list[Patch] = []
     for part in sorted(hunks, key=lambda h: (h.ps, h.qs)):
         hunk, parts = part, (part,)
         while True:
-            patch = resolve(file, pre, hunk)
+            patch = resolve(file, pre, post, hunk)
             if patch is None:
                 return None
-            if out and (patch.lo < out[-1].hi or hunk.ps - out[-1].hunk.pe <= MERGE_GAP):
+            if out and (patch.lo < out[-1].hi or hunk.ps - out[-1].hunk.pe <= gap):
                 last = out.pop()
                 hunk = Hunk(last.hunk.ps, max(last.hunk.pe, hunk.pe), last.hunk.qs, hunk.qe)
                 parts = (*last.parts, *parts)
@@ -566,31 +575,79 @@ class FileEdits:
 def modified_file(
     file: FileSnapshot, post_text: str, hunks: Sequence[Hunk], kinds: frozenset[str]
 ) -> FileEdits:
-    """The three styles for a file changed in place (its hunks from ``git diff -U0``)."""
+    """The three styles for a file changed in place (its hunks from ``git diff -U0``): for
+    each, the cheapest reply over the ways of grouping hunks into patches, and with or without
+    ``insert_unit`` for lines added between units, that reproduces the file."""
+    best: FileEdits | None = None
+    for gap in MERGE_GAPS:
+        for inserts in (False, True):
+            made = _modified_file(file, post_text, hunks, kinds, gap, inserts)
+            best = made if best is None else _cheapest(best, made, file, post_text)
+    assert best is not None
+    return best
+
+
+def _cheapest(first: FileEdits, second: FileEdits, file: FileSnapshot, post: str) -> FileEdits:
+    """Per style, the cheaper of two replies that reproduce ``post`` (the first on a tie)."""
+    out = first
+    for style in ("units", "patch", "mixed"):
+        mine, theirs = getattr(first, style), getattr(second, style)
+        if theirs is None or not _reproduces(file, theirs, post):
+            continue
+        if mine is None or reply_tokens(theirs) < reply_tokens(mine):
+            out = _with(out, style, theirs, second)
+    return out
+
+
+def _with(base: FileEdits, style: str, edits: list[EditDict], source: FileEdits) -> FileEdits:
+    copy = FileEdits(base.units, base.patch, base.mixed, base.whole, dict(base.miss))
+    copy.replaced = source.replaced if style == "mixed" else base.replaced
+    setattr(copy, style, edits)
+    copy.miss.pop(style, None)
+    return copy
+
+
+def _reproduces(file: FileSnapshot, edits: list[EditDict], post: str) -> bool:
+    if any(e["kind"] not in KINDS for e in edits):
+        return False
+    result = apply_edits(Snapshot(files={file.path: file}), [to_edit(e) for e in edits], None)
+    return not result.rejected and result.files.get(file.path) == post
+
+
+def _modified_file(
+    file: FileSnapshot,
+    post_text: str,
+    hunks: Sequence[Hunk],
+    kinds: frozenset[str],
+    gap: int,
+    inserts: bool,
+) -> FileEdits:
     pre = split_lines(file.text or "")
     post = split_lines(post_text)
     out = FileEdits(whole=[edit("new_file", file.path, post_text)])
     after = snapshot_text(file.path, post_text)
     hunks = split_hunks(file, after, hunks)
-    made = patches(file, pre, hunks)
+    made = patches(file, pre, post, hunks, gap)
+    usable = made if made is not None and "patch" in kinds else []
+    edits = [
+        _patch_or_insert(file, pre, post, p, kinds if inserts else frozenset()) for p in usable
+    ]
     out.patch = [patch_edit(pre, post, p) for p in made] if made is not None else None
     if made is None:
         out.miss["patch"] = "no unique context"
     groups = unit_groups(file, after, hunks)
     found = [unit_edit(file, pre, post, hunks, group, kinds) for group in groups]
-    usable = made if made is not None and "patch" in kinds else []
     cover = [{i for i, p in enumerate(usable) if set(p.parts) & set(g.hunks)} for g in groups]
     cheaper = {
         g
         for g, (candidate, _, _) in enumerate(found)
         if candidate is not None
         and cover[g]
-        and reply_tokens([patch_edit(pre, post, usable[i]) for i in sorted(cover[g])])
-        < reply_tokens([candidate])
+        and reply_tokens([edits[i] for i in sorted(cover[g])]) < reply_tokens([candidate])
     }
     for (candidate, _, _), ids in zip(found, cover, strict=True):
         if candidate is not None and candidate["kind"] == "replace_unit" and ids:
-            alternative = [patch_edit(pre, post, usable[i]) for i in sorted(ids)]
+            alternative = [edits[i] for i in sorted(ids)]
             out.replaced.append((reply_tokens([candidate]), reply_tokens(alternative)))
     for style, prefer in (("units", set()), ("mixed", cheaper)):
         chosen = _select(found, cover, usable, prefer)
@@ -598,9 +655,23 @@ def modified_file(
             out.miss[style] = chosen
             continue
         unit_edits, patch_ids = chosen
-        edits = [*unit_edits, *(patch_edit(pre, post, usable[i]) for i in sorted(patch_ids))]
-        setattr(out, style, edits)
+        setattr(out, style, [*unit_edits, *(edits[i] for i in sorted(patch_ids))])
     return out
+
+
+def _patch_or_insert(
+    file: FileSnapshot, pre: list[str], post: list[str], patch: Patch, kinds: frozenset[str]
+) -> EditDict:
+    """The patch, or an ``insert_unit`` after the unit the added lines follow when that
+    reproduces the same lines and costs less (it needs no anchor text)."""
+    made = patch_edit(pre, post, patch)
+    hunk = patch.hunk
+    if hunk.ps != hunk.pe or "insert_unit" not in kinds:
+        return made
+    candidate, _, _ = insertion(file, pre, post, hunk, splice(pre, post, [hunk]), kinds)
+    if candidate is not None and reply_tokens([candidate]) < reply_tokens([made]):
+        return candidate
+    return made
 
 
 Found = tuple[EditDict | None, str, tuple[int, int]]
