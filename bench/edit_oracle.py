@@ -21,6 +21,7 @@ would write it, counted as compact JSON.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from tandem.cost.tokens import count_tokens
 from tandem.flow.edits import FileSnapshot, Snapshot, apply_edits, snapshot_text
-from tandem.flow.handoff import Edit, EditKind, unit_id
+from tandem.flow.handoff import Edit, EditKind, split_unit_id, unit_id
 from tandem.slicing.codeunits import CodeUnit
 
 KINDS = frozenset(get_args(EditKind))
@@ -41,8 +42,9 @@ BASELINE_KINDS = frozenset({"replace_unit", "insert_unit", "add_test", "new_file
 """The kinds before issue 16: the baseline of the replay."""
 REASON = "step 1"
 """Every oracle edit carries this reason, so the styles differ only in their edits."""
-MERGE_GAP = 2
-"""Hunks at most this many unchanged lines apart become one patch."""
+MERGE_GAPS = (0, 2, 6)
+"""Hunks at most this many unchanged lines apart may become one patch: each is tried, the
+cheapest reply kept."""
 
 EditDict = dict[str, Any]
 
@@ -98,6 +100,49 @@ def reply_tokens(edits: Sequence[EditDict]) -> int:
     if not edits:
         return 0
     return count_tokens(json.dumps({"edits": list(edits), "notes": []}, separators=(",", ":")))
+
+
+def written(old: str, new: str) -> str:
+    """What of ``new`` is not copied from ``old``: the lines a line diff adds or changes, each
+    changed block cut to where it starts and stops differing from the lines it replaces."""
+    before, after = split_lines(old), split_lines(new)
+    out = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        gone, came = "".join(before[i1:i2]), "".join(after[j1:j2])
+        prefix = len(_common_prefix(gone, came))
+        suffix = len(_common_prefix(gone[prefix:][::-1], came[prefix:][::-1]))
+        out.append(came[prefix : len(came) - suffix])
+    return "".join(out)
+
+
+def _common_prefix(first: str, second: str) -> str:
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    return first[:size]
+
+
+def floor_edits(edits: Sequence[EditDict], before: dict[str, str | None]) -> list[EditDict]:
+    """``edits`` as if unchanged text were free: a patch keeps no ``old`` and only the new text
+    of ``new``, a ``replace_unit`` only what differs from the unit it replaces. What is left
+    is what any drafter must write: new code and text, and each edit's kind and target."""
+    out = []
+    for data in edits:
+        data = dict(data)
+        if data["kind"] == "patch":
+            data["new"], data["old"] = written(data["old"] or "", data["new"]), ""
+        elif data["kind"] == "replace_unit":
+            path, name = split_unit_id(data["target"])
+            file = snapshot_text(path, before.get(path))
+            unit = file.unit(name or "")
+            if unit is not None and file.text is not None:
+                lines = split_lines(file.text)[unit.start_line - 1 : unit.end_line]
+                data["new"] = written("".join(lines), data["new"])
+        out.append(data)
+    return out
 
 
 def applies_alone(file: FileSnapshot, data: EditDict, expected: str) -> bool:
@@ -338,6 +383,8 @@ class Patch:
     hunk: Hunk
     target: str
     parts: tuple[Hunk, ...] = ()
+    region: tuple[int, int] = (0, 0)
+    """The target's lines [start, end): where ``old`` must occur exactly once."""
 
 
 def _regions(file: FileSnapshot, pre: list[str], hunk: Hunk) -> list[tuple[str, int, int]]:
@@ -349,14 +396,17 @@ def _regions(file: FileSnapshot, pre: list[str], hunk: Hunk) -> list[tuple[str, 
     return [*regions, (file.path, 0, len(pre))]
 
 
-def resolve(file: FileSnapshot, pre: list[str], hunk: Hunk) -> Patch | None:
-    """The smallest context around ``hunk`` that makes ``old`` unique in its target."""
+def resolve(file: FileSnapshot, pre: list[str], post: list[str], hunk: Hunk) -> Patch | None:
+    """The smallest context around ``hunk`` that makes ``old`` unique in its target, in the
+    target (the innermost unit holding it, an outer one, the file) whose patch is cheapest."""
+    found = []
     for target, start, end in _regions(file, pre, hunk):
         region = "".join(pre[start:end])
         lo, hi, up = hunk.ps, hunk.pe, True
         while True:
             if hi > lo and occurrences(region, "".join(pre[lo:hi])) == 1:
-                return Patch(lo, hi, hunk, target)
+                found.append(Patch(lo, hi, hunk, target, region=(start, end)))
+                break
             can_up, can_down = lo > start, hi < end
             if not (can_up or can_down):
                 break
@@ -365,33 +415,144 @@ def resolve(file: FileSnapshot, pre: list[str], hunk: Hunk) -> Patch | None:
             else:
                 hi += 1
             up = not up
-    return None
+    if not found:
+        return None
+    return min(found, key=lambda p: reply_tokens([patch_edit(pre, post, p)]))
 
 
-def patches(file: FileSnapshot, pre: list[str], hunks: Sequence[Hunk]) -> list[Patch] | None:
-    """One patch per hunk (near or overlapping hunks merged); None if one cannot be made."""
+def patches(
+    file: FileSnapshot, pre: list[str], post: list[str], hunks: Sequence[Hunk], gap: int
+) -> list[Patch] | None:
+    """One patch per hunk (hunks ``gap`` lines apart or closer, or whose contexts overlap,
+    merged); None if one cannot be made."""
     out: list[Patch] = []
     for part in sorted(hunks, key=lambda h: (h.ps, h.qs)):
         hunk, parts = part, (part,)
         while True:
-            patch = resolve(file, pre, hunk)
+            patch = resolve(file, pre, post, hunk)
             if patch is None:
                 return None
-            if out and (patch.lo < out[-1].hi or hunk.ps - out[-1].hunk.pe <= MERGE_GAP):
+            if out and (patch.lo < out[-1].hi or hunk.ps - out[-1].hunk.pe <= gap):
                 last = out.pop()
                 hunk = Hunk(last.hunk.ps, max(last.hunk.pe, hunk.pe), last.hunk.qs, hunk.qe)
                 parts = (*last.parts, *parts)
                 continue
-            out.append(Patch(patch.lo, patch.hi, hunk, patch.target, parts))
+            out.append(Patch(patch.lo, patch.hi, hunk, patch.target, parts, patch.region))
             break
     return out
 
 
 def patch_edit(pre: list[str], post: list[str], patch: Patch) -> EditDict:
+    """The patch with the shortest ``old`` that still occurs exactly once in its target."""
     h = patch.hunk
     old = "".join(pre[patch.lo : patch.hi])
     new = "".join(pre[patch.lo : h.ps] + post[h.qs : h.qe] + pre[h.pe : patch.hi])
-    return edit("patch", patch.target, new, old)
+    region = "".join(pre[patch.region[0] : patch.region[1]])
+    offset = len("".join(pre[patch.region[0] : patch.lo]))
+    changed = len("".join(pre[patch.lo : h.ps])), len("".join(pre[patch.lo : h.pe]))
+    a, b = shortest_old(region, offset, old, new, changed)
+    return edit("patch", patch.target, new[a : len(new) - (len(old) - b)], old[a:b])
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+class _Cuts:
+    """Where ``old`` may start or end: at any word boundary inside the lines that change
+    (characters [lo, hi)), only at line boundaries in the context around them."""
+
+    def __init__(self, text: str, lo: int, hi: int) -> None:
+        self.text, self.lo, self.hi = text, lo, hi
+
+    def _inside(self, at: int) -> bool:
+        return self.lo <= at <= self.hi and self.lo < self.hi
+
+    def start(self, a: int) -> int:
+        """The last allowed start at or before ``a``."""
+        text = self.text
+        if not self._inside(a):
+            return text.rfind("\n", 0, a) + 1 if a and text[a - 1] != "\n" else a
+        while (a > self.lo and _mid_word(text, a)) or text[a - 1 : a] == "\r":
+            a -= 1
+        return a
+
+    def end(self, b: int) -> int:
+        """The first allowed end at or after ``b``."""
+        text = self.text
+        if not self._inside(b):
+            if b == 0 or text[b - 1] == "\n":
+                return b
+            found = text.find("\n", b)
+            return len(text) if found == -1 else found + 1
+        while (b < self.hi and _mid_word(text, b)) or text[b - 1 : b] == "\r":
+            b += 1
+        return b
+
+    def wider_start(self, a: int) -> int:
+        """One step left of ``a``: a word, a run of blanks or one other character inside the
+        changed lines, a whole line in the context."""
+        text = self.text
+        if a == 0:
+            return 0
+        if not self._inside(a - 1):
+            return text.rfind("\n", 0, a - 1) + 1
+        kind = _kind(text[a - 1])
+        a -= 1
+        while kind and a > self.lo and _kind(text[a - 1]) == kind:
+            a -= 1
+        return self.start(a)
+
+    def wider_end(self, b: int) -> int:
+        text = self.text
+        if b == len(text):
+            return b
+        if not self._inside(b + 1):
+            found = text.find("\n", b)
+            return len(text) if found == -1 else found + 1
+        kind = _kind(text[b])
+        b += 1
+        while kind and b < self.hi and _kind(text[b]) == kind:
+            b += 1
+        return self.end(b)
+
+
+def _mid_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and _word(text[at - 1]) and _word(text[at])
+
+
+def _kind(char: str) -> str:
+    """Characters that make one step together: a word, a run of blanks (not a line break)."""
+    if _word(char):
+        return "word"
+    return "blank" if char in " \t" else ""
+
+
+def shortest_old(
+    region: str, offset: int, old: str, new: str, changed: tuple[int, int]
+) -> tuple[int, int]:
+    """The span [a, b) of ``old`` to send: it holds every character that differs from
+    ``new``, is not empty, occurs exactly once in ``region`` (where ``old`` starts at
+    ``offset``), and cuts only word boundaries of the changed lines (``old``'s characters
+    ``changed``) or whole lines of context."""
+    prefix, limit = 0, min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    cuts = _Cuts(old, *changed)
+    a, b = cuts.start(prefix), cuts.end(len(old) - suffix)
+    left = True
+    while b <= a or occurrences(region, old[a:b]) != 1 or region.find(old[a:b]) != offset + a:
+        if a == 0 and b == len(old):
+            break
+        if (left and a > 0) or b == len(old):
+            a = cuts.wider_start(a)
+        else:
+            b = cuts.wider_end(b)
+        left = not left
+    return a, b
 
 
 # ---- one file -------------------------------------------------------------------------------
@@ -414,31 +575,79 @@ class FileEdits:
 def modified_file(
     file: FileSnapshot, post_text: str, hunks: Sequence[Hunk], kinds: frozenset[str]
 ) -> FileEdits:
-    """The three styles for a file changed in place (its hunks from ``git diff -U0``)."""
+    """The three styles for a file changed in place (its hunks from ``git diff -U0``): for
+    each, the cheapest reply over the ways of grouping hunks into patches, and with or without
+    ``insert_unit`` for lines added between units, that reproduces the file."""
+    best: FileEdits | None = None
+    for gap in MERGE_GAPS:
+        for inserts in (False, True):
+            made = _modified_file(file, post_text, hunks, kinds, gap, inserts)
+            best = made if best is None else _cheapest(best, made, file, post_text)
+    assert best is not None
+    return best
+
+
+def _cheapest(first: FileEdits, second: FileEdits, file: FileSnapshot, post: str) -> FileEdits:
+    """Per style, the cheaper of two replies that reproduce ``post`` (the first on a tie)."""
+    out = first
+    for style in ("units", "patch", "mixed"):
+        mine, theirs = getattr(first, style), getattr(second, style)
+        if theirs is None or not _reproduces(file, theirs, post):
+            continue
+        if mine is None or reply_tokens(theirs) < reply_tokens(mine):
+            out = _with(out, style, theirs, second)
+    return out
+
+
+def _with(base: FileEdits, style: str, edits: list[EditDict], source: FileEdits) -> FileEdits:
+    copy = FileEdits(base.units, base.patch, base.mixed, base.whole, dict(base.miss))
+    copy.replaced = source.replaced if style == "mixed" else base.replaced
+    setattr(copy, style, edits)
+    copy.miss.pop(style, None)
+    return copy
+
+
+def _reproduces(file: FileSnapshot, edits: list[EditDict], post: str) -> bool:
+    if any(e["kind"] not in KINDS for e in edits):
+        return False
+    result = apply_edits(Snapshot(files={file.path: file}), [to_edit(e) for e in edits], None)
+    return not result.rejected and result.files.get(file.path) == post
+
+
+def _modified_file(
+    file: FileSnapshot,
+    post_text: str,
+    hunks: Sequence[Hunk],
+    kinds: frozenset[str],
+    gap: int,
+    inserts: bool,
+) -> FileEdits:
     pre = split_lines(file.text or "")
     post = split_lines(post_text)
     out = FileEdits(whole=[edit("new_file", file.path, post_text)])
     after = snapshot_text(file.path, post_text)
     hunks = split_hunks(file, after, hunks)
-    made = patches(file, pre, hunks)
+    made = patches(file, pre, post, hunks, gap)
+    usable = made if made is not None and "patch" in kinds else []
+    edits = [
+        _patch_or_insert(file, pre, post, p, kinds if inserts else frozenset()) for p in usable
+    ]
     out.patch = [patch_edit(pre, post, p) for p in made] if made is not None else None
     if made is None:
         out.miss["patch"] = "no unique context"
     groups = unit_groups(file, after, hunks)
     found = [unit_edit(file, pre, post, hunks, group, kinds) for group in groups]
-    usable = made if made is not None and "patch" in kinds else []
     cover = [{i for i, p in enumerate(usable) if set(p.parts) & set(g.hunks)} for g in groups]
     cheaper = {
         g
         for g, (candidate, _, _) in enumerate(found)
         if candidate is not None
         and cover[g]
-        and reply_tokens([patch_edit(pre, post, usable[i]) for i in sorted(cover[g])])
-        < reply_tokens([candidate])
+        and reply_tokens([edits[i] for i in sorted(cover[g])]) < reply_tokens([candidate])
     }
     for (candidate, _, _), ids in zip(found, cover, strict=True):
         if candidate is not None and candidate["kind"] == "replace_unit" and ids:
-            alternative = [patch_edit(pre, post, usable[i]) for i in sorted(ids)]
+            alternative = [edits[i] for i in sorted(ids)]
             out.replaced.append((reply_tokens([candidate]), reply_tokens(alternative)))
     for style, prefer in (("units", set()), ("mixed", cheaper)):
         chosen = _select(found, cover, usable, prefer)
@@ -446,9 +655,23 @@ def modified_file(
             out.miss[style] = chosen
             continue
         unit_edits, patch_ids = chosen
-        edits = [*unit_edits, *(patch_edit(pre, post, usable[i]) for i in sorted(patch_ids))]
-        setattr(out, style, edits)
+        setattr(out, style, [*unit_edits, *(edits[i] for i in sorted(patch_ids))])
     return out
+
+
+def _patch_or_insert(
+    file: FileSnapshot, pre: list[str], post: list[str], patch: Patch, kinds: frozenset[str]
+) -> EditDict:
+    """The patch, or an ``insert_unit`` after the unit the added lines follow when that
+    reproduces the same lines and costs less (it needs no anchor text)."""
+    made = patch_edit(pre, post, patch)
+    hunk = patch.hunk
+    if hunk.ps != hunk.pe or "insert_unit" not in kinds:
+        return made
+    candidate, _, _ = insertion(file, pre, post, hunk, splice(pre, post, [hunk]), kinds)
+    if candidate is not None and reply_tokens([candidate]) < reply_tokens([made]):
+        return candidate
+    return made
 
 
 Found = tuple[EditDict | None, str, tuple[int, int]]

@@ -43,6 +43,7 @@ from edit_oracle import (
     FileEdits,
     Hunk,
     edit,
+    floor_edits,
     modified_file,
     reply_tokens,
     to_edit,
@@ -304,6 +305,11 @@ def replay_commit(mirror: Mirror, row: dict[str, Any]) -> dict[str, Any]:
         style: None if found.misses[style] else reply_tokens(found.edits[style]) for style in STYLES
     }
     record["tokens"]["files"] = reply_tokens(found.whole)
+    record["tokens"]["floor"] = (
+        None
+        if found.misses["mixed"]
+        else reply_tokens(floor_edits(found.edits["mixed"], found.snapshot))
+    )
     record["tokens_code"] = {
         style: None if found.misses[style] else reply_tokens(_code_only(found.edits[style]))
         for style in STYLES
@@ -342,7 +348,7 @@ def figures(records: list[dict[str, Any]]) -> dict[str, Any]:
         misses.update(r["why"]["mixed"])
         baseline_misses.update(r["baseline_why"])
     tokens: dict[str, Any] = {}
-    for style in (*STYLES, "files"):
+    for style in (*STYLES, "files", "floor"):
         values = [r["tokens"][style] for r in records if r["tokens"][style] is not None]
         tokens[style] = {
             "median": statistics.median(values) if values else None,
@@ -361,6 +367,7 @@ def figures(records: list[dict[str, Any]]) -> dict[str, Any]:
         "baseline_misses": dict(baseline_misses.most_common()),
         "output_tokens": tokens,
         "patch_vs_unit_output_ratio": _ratio(records, "mixed", "units"),
+        "floor_vs_unit_output_ratio": _ratio(records, "floor", "units"),
         "pure_patch_vs_unit_output_ratio": _ratio(records, "patch", "units"),
         "unit_vs_file_output_ratio": _ratio(records, "units", "files"),
         "changed_units_patch_vs_unit_ratio": _changed_units(records),
@@ -380,6 +387,7 @@ MACRO_KEYS = (
     "baseline_exact_pct",
     "baseline_exact_pct_sliced_files_only",
     "patch_vs_unit_output_ratio",
+    "floor_vs_unit_output_ratio",
     "pure_patch_vs_unit_output_ratio",
     "unit_vs_file_output_ratio",
     "changed_units_patch_vs_unit_ratio",

@@ -32,6 +32,23 @@ def test_anthropic_price_equals_genai_prices_figure() -> None:
     assert expected == Decimal("0.0495")
 
 
+SONNET_45 = ModelSettings(provider="anthropic", model="claude-sonnet-4-5")
+
+
+@pytest.mark.parametrize("at", [AT, None], ids=["ledger-at-request-time", "estimate-today"])
+def test_tiered_model_prices_an_ordinary_request_at_the_base_tier(at: datetime | None) -> None:
+    # claude-sonnet-4-5 lists $3 in / $15 out, and $6 / $22.50 once a request's input passes
+    # 200k tokens; the long-context tier applies per request, never to ordinary ones.
+    assert price_usage(SONNET_45, Usage(input_tokens=12_000, output_tokens=900), at=at) == (
+        Decimal("0.0495")
+    )
+    assert price_usage(SONNET_45, Usage(input_tokens=200_000), at=at) == Decimal("0.6")
+    assert price_usage(SONNET_45, Usage(input_tokens=200_001), at=at) == Decimal("1.200006")
+    # Cached input counts toward the 200k: 150k fresh + 100k cache reads is a long request.
+    usage = Usage(input_tokens=150_000, cache_read_tokens=100_000)
+    assert price_usage(SONNET_45, usage, at=at) == Decimal("0.96")
+
+
 def test_cache_reads_and_writes_are_priced_at_their_own_rates() -> None:
     usage = Usage(
         input_tokens=1_000_000,
