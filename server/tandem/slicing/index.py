@@ -21,6 +21,7 @@ from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
+from tandem.slicing.shared_index import SharedIndex, default_store
 from tandem.slicing.units import Unit
 
 log = logging.getLogger("tandem.slicing")
@@ -88,6 +89,9 @@ class RepoIndex:
         self._dirty = False
         self._records: dict[str, FileRecord | str] = {}
         self._seen_key = (str(repo), max_file_bytes)
+        # Parsed versions shared with the user's other trees (user cache); new ones go there too.
+        self._shared: SharedIndex | None = default_store(CACHE_VERSION) if persist else None
+        self._new: dict[str, dict[str, Any]] = {}
         self.stats = {"hits": 0, "parsed": 0}
 
     @property
@@ -109,6 +113,9 @@ class RepoIndex:
         """Write the cache (only blobs still present are kept) if anything new was parsed."""
         if not self.persist or not self._dirty:
             return
+        if self._shared is not None:
+            self._shared.put(self._new)
+            self._new = {}
         live = {_cache_key(r) for r in self._records.values() if isinstance(r, FileRecord)}
         blobs = {k: v for k, v in self._cache.items() if k in live or len(self._cache) < 20000}
         try:
@@ -220,6 +227,11 @@ class RepoIndex:
             if not self._loaded:
                 self._load()
             cached = self._cache.get(key)
+            if cached is None and self._shared is not None:
+                cached = self._shared.get(key)
+                if cached is not None:  # kept in this repository's cache file too
+                    self._cache[key] = cached
+                    self._dirty = True
             if cached is not None:
                 parsed = _Parsed(
                     [Unit(*u) for u in cached["units"]],
@@ -242,7 +254,7 @@ class RepoIndex:
         self.stats["parsed"] += 1
         fu = extract_units(rel, src.data, language)
         idents = unit_idents(src.data, fu.units)
-        self._cache[key] = {
+        self._cache[key] = self._new[key] = {
             "errors": fu.has_errors,
             "units": [
                 [

@@ -24,8 +24,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_parse_memory() -> None:
-    """Each test starts with no parsed file versions in memory (only what is on disk counts)."""
+def _fresh_parse_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no parsed file versions in memory and its own user cache (only
+    what is on disk counts)."""
     from tandem.slicing.index import forget_parsed
 
+    monkeypatch.setenv("TANDEM_CACHE_DIR", str(tmp_path / "user-cache"))
     forget_parsed()

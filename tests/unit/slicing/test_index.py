@@ -7,10 +7,21 @@ import json
 import os
 import subprocess
 import textwrap
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slice_repos import GO_REPO, JAVA_REPO, PYTHON_REPO, RUST_REPO, TS_REPO, RepoBuilder, git
+from slice_repos import (
+    GO_REPO,
+    JAVA_REPO,
+    PYTHON_REPO,
+    RUST_REPO,
+    TS_REPO,
+    RepoBuilder,
+    git,
+    write_files,
+)
 from slice_repos import git_commit_all as commit
 
 from tandem.config import Settings
@@ -194,3 +205,36 @@ def test_any_sequence_of_edits_agrees_with_a_fresh_parse(
         assert incremental.has_errors
     else:
         assert incremental.units == fresh.units
+
+
+def test_a_copy_of_the_repository_reuses_the_user_caches_parses(
+    make_repo: RepoBuilder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    repo = make_repo(PYTHON_REPO)
+    first = RepoIndex(repo, MAX)
+    first.record("pkg/shapes.py")
+    first.save()
+    forget_parsed()  # a new process, a fresh tree without .tandem/cache: the user cache remains
+    copy = tmp_path_factory.mktemp("copy")
+    write_files(copy, PYTHON_REPO)
+    second = RepoIndex(copy, MAX)
+    again = second.record("pkg/shapes.py")
+    assert second.stats == {"hits": 1, "parsed": 0}
+    fresh = RepoIndex(copy, MAX, persist=False).record("pkg/shapes.py")
+    assert isinstance(again, FileRecord) and isinstance(fresh, FileRecord)
+    assert (again.units, again.idents) == (fresh.units, fresh.idents)
+    second.save()  # what came from the user cache lands in the tree's own cache file too
+    assert (copy / ".tandem" / "cache" / CACHE_FILE).is_file()
+
+
+def test_an_unusable_user_cache_turns_itself_off_and_slicing_goes_on(
+    make_repo: RepoBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("TANDEM_CACHE_DIR", str(blocker / "cache"))
+    repo = make_repo(PYTHON_REPO)
+    index = RepoIndex(repo, MAX)
+    assert isinstance(index.record("pkg/shapes.py"), FileRecord)
+    index.save()
+    assert index.stats == {"hits": 0, "parsed": 1}

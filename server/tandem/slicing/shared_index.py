@@ -1,0 +1,93 @@
+"""Parsed file versions shared by all of a user's repositories: a SQLite store in the user cache.
+
+A fresh checkout, a copy or a worktree of a repository holds mostly file versions already parsed
+elsewhere; this store lets a cold slice of such a tree skip parsing them. Entries are keyed like
+the repository cache (git blob id, language, test file or not) and hold units and identifiers
+only, never source text. The file name carries the cache version, so a format change starts a
+new store. Any SQLite error turns the store off for the process: slicing never depends on it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("tandem.slicing")
+
+# Entries kept; the oldest are dropped beyond it (about 1-2 KB each).
+MAX_ENTRIES = 200_000
+
+
+class SharedIndex:
+    """A lazily opened, content-addressed store of parsed file versions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._db is not None or self._broken:
+            return self._db
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self.path), timeout=2.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, entry TEXT)")
+        except (OSError, sqlite3.Error) as exc:
+            self._off(exc)
+            return None
+        self._db = db
+        return db
+
+    def _off(self, exc: Exception) -> None:
+        log.warning("the shared slicing cache %s is off: %s", self.path, exc)
+        self._broken = True
+        self._db = None
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The entry stored under ``key``, or None."""
+        db = self._open()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT entry FROM parsed WHERE key = ?", (key,)).fetchone()
+            entry = json.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, ValueError) as exc:
+            self._off(exc)
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    def put(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Store ``entries`` in one transaction and drop the oldest beyond :data:`MAX_ENTRIES`."""
+        if not entries:
+            return
+        db = self._open()
+        if db is None:
+            return
+        rows = [(k, json.dumps(v, separators=(",", ":"))) for k, v in entries.items()]
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO parsed (key, entry) VALUES (?, ?)", rows)
+                db.execute(
+                    "DELETE FROM parsed WHERE rowid <= (SELECT max(rowid) FROM parsed) - ?",
+                    (MAX_ENTRIES,),
+                )
+        except sqlite3.Error as exc:
+            self._off(exc)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def default_store(version: int) -> SharedIndex:
+    """The store of this user (``slicing-v<version>.sqlite`` in the user cache folder)."""
+    from tandem.cost.vocab_cache import user_cache_dir
+
+    return SharedIndex(user_cache_dir() / f"slicing-v{version}.sqlite")
