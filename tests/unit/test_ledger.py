@@ -93,6 +93,25 @@ def test_tokens_are_stored_exactly_as_reported_and_dollars_equal_genai_prices(
     )
 
 
+def test_the_lean_row_reader_agrees_with_the_validated_one(tmp_path: Path) -> None:
+    from outcome_history import write_history
+
+    estimate = estimate_step("draft", "strong", SONNET, system="s", user="u", output_schema=None)
+    with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
+        ledger.record_step(step_record(estimate=estimate, draft_accepted=False, cost=None))
+        ledger.record_step(step_record(findings={"blocking": 2}, trial_id="t", mode="strong"))
+        write_history(ledger, 5)
+        lean, validated = ledger.steps(), ledger.steps(validate=True)
+    assert len(lean) == len(validated) > 30
+    assert lean == validated
+    assert [row.record.model_dump() for row in lean] == [
+        row.record.model_dump() for row in validated
+    ]
+    assert lean[0].record.estimate == estimate
+    assert lean[0].record.estimate is not None
+    assert isinstance(lean[0].record.estimate.usd_max, Decimal)
+
+
 def test_dollars_keep_full_decimal_precision(tmp_path: Path) -> None:
     with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record_step(step_record(cost=Decimal("0.000123456789012345")))

@@ -88,5 +88,5 @@ def report_rows(ledger: Ledger, args: argparse.Namespace, since: datetime | None
     notes = ledger.task_notes()
     tasks = {row.record.task_id for row in rows}
     runs = [run for run in ledger.trial_runs(args.trial) if run.task_id in tasks]
-    evidence = None if args.task or args.trial else load_evidence(ledger, since)
+    evidence = None if args.task or args.trial else load_evidence(ledger, since, steps=rows)
     return rows, notes, runs, evidence, since

@@ -25,6 +25,7 @@ from tandem.ledger.rows import (
     LedgerRow,
     TaskNote,
     TrialRun,
+    lean_row_to_record,
     now_text,
     row_to_record,
     row_to_trial_run,
@@ -217,8 +218,12 @@ class Ledger(OutcomeQueries, ABC):
         since: datetime | None = None,
         task_id: str | None = None,
         trial_id: str | None = None,
+        validate: bool = False,
     ) -> list[LedgerRow]:
-        """Recorded steps, oldest first, optionally since a time / for one task or trial."""
+        """Recorded steps, oldest first, optionally since a time / for one task or trial.
+
+        Rows are built without validating them again (the ledger wrote them from validated
+        records) unless ``validate`` asks for it."""
         clauses: list[str] = []
         params: list[object] = []
         if since is not None:
@@ -232,4 +237,5 @@ class Ledger(OutcomeQueries, ABC):
             params.append(trial_id)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._read(f"SELECT * FROM steps{where} ORDER BY started_at, id", params)
-        return [row_to_record(row) for row in rows]
+        convert = row_to_record if validate else lean_row_to_record
+        return [convert(row) for row in rows]

@@ -11,7 +11,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from tandem.ledger.rows import LedgerRow
 
 DefectSeverity = Literal["minor", "major", "critical"]
 DEFECT_SEVERITIES: tuple[DefectSeverity, ...] = ("minor", "major", "critical")
@@ -185,4 +188,25 @@ def step_fact(row: Any) -> StepFact:
         findings=json.loads(findings) if findings and findings != "{}" else {},
         started_at=datetime.fromisoformat(row[12]),
         mode=row[13],
+    )
+
+
+def fact_of(row: LedgerRow) -> StepFact:
+    """The same fact as :func:`step_fact`, from a step already read in full (not read twice)."""
+    record = row.record
+    return StepFact(
+        id=row.id,
+        task_id=record.task_id,
+        task_type=record.task_type,
+        step=record.step,
+        round=record.attempt_of_step,
+        provider=record.provider,
+        model=record.model,
+        alias=record.alias,
+        risk_tier=record.risk_tier,
+        cost_usd=record.cost_usd,
+        outcome=record.outcome,
+        findings=dict(record.findings),
+        started_at=record.started_at,
+        mode=record.mode,
     )

@@ -162,6 +162,55 @@ def row_to_record(row: Any) -> LedgerRow:
     )
 
 
+def _lean_estimate(text: str | None) -> StepEstimate | None:
+    if not text:
+        return None
+    fields = json.loads(text)
+    for name in ("usd_typical", "usd_max"):
+        fields[name] = _decimal(fields.get(name))
+    return StepEstimate.model_construct(**fields)
+
+
+def lean_row_to_record(row: Any) -> LedgerRow:
+    """:func:`row_to_record` without validating the row again: the ledger wrote it from a
+    validated record, so reports over many rows build it directly (a test checks both agree)."""
+    accepted = row["draft_accepted"]
+    usage = Usage.model_construct(
+        input_tokens=row["input_tokens"],
+        cache_read_tokens=row["cache_read_tokens"],
+        cache_write_tokens=row["cache_write_tokens"],
+        output_tokens=row["output_tokens"],
+        reasoning_tokens=row["reasoning_tokens"],
+    )
+    record = StepRecord.model_construct(
+        task_id=row["task_id"],
+        task_type=row["task_type"],
+        step=row["step"],
+        attempt_of_step=row["attempt_of_step"],
+        provider=row["provider"],
+        model=row["model"],
+        alias=row["alias"],
+        prompt_version=row["prompt_version"],
+        risk_tier=row["risk_tier"],
+        usage=usage,
+        cost_usd=_decimal(row["cost_usd"]),
+        latency_ms=row["latency_ms"],
+        attempts=row["attempts"],
+        outcome=row["outcome"],
+        error=row["error"],
+        estimate=_lean_estimate(row["estimate_json"]),
+        findings=json.loads(row["findings_json"]),
+        draft_accepted=None if accepted is None else bool(accepted),
+        started_at=datetime.fromisoformat(row["started_at"]),
+        trial_id=row["trial_id"],
+        mode=row["mode"],
+        redactions=json.loads(row["redactions_json"] or "{}"),
+    )
+    return LedgerRow(
+        id=row["id"], recorded_at=datetime.fromisoformat(row["recorded_at"]), record=record
+    )
+
+
 def row_to_trial_run(row: Any) -> TrialRun:
     """A ``trial_runs`` row (read by column name) back as the run that was written."""
     return TrialRun(

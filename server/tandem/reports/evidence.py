@@ -23,10 +23,12 @@ from tandem.ledger.outcome_rows import (
     StepChangeRow,
     StepFact,
     TaskEventRow,
+    fact_of,
 )
 
 if TYPE_CHECKING:
     from tandem.ledger.base import Ledger
+    from tandem.ledger.rows import LedgerRow
 
 DEFAULT_WINDOW_DAYS = 14
 """Step value and advice look at the last two weeks unless ``--since`` says otherwise (the seed:
@@ -80,12 +82,21 @@ def window_start(since: datetime | None, now: datetime) -> datetime:
     return since if since is not None else now - timedelta(days=DEFAULT_WINDOW_DAYS)
 
 
-def load_evidence(ledger: Ledger, since: datetime | None, now: datetime | None = None) -> Evidence:
+def load_evidence(
+    ledger: Ledger,
+    since: datetime | None,
+    now: datetime | None = None,
+    steps: list[LedgerRow] | None = None,
+) -> Evidence:
     """The window's rows: calls started since ``since`` (default 14 days ago) and the outcomes of
-    their tasks (recorded after the task started, so also since then)."""
+    their tasks (recorded after the task started, so also since then). ``steps``, when given,
+    are every step since ``since`` already read (oldest first), so they are not read again."""
     now = now or datetime.now(UTC)
     start = window_start(since, now)
-    facts = ledger.step_facts(since=start)
+    if steps is None:
+        facts = ledger.step_facts(since=start)
+    else:
+        facts = [fact_of(row) for row in steps if row.record.started_at >= start]
     tasks = {fact.task_id for fact in facts}
     return Evidence(
         since=start,
