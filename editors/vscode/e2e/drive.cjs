@@ -164,7 +164,7 @@ async function main() {
       !fs.existsSync(path.join(ws, "docs", "old_notes.md")) &&
       !fs.existsSync(path.join(ws, "docs", "stale.md"));
     for (let tries = 0; !onDisk(); tries += 1) {
-      if (tries > 100) throw new Error("the draft's rename or delete did not reach the disk");
+      if (tries > 300) throw new Error("the draft's rename or delete did not reach the disk");
       await page.waitForTimeout(100);
     }
     step("docs/old_notes.md renamed to docs/notes.md, docs/stale.md deleted");
@@ -175,9 +175,13 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector(".tab.dirty"), undefined, {
       timeout: 30_000,
     });
-    // The patch of README.md (a file Tandem does not slice) is saved with the rest.
-    if (!fs.readFileSync(path.join(ws, "README.md"), "utf8").includes("patched by the e2e draft")) {
-      throw new Error("the draft's patch of README.md is not on disk after Save All");
+    // The patch of README.md (a file Tandem does not slice) is saved with the rest; it has no
+    // tab to watch, so wait for the disk.
+    const patched = () =>
+      fs.readFileSync(path.join(ws, "README.md"), "utf8").includes("patched by the e2e draft");
+    for (let tries = 0; !patched(); tries += 1) {
+      if (tries > 300) throw new Error("the draft's patch of README.md is not on disk after Save All");
+      await page.waitForTimeout(100);
     }
     step("README.md patched");
     await runCommand(page, "Tandem: Review changes since HEAD");
