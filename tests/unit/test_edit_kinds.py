@@ -125,6 +125,17 @@ def test_crlf_files_keep_their_line_endings() -> None:
     assert result.files["m.py"] == expected.replace("\n", "\r\n")
 
 
+def test_old_may_be_the_changed_words_of_a_line_also_in_a_crlf_file() -> None:
+    """The prompt asks for the shortest old that occurs once: part of a line is exact too."""
+    crlf = SOURCE.replace("\n", "\r\n")
+    result = apply(crlf, [patch("m.py::second", "x + 1", "x + y"), patch("m.py", "os\n", "sys\n")])
+    assert refused(result) == []
+    assert result.files["m.py"] == crlf.replace("x + 1", "x + y").replace("import os", "import sys")
+    ambiguous = apply(crlf, [patch("m.py", "x = 1", "x = 2")])
+    assert refused(ambiguous)[0].startswith("old occurs 2 times in m.py; include more")
+    assert ambiguous.files == {}
+
+
 def test_a_file_without_a_final_newline_keeps_lacking_one() -> None:
     text = SOURCE.rstrip("\n")
     result = apply(text, [patch("m.py", "    return x + 1", "    return x + 2")])

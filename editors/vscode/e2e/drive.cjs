@@ -3,6 +3,7 @@
 // Run by run.sh (which sets the E2E_* variables and puts playwright-core under VSCODE_E2E_HOME).
 "use strict";
 
+const fs = require("fs");
 const path = require("path");
 const { createRequire } = require("module");
 
@@ -130,6 +131,16 @@ async function main() {
     step("draft shown in the refactor preview");
     await page.screenshot({ path: process.env.E2E_DRAFT_SCREENSHOT });
     step(`screenshot ${process.env.E2E_DRAFT_SCREENSHOT}`);
+    // Collapse every file so all of them fit in the panel (the tree renders only visible rows),
+    // then see the patch of README.md, the rename and the delete listed beside the code.
+    const open = preview.first().locator(".monaco-tl-twistie.collapsible:not(.collapsed)");
+    for (let tries = 0; (await open.count()) > 0 && tries < 20; tries += 1) {
+      await open.first().click();
+    }
+    for (const name of ["README.md", "notes.md", "stale.md"]) {
+      await preview.first().locator(".monaco-tl-contents", { hasText: name }).first().waitFor();
+    }
+    step("the preview lists the patch of README.md, the rename and the delete");
     // Edits that need confirmation start unchecked: tick each file, as a user accepting them.
     const files = preview.first().locator(".monaco-tl-contents:not(.textedit) .edit-checkbox");
     const count = await files.count();
@@ -146,6 +157,17 @@ async function main() {
       .first()
       .waitFor({ timeout: 30_000 });
     step("draft applied: app/handlers.py reads the archived parameter");
+    // The file-level kinds went through the same preview: rename and delete on disk.
+    const ws = process.env.E2E_WORKSPACE;
+    const onDisk = () =>
+      fs.existsSync(path.join(ws, "docs", "notes.md")) &&
+      !fs.existsSync(path.join(ws, "docs", "old_notes.md")) &&
+      !fs.existsSync(path.join(ws, "docs", "stale.md"));
+    for (let tries = 0; !onDisk(); tries += 1) {
+      if (tries > 300) throw new Error("the draft's rename or delete did not reach the disk");
+      await page.waitForTimeout(100);
+    }
+    step("docs/old_notes.md renamed to docs/notes.md, docs/stale.md deleted");
 
     // Save, then review the working tree against HEAD: findings arrive as diagnostics.
     await runCommand(page, "File: Save All");
@@ -153,6 +175,15 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector(".tab.dirty"), undefined, {
       timeout: 30_000,
     });
+    // The patch of README.md (a file Tandem does not slice) is saved with the rest; it has no
+    // tab to watch, so wait for the disk.
+    const patched = () =>
+      fs.readFileSync(path.join(ws, "README.md"), "utf8").includes("patched by the e2e draft");
+    for (let tries = 0; !patched(); tries += 1) {
+      if (tries > 300) throw new Error("the draft's patch of README.md is not on disk after Save All");
+      await page.waitForTimeout(100);
+    }
+    step("README.md patched");
     await runCommand(page, "Tandem: Review changes since HEAD");
     const verdict = page.locator(".notification-toast", { hasText: "Tandem review:" });
     await verdict.first().waitFor({ timeout: 120_000 });
