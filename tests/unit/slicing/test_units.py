@@ -128,6 +128,30 @@ def test_rust_inline_cfg_test_modules_hold_tests_and_test_region_helpers() -> No
     assert not units["Parser::feed"].in_test_region
 
 
+def test_a_rust_doc_example_is_no_test_and_a_variants_attributes_open_its_span() -> None:
+    source = """
+        /// Checks the command.
+        ///
+        /// ```rust
+        /// #[test]
+        /// fn verify() {}
+        /// ```
+        #[allow(clippy::test_attr_in_doctest)]
+        pub fn debug_assert() {}
+
+        enum Kind {
+            /// The usual one
+            #[default]
+            Normal,
+            Other,
+        }
+        """
+    fu = extract_units("src/lib.rs", textwrap.dedent(source).lstrip("\n"), "rust")
+    assert not by_name(fu)["debug_assert"].is_test
+    assert spans(fu)["Kind::Normal"] == (12, 13)
+    assert spans(fu)["Kind::Other"] == (14, 14)
+
+
 def test_rust_integration_tests_live_in_the_tests_folder() -> None:
     assert names_of_tests(units_of(RUST_REPO, "tests/parse.rs")) == ["parses_from_outside"]
     assert is_test_file("tests/parse.rs", "rust")

@@ -14,6 +14,8 @@ from tandem.slicing.units import CLASS, FUNCTION, STATEMENT, Unit, is_test_file
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+
 
 def line_of(node: Node) -> int:
     return node.start_point.row + 1
@@ -106,7 +108,9 @@ class Extractor:
             if lead and line_of(child) > end_line_of(lead[-1]) + 1:
                 lead = [n for n in lead if n.type not in ("comment", "line_comment")]
             start = line_of(lead[0]) if lead else line_of(child)
-            attrs = "\n".join(self.text(n) for n in lead if n.type != "comment")
+            # Attributes and decorators only: a doc comment's example (``/// #[test]``) is no
+            # attribute of the item it documents.
+            attrs = "\n".join(self.text(n) for n in lead if n.type not in _COMMENTS)
             self.item(child, start, attrs, prefix, container, test_region)
             lead = []
 

@@ -59,13 +59,18 @@ class RustExtractor(Extractor):
                 self.header(
                     node, start, prefix + name, body, test_region=region, container=container
                 )
+                first_attr: int | None = None  # a member's attributes open its span
                 for m in body.named_children:
-                    if m.type in ("line_comment", "block_comment", "attribute_item"):
+                    if m.type == "attribute_item":
+                        first_attr = first_attr or line_of(m)
+                        continue
+                    if m.type in ("line_comment", "block_comment"):
                         continue
                     mname = self.text(m.child_by_field_name("name")) or f"<{m.type}>"
+                    member_start, first_attr = first_attr or line_of(m), None
                     self.statement(
                         m,
-                        line_of(m),
+                        member_start,
                         f"{prefix}{name}::{mname}",
                         test_region=region,
                         container=name,
