@@ -16,7 +16,8 @@
 #    open in an editor with the status bar showing the spend (screenshot docs/img/vscode.png,
 #    E2E_SCREENSHOT overrides the path); then "Draft from plan" up to the refactor preview
 #    (screenshot docs/img/vscode-draft.png, E2E_DRAFT_SCREENSHOT), tick the files, apply, check
-#    the handler changed, save, "Review changes since HEAD" until the Problems count shows the
+#    the handler changed and the draft's patch of README.md, rename of docs/old_notes.md and
+#    delete of docs/stale.md reached the disk, save, "Review changes since HEAD" until the Problems count shows the
 #    findings, "Show report" until report.md opens, and "Estimate cost" until the estimate opens;
 # 5. prints the time of each phase.
 #
@@ -86,6 +87,32 @@ model = "fake-cheap"
 fake_replies = "fake_replies.json"
 price = { input_per_mtok = 1, output_per_mtok = 5 }
 EOF
+
+# The draft also carries the file-level kinds a real change needs (issue 16): a patch of a file
+# Tandem does not slice (README.md), a rename and a delete, so the refactor preview must show
+# and apply them too; the plan scopes those files.
+mkdir -p "$WS/docs"
+printf '# Notes\n\nWhy the archived filter defaults to active projects.\n' >"$WS/docs/old_notes.md"
+printf '# Stale\n\nTo be removed by the draft.\n' >"$WS/docs/stale.md"
+"$PY" - "$WS/fake_replies.json" <<'PYEOF'
+import json, sys
+path = sys.argv[1]
+replies = json.load(open(path, encoding="utf-8"))
+replies["plan"][0]["scope"]["files"] += [
+    "README.md", "docs/old_notes.md", "docs/notes.md", "docs/stale.md"
+]
+replies["draft"][0]["edits"] += [
+    {"kind": "patch", "target": "README.md",
+     "old": "A tiny web API over SQLite (standard library only).",
+     "new": "A tiny web API over SQLite (standard library only), patched by the e2e draft.",
+     "reason": "e2e: a patch of a file Tandem does not slice"},
+    {"kind": "rename_file", "target": "docs/old_notes.md", "old": "", "new": "docs/notes.md",
+     "reason": "e2e: a rename"},
+    {"kind": "delete_file", "target": "docs/stale.md", "old": "", "new": "",
+     "reason": "e2e: a delete"},
+]
+json.dump(replies, open(path, "w", encoding="utf-8"), indent=1)
+PYEOF
 
 # A git repository, so "Review changes since HEAD" has a HEAD to compare with.
 git -C "$WS" init -q
