@@ -100,6 +100,8 @@ def test_the_lean_row_reader_agrees_with_the_validated_one(tmp_path: Path) -> No
     with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
         ledger.record_step(step_record(estimate=estimate, draft_accepted=False, cost=None))
         ledger.record_step(step_record(findings={"blocking": 2}, trial_id="t", mode="strong"))
+        counted = Usage(input_tokens=812, output_tokens=37, counted=True)
+        ledger.record_step(step_record(usage=counted))
         write_history(ledger, 5)
         lean, validated = ledger.steps(), ledger.steps(validate=True)
     assert len(lean) == len(validated) > 30

@@ -136,14 +136,7 @@ def row_to_record(row: Any) -> LedgerRow:
         alias=row["alias"],
         prompt_version=row["prompt_version"],
         risk_tier=row["risk_tier"],
-        usage=Usage(
-            input_tokens=row["input_tokens"],
-            cache_read_tokens=row["cache_read_tokens"],
-            cache_write_tokens=row["cache_write_tokens"],
-            output_tokens=row["output_tokens"],
-            reasoning_tokens=row["reasoning_tokens"],
-            counted=bool(row["usage_counted"]),
-        ),
+        usage=Usage(**_usage_fields(row)),
         cost_usd=_decimal(row["cost_usd"]),
         latency_ms=row["latency_ms"],
         attempts=row["attempts"],
@@ -162,6 +155,18 @@ def row_to_record(row: Any) -> LedgerRow:
     )
 
 
+def _usage_fields(row: Any) -> dict[str, Any]:
+    """A step row's usage, as both readers build it."""
+    return {
+        "input_tokens": row["input_tokens"],
+        "cache_read_tokens": row["cache_read_tokens"],
+        "cache_write_tokens": row["cache_write_tokens"],
+        "output_tokens": row["output_tokens"],
+        "reasoning_tokens": row["reasoning_tokens"],
+        "counted": bool(row["usage_counted"]),
+    }
+
+
 def _lean_estimate(text: str | None) -> StepEstimate | None:
     if not text:
         return None
@@ -175,13 +180,7 @@ def lean_row_to_record(row: Any) -> LedgerRow:
     """:func:`row_to_record` without validating the row again: the ledger wrote it from a
     validated record, so reports over many rows build it directly (a test checks both agree)."""
     accepted = row["draft_accepted"]
-    usage = Usage.model_construct(
-        input_tokens=row["input_tokens"],
-        cache_read_tokens=row["cache_read_tokens"],
-        cache_write_tokens=row["cache_write_tokens"],
-        output_tokens=row["output_tokens"],
-        reasoning_tokens=row["reasoning_tokens"],
-    )
+    usage = Usage.model_construct(**_usage_fields(row))
     record = StepRecord.model_construct(
         task_id=row["task_id"],
         task_type=row["task_type"],
