@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import functools
 import gc
 import logging
@@ -23,7 +22,9 @@ def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        # The process's own symbols, libc's among them: find_library("c") would spawn
+        # ldconfig (20 ms of a server start that waits for it).
+        libc = ctypes.CDLL(None)
         libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
     except (OSError, AttributeError, TypeError):  # not glibc
