@@ -125,34 +125,50 @@ def step_values(record: StepRecord) -> tuple[object, ...]:
 def row_to_record(row: Any) -> LedgerRow:
     """A ``steps`` row (read by column name) back as the record that was written."""
     estimate_json = row["estimate_json"]
-    accepted = row["draft_accepted"]
     record = StepRecord(
-        task_id=row["task_id"],
-        task_type=row["task_type"],
-        step=row["step"],
-        attempt_of_step=row["attempt_of_step"],
-        provider=row["provider"],
-        model=row["model"],
-        alias=row["alias"],
-        prompt_version=row["prompt_version"],
-        risk_tier=row["risk_tier"],
+        **_record_fields(row),
         usage=Usage(**_usage_fields(row)),
-        cost_usd=_decimal(row["cost_usd"]),
-        latency_ms=row["latency_ms"],
-        attempts=row["attempts"],
-        outcome=row["outcome"],
-        error=row["error"],
         estimate=StepEstimate.model_validate_json(estimate_json) if estimate_json else None,
-        findings=json.loads(row["findings_json"]),
-        draft_accepted=None if accepted is None else bool(accepted),
-        started_at=datetime.fromisoformat(row["started_at"]),
-        trial_id=row["trial_id"],
-        mode=row["mode"],
-        redactions=json.loads(row["redactions_json"] or "{}"),
     )
-    return LedgerRow(
-        id=row["id"], recorded_at=datetime.fromisoformat(row["recorded_at"]), record=record
+    return _ledger_row(row, record)
+
+
+def lean_row_to_record(row: Any) -> LedgerRow:
+    """:func:`row_to_record` without validating the row again: the ledger wrote it from a
+    validated record, so reports over many rows build it directly (a test checks both agree)."""
+    record = StepRecord.model_construct(
+        **_record_fields(row),
+        usage=Usage.model_construct(**_usage_fields(row)),
+        estimate=_lean_estimate(row["estimate_json"]),
     )
+    return _ledger_row(row, record)
+
+
+def _record_fields(row: Any) -> dict[str, Any]:
+    """A step row's fields, as both readers build them (usage and estimate apart)."""
+    accepted = row["draft_accepted"]
+    return {
+        "task_id": row["task_id"],
+        "task_type": row["task_type"],
+        "step": row["step"],
+        "attempt_of_step": row["attempt_of_step"],
+        "provider": row["provider"],
+        "model": row["model"],
+        "alias": row["alias"],
+        "prompt_version": row["prompt_version"],
+        "risk_tier": row["risk_tier"],
+        "cost_usd": _decimal(row["cost_usd"]),
+        "latency_ms": row["latency_ms"],
+        "attempts": row["attempts"],
+        "outcome": row["outcome"],
+        "error": row["error"],
+        "findings": json.loads(row["findings_json"]),
+        "draft_accepted": None if accepted is None else bool(accepted),
+        "started_at": datetime.fromisoformat(row["started_at"]),
+        "trial_id": row["trial_id"],
+        "mode": row["mode"],
+        "redactions": json.loads(row["redactions_json"] or "{}"),
+    }
 
 
 def _usage_fields(row: Any) -> dict[str, Any]:
@@ -176,35 +192,7 @@ def _lean_estimate(text: str | None) -> StepEstimate | None:
     return StepEstimate.model_construct(**fields)
 
 
-def lean_row_to_record(row: Any) -> LedgerRow:
-    """:func:`row_to_record` without validating the row again: the ledger wrote it from a
-    validated record, so reports over many rows build it directly (a test checks both agree)."""
-    accepted = row["draft_accepted"]
-    usage = Usage.model_construct(**_usage_fields(row))
-    record = StepRecord.model_construct(
-        task_id=row["task_id"],
-        task_type=row["task_type"],
-        step=row["step"],
-        attempt_of_step=row["attempt_of_step"],
-        provider=row["provider"],
-        model=row["model"],
-        alias=row["alias"],
-        prompt_version=row["prompt_version"],
-        risk_tier=row["risk_tier"],
-        usage=usage,
-        cost_usd=_decimal(row["cost_usd"]),
-        latency_ms=row["latency_ms"],
-        attempts=row["attempts"],
-        outcome=row["outcome"],
-        error=row["error"],
-        estimate=_lean_estimate(row["estimate_json"]),
-        findings=json.loads(row["findings_json"]),
-        draft_accepted=None if accepted is None else bool(accepted),
-        started_at=datetime.fromisoformat(row["started_at"]),
-        trial_id=row["trial_id"],
-        mode=row["mode"],
-        redactions=json.loads(row["redactions_json"] or "{}"),
-    )
+def _ledger_row(row: Any, record: StepRecord) -> LedgerRow:
     return LedgerRow(
         id=row["id"], recorded_at=datetime.fromisoformat(row["recorded_at"]), record=record
     )
