@@ -107,6 +107,47 @@ def test_run_without_yes_stops_at_the_plan_and_resume_finishes(
     assert second["status"] == "done" and len(second["steps"]) == 5
 
 
+def _ctrl_c(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_a_plan_says_it_was_recorded_and_how_to_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    fake = ["--fake-replies", str(FAKE_REPLIES)]
+    with monkeypatch.context() as patched:
+        patched.setattr("tandem.flow.steps.plan_step", _ctrl_c)
+        assert main(["plan", "--repo", str(repo), *SOURCE, "--request", REQUEST, *fake]) == 130
+    err = capsys.readouterr().err
+    assert "tandem plan: interrupted; the step under way is recorded as cancelled" in err
+    resume = err.split("resume: ", 1)[1].split()
+    assert resume[:3] == ["tandem", "run", "--resume"] and "Traceback" not in err
+    assert main([*resume[1:], *fake, "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "done"
+
+
+def test_ctrl_c_during_a_draft_or_a_review_says_how_to_run_it_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    fake = ["--fake-replies", str(FAKE_REPLIES)]
+    assert main(["plan", "--repo", str(repo), *SOURCE, "--request", REQUEST, *fake, "--json"]) == 0
+    task_id = json.loads(capsys.readouterr().out)["task_id"]
+    monkeypatch.setattr("tandem.flow.steps.draft_step", _ctrl_c)
+    assert main(["draft", task_id, "--repo", str(repo), *fake]) == 130
+    err = capsys.readouterr().err
+    assert f"draft again: tandem draft {task_id} --repo {repo}" in err
+    monkeypatch.undo()
+    assert main(["draft", task_id, "--repo", str(repo), *fake, "--json"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("tandem.flow.steps.review_step", _ctrl_c)
+    assert main(["review", "--task", task_id, "--repo", str(repo), *fake]) == 130
+    err = capsys.readouterr().err
+    assert "tandem review: interrupted; the step under way is recorded as cancelled" in err
+    assert f"review again: tandem review --task {task_id} --repo {repo}" in err
+
+
 def test_review_of_the_working_tree_returns_findings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

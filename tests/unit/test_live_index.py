@@ -264,6 +264,17 @@ def test_a_buffer_over_the_size_limit_is_never_parsed() -> None:
     assert document.record() == document.skipped and document.text == ""
 
 
+def test_a_buffer_measured_by_its_characters_is_said_to_be_at_least_that_many_bytes() -> None:
+    # ``é`` is two bytes in UTF-8: a buffer counted in characters is never encoded to learn
+    # its size, so the message must not claim the count is its size in bytes
+    document = OpenDocument("app/big.py", "é" * 1_500, 1, 1_000)
+    assert document.skipped is not None and "at least 1,500 bytes" in document.skipped
+    document.oversized(5_000, 2)
+    assert document.skipped is not None and "at least 5,000 bytes" in document.skipped
+    document.update("x = 'é'\n" * 120, 3)  # 960 characters, 1,080 bytes: counted exactly
+    assert document.skipped is not None and ": 1,080 bytes is over" in document.skipped
+
+
 @pytest.mark.parametrize(
     ("path", "line"),
     [("app/handlers.py", 19), ("app/queries.py", 8), ("app/permissions.py", 5), ("app/db.py", 4)],

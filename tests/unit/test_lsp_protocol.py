@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from server_wire import URI, Wire
 
 from tandem.lsp import documents
@@ -162,6 +162,21 @@ def test_a_feature_that_raises_gets_an_internal_error_reply(wire: Wire) -> None:
 
     reply = wire.request(2, "test/raise")
     assert error_code(reply) == -32603 and "broken feature" in reply["error"]["message"]
+
+
+def test_a_request_that_ends_cancelled_is_answered_without_a_traceback(
+    wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    @wire.server.feature("test/cancelled")
+    def stop(ls: TandemServer, params: Any) -> None:
+        raise JsonRpcRequestCancelled("Tandem: plan: cancelled by the user")
+
+    with caplog.at_level(logging.DEBUG):
+        reply = wire.request(2, "test/cancelled")
+    assert error_code(reply) == JsonRpcRequestCancelled.CODE
+    assert "cancelled by the user" in reply["error"]["message"]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert wire.request(3, "tandem/ping")["result"] == {"ok": True}
 
 
 def test_a_result_that_cannot_be_serialised_becomes_an_error_reply(wire: Wire) -> None:

@@ -28,6 +28,7 @@ def test_the_installed_pygls_is_the_release_the_overrides_were_checked_against()
         (LanguageServerProtocol, "_execute_handler"),
         (LanguageServerProtocol, "_handle_response"),
         (LanguageServerProtocol, "_send_response"),
+        (LanguageServerProtocol, "_send_handler_result"),
         (LanguageServerProtocol, "lsp_initialize"),
         (LanguageServerProtocol, "lsp_text_document__did_change"),
         (LanguageServerProtocol, "get_message_type"),

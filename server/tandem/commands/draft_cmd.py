@@ -13,6 +13,7 @@ from tandem.commands.flow_common import (
     InputError,
     add_output_options,
     add_yes_option,
+    interrupted,
     open_session,
     settings_for,
 )
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         except FlowError as error:
             print(f"tandem draft: {error.message}", file=sys.stderr)
             return FAILED
+        except KeyboardInterrupt:
+            again = f"tandem draft {args.task} --repo {args.repo}"
+            return interrupted("draft", f"draft again: {again}")
         result = result_of(session.env.store, args.task)
         if args.json:
             print_json({**run_json(result), "written": written})

@@ -165,6 +165,20 @@ class FlowSession:
         self.recorder.close()
 
 
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
+
+
+def interrupted(command: str, next_step: str) -> int:
+    """Ctrl-C cancelled a model step (its stream closed, the step recorded as cancelled): say so
+    and how to go on."""
+    print(
+        f"tandem {command}: interrupted; the step under way is recorded as cancelled. {next_step}",
+        file=sys.stderr,
+    )
+    return INTERRUPTED
+
+
 def _progress(message: str) -> None:
     print(f"tandem: {message}", file=sys.stderr)
 

@@ -14,6 +14,7 @@ from tandem.commands.flow_common import (
     add_source_options,
     add_task_options,
     add_yes_option,
+    interrupted,
     open_session,
     request_from_args,
     settings_for,
@@ -58,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         except FlowError as error:
             print(f"tandem plan: {error.message}", file=sys.stderr)
             return FAILED
+        except KeyboardInterrupt:
+            resume = f"tandem run --resume {task.task_id} --repo {args.repo}"
+            return interrupted("plan", f"resume: {resume}")
         result = result_of(session.env.store, task.task_id)
         document = session.env.store.plan_document(task.task_id)
         if args.json:

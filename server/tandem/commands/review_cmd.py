@@ -18,6 +18,7 @@ from tandem.commands.flow_common import (
     InputError,
     add_output_options,
     add_yes_option,
+    interrupted,
     open_session,
     settings_for,
     slice_from_args,
@@ -119,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         except FlowError as error:
             print(f"tandem review: {error.message}", file=sys.stderr)
             return FAILED
+        except KeyboardInterrupt:
+            again = f"tandem review --task {task.task_id} --repo {args.repo}"
+            return interrupted("review", f"review again: {again}")
         result = result_of(session.env.store, task.task_id)
         if args.json:
             print_json(run_json(result))

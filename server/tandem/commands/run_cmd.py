@@ -14,6 +14,7 @@ from tandem.commands.flow_common import (
     add_output_options,
     add_source_options,
     add_task_options,
+    interrupted,
     open_session,
     request_from_args,
     settings_for,
@@ -87,13 +88,9 @@ def run(args: argparse.Namespace) -> int:
             result = asyncio.run(
                 run_flow(session.env, task.task_id, approve=args.yes, redraft=args.redraft)
             )
-        except KeyboardInterrupt:  # Ctrl-C cancelled the flow: its stream is closed, recorded
-            print(
-                "tandem run: interrupted; the step under way is recorded as cancelled. "
-                f"resume: tandem run --resume {task.task_id} --yes --repo {args.repo}",
-                file=sys.stderr,
-            )
-            return 130
+        except KeyboardInterrupt:
+            resume = f"tandem run --resume {task.task_id} --yes --repo {args.repo}"
+            return interrupted("run", f"resume: {resume}")
         written: list[str] = []
         if args.apply and result.draft is not None and result.status == "done":
             try:

@@ -25,7 +25,9 @@ which replaces pygls' reader):
   leaves the request unanswered: here both become an error reply to that one request, so a
   feature's failure stays its own (as in rust-analyzer);
 - ``$/cancelRequest`` cancels the request's future but not the task running an async command:
-  :func:`request_future` lets ``tandem.lsp.jobs`` link the two.
+  :func:`request_future` lets ``tandem.lsp.jobs`` link the two;
+- a request that ends cancelled (``JsonRpcRequestCancelled``, the user's own choice) is logged
+  with a full traceback as if it had failed: here it is one info line.
 
 It also answers ``tandem/ping`` with ``{"ok": true}``, a liveness probe for tests and the fuzzer.
 """
@@ -50,6 +52,7 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcParseError,
+    JsonRpcRequestCancelled,
     JsonRpcServerNotInitialized,
 )
 from pygls.feature_manager import assign_thread_attr, is_thread_function
@@ -317,6 +320,17 @@ class TandemProtocol(LanguageServerProtocol):
         future = self._request_futures.get(msg_id)
         if future is not None:
             future.add_done_callback(lambda done: self._forget(msg_id, done))
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        """Overrides pygls' private ``_send_handler_result``: a cancelled request gets its
+        RequestCancelled reply without the traceback pygls logs for a failed one."""
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, JsonRpcRequestCancelled):
+            self._request_futures.pop(msg_id, None)
+            log.info("request %s cancelled: %s", msg_id, error)
+            self._send_response(msg_id, error=error.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _forget(self, msg_id: Any, future: Future[Any]) -> None:
         if self._request_futures.get(msg_id) is future:

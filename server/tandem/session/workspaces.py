@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     from tandem.config import LoadedSettings, Settings
@@ -32,7 +32,9 @@ def path_from_uri(uri: str) -> Path | None:
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return Path(url2pathname(unquote(parsed.path)))
+    # url2pathname unquotes on every platform: unquoting first would read a file named
+    # ``%41.py`` as ``A.py``
+    return Path(url2pathname(parsed.path))
 
 
 def _index_inputs(settings: Settings) -> tuple[object, ...]:

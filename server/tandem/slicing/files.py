@@ -53,10 +53,14 @@ class SourceText:
     warning: str | None = None  # set when the text needed replacement characters
 
 
-def too_large(rel: str, size: int, max_bytes: int) -> str:
-    """The warning for a file (or an editor buffer) over ``context.max_file_bytes``."""
+def too_large(rel: str, size: int, max_bytes: int, *, counted_chars: bool = False) -> str:
+    """The warning for a file (or an editor buffer) over ``context.max_file_bytes``.
+
+    ``counted_chars``: ``size`` is a count of characters (a buffer over the limit is never
+    encoded), so its UTF-8 is at least that many bytes."""
+    amount = f"at least {size:,} bytes" if counted_chars else f"{size:,} bytes"
     return (
-        f"{rel}: skipped, too large to slice: {size:,} bytes is over context.max_file_bytes "
+        f"{rel}: skipped, too large to slice: {amount} is over context.max_file_bytes "
         f"({max_bytes:,}); raise it in tandem.toml to slice this file"
     )
 

@@ -194,7 +194,7 @@ class RepoIndex:
             return f"{rel}: language not supported for slicing"
         if override is not None:
             if len(override) > self.max_file_bytes:  # never encoded, hashed or parsed
-                return too_large(rel, len(override), self.max_file_bytes)
+                return too_large(rel, len(override), self.max_file_bytes, counted_chars=True)
             data = override.encode("utf-8")
             if len(data) > self.max_file_bytes:
                 return too_large(rel, len(data), self.max_file_bytes)

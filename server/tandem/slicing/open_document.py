@@ -74,8 +74,13 @@ class OpenDocument:
 
     def _check_size(self, at_least: int) -> None:
         """Mark the buffer too large when ``at_least`` bytes (or its UTF-8) is over the limit."""
-        size = at_least if at_least > self.max_bytes else len(self.text.encode("utf-8"))
-        self.skipped = too_large(self.path, size, self.max_bytes) if size > self.max_bytes else None
+        counted_chars = at_least > self.max_bytes
+        size = at_least if counted_chars else len(self.text.encode("utf-8"))
+        self.skipped = (
+            too_large(self.path, size, self.max_bytes, counted_chars=counted_chars)
+            if size > self.max_bytes
+            else None
+        )
         if self.skipped is not None:
             self._forget()
 
@@ -87,7 +92,7 @@ class OpenDocument:
         """The buffer changed and is known (from its length) to be over the limit."""
         self.version = version
         self._forget()
-        self.skipped = too_large(self.path, size, self.max_bytes)
+        self.skipped = too_large(self.path, size, self.max_bytes, counted_chars=True)
 
     def update(self, text: str, version: int | None) -> None:
         """Take the buffer's new text; once parsed, note the edit in the base's tree."""
