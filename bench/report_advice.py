@@ -2,13 +2,13 @@
 
 Writes the tests' scripted history (``tests/unit/outcome_history.py``: three tiers, catches,
 redrafts, dismissed nits, defects) for N tasks into a SQLite ledger through the ledger's own
-API, then times, in one process: reading every step (the baseline the report always paid), the
-report as it was before step value, the report with step value and recurring findings, and
-``tandem advise --json``'s work; then ``tandem report`` and ``tandem advise --json`` as new
-processes, beside the floor: ``tandem report`` on an empty ledger. Prints medians and p95 of
-wall time and of CPU time (user + sys: less noisy than wall time on a shared machine). Run:
-``python bench/report_advice.py [TASKS] [RUNS]`` (default 10000 tasks, 10 runs). Not part of
-the test run.
+API, then times, in one process: reading every step into row objects (what the report paid
+before its sums moved into SQL), the scorecards alone, the report with step value and
+recurring findings, and ``tandem advise --json``'s work; then ``tandem report`` and
+``tandem advise --json`` as new processes, beside the floor: ``tandem report`` on an empty
+ledger. Prints medians and p95 of wall time and of CPU time (user + sys: less noisy than wall
+time on a shared machine). Run: ``python bench/report_advice.py [TASKS] [RUNS]`` (default
+10000 tasks, 10 runs). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def spread(times: list[float]) -> str:
 
 def show(label: str, times: tuple[list[float], list[float]]) -> None:
     wall, cpu = times
-    print(f"{label:46} wall {spread(wall)} ms | cpu {spread(cpu)} ms")
+    print(f"{label:52} wall {spread(wall)} ms | cpu {spread(cpu)} ms")
 
 
 def main() -> None:
@@ -87,21 +87,19 @@ def main() -> None:
         with SqliteLedger(path) as ledger:
             print(f"rows: {len(ledger.steps())} steps, {len(ledger.findings())} findings")
 
-            def old_report() -> str:
-                rows = ledger.steps()
-                return render_table(build_report(rows, ledger.task_notes(), []))
+            def scorecards() -> str:
+                return render_table(build_report(ledger.report_totals(), ledger.task_notes()))
 
             def new_report() -> str:
-                rows = ledger.steps()
-                report = build_report(rows, ledger.task_notes(), [])
+                report = build_report(ledger.report_totals(), ledger.task_notes())
                 return render_table(with_step_value(report, load_evidence(ledger, None)))
 
             def advice() -> str:
                 evidence = load_evidence(ledger, None)
                 return json.dumps(advice_json(evidence, advise(evidence, settings)))
 
-            show("baseline: read every step", timed(runs, ledger.steps))
-            show("baseline: report before step value", timed(runs, old_report))
+            show("baseline: read every step (the old report's floor)", timed(runs, ledger.steps))
+            show("report before step value (sums in SQL)", timed(runs, scorecards))
             show("report with step value + recurring findings", timed(runs, new_report))
             show("advise --json (evidence, step value, advice)", timed(runs, advice))
             found = json.loads(advice())["advice"]
