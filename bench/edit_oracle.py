@@ -129,8 +129,9 @@ def _common_prefix(first: str, second: str) -> str:
 
 def floor_edits(edits: Sequence[EditDict], before: dict[str, str | None]) -> list[EditDict]:
     """``edits`` as if unchanged text were free: a patch keeps no ``old`` and only the new text
-    of ``new``, an insertion no anchor, a ``replace_unit`` only what differs from the unit it replaces. What is left
-    is what any drafter must write: new code and text, and each edit's kind and target."""
+    of ``new``, an insertion no anchor, a ``replace_unit`` only what differs from the unit it
+    replaces. What is left is what any drafter must write: new code and text, and each edit's
+    kind and target."""
     out = []
     for data in edits:
         data = dict(data)
