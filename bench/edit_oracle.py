@@ -42,8 +42,9 @@ KINDS = frozenset(get_args(EditKind))
 """The edit kinds the product has now."""
 BASELINE_KINDS = frozenset({"replace_unit", "insert_unit", "add_test", "new_file"})
 """The kinds before issue 16: the baseline of the replay."""
-REASON = "step 1"
-"""Every oracle edit carries this reason, so the styles differ only in their edits."""
+REASON = "1"
+"""Every oracle edit carries this reason (the prompt asks for the plan step's number), so the
+styles differ only in their edits."""
 MERGE_GAPS = (0, 2, 6)
 """Hunks at most this many unchanged lines apart may become one patch: each is tried, the
 cheapest reply kept."""
