@@ -9,7 +9,9 @@ Used by ``bench/edit_replay.py``. Given a file before and after a commit and git
   product has that kind.
 - **patch**: one ``patch`` per hunk (hunks two lines apart or closer are merged), ``old`` being
   the changed lines widened by context until it occurs exactly once in its target (the innermost
-  nameable unit holding it, else the file).
+  nameable unit holding it, else the file); where the hunk only adds text, ``insert_after`` or
+  ``insert_before`` next to the shortest unique anchor instead, when that costs less (the
+  anchor is written once, not in both ``old`` and ``new``).
 - **mixed**: what the draft prompt asks for: per unit, the cheaper of its unit edit and its
   patches (in output tokens).
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
@@ -40,8 +42,9 @@ KINDS = frozenset(get_args(EditKind))
 """The edit kinds the product has now."""
 BASELINE_KINDS = frozenset({"replace_unit", "insert_unit", "add_test", "new_file"})
 """The kinds before issue 16: the baseline of the replay."""
-REASON = "step 1"
-"""Every oracle edit carries this reason, so the styles differ only in their edits."""
+REASON = "1"
+"""Every oracle edit carries this reason (the prompt asks for the plan step's number), so the
+styles differ only in their edits."""
 MERGE_GAPS = (0, 2, 6)
 """Hunks at most this many unchanged lines apart may become one patch: each is tried, the
 cheapest reply kept."""
@@ -127,13 +130,16 @@ def _common_prefix(first: str, second: str) -> str:
 
 def floor_edits(edits: Sequence[EditDict], before: dict[str, str | None]) -> list[EditDict]:
     """``edits`` as if unchanged text were free: a patch keeps no ``old`` and only the new text
-    of ``new``, a ``replace_unit`` only what differs from the unit it replaces. What is left
-    is what any drafter must write: new code and text, and each edit's kind and target."""
+    of ``new``, an insertion no anchor, a ``replace_unit`` only what differs from the unit it
+    replaces. What is left is what any drafter must write: new code and text, and each edit's
+    kind and target."""
     out = []
     for data in edits:
         data = dict(data)
         if data["kind"] == "patch":
             data["new"], data["old"] = written(data["old"] or "", data["new"]), ""
+        elif data["kind"] in INSERT_SIDES:
+            data["old"] = ""
         elif data["kind"] == "replace_unit":
             path, name = split_unit_id(data["target"])
             file = snapshot_text(path, before.get(path))
@@ -451,7 +457,75 @@ def patch_edit(pre: list[str], post: list[str], patch: Patch) -> EditDict:
     offset = len("".join(pre[patch.region[0] : patch.lo]))
     changed = len("".join(pre[patch.lo : h.ps])), len("".join(pre[patch.lo : h.pe]))
     a, b = shortest_old(region, offset, old, new, changed)
-    return edit("patch", patch.target, new[a : len(new) - (len(old) - b)], old[a:b])
+    made = edit("patch", patch.target, new[a : len(new) - (len(old) - b)], old[a:b])
+    forms = [made, *insertions(region, offset, old, new, patch.target)]
+    return min(forms, key=lambda e: reply_tokens([e]))
+
+
+INSERT_SIDES = ("insert_after", "insert_before")
+"""The insertion kinds the oracle may use (when the product has them)."""
+
+
+def insertions(region: str, offset: int, old: str, new: str, target: str) -> list[EditDict]:
+    """When ``new`` is ``old`` with one run of text added: that run as ``insert_after`` /
+    ``insert_before`` next to the shortest anchor of whole lines (or, on a line the insertion
+    splits, words) that occurs once in ``region`` (``old`` starts there at ``offset``)."""
+    grow = len(new) - len(old)
+    if grow <= 0:
+        return []
+    prefix = len(_common_prefix(old, new))
+    suffix = len(_common_prefix(old[::-1], new[::-1]))
+    points = range(max(0, len(old) - suffix), min(prefix, len(old)) + 1)
+    if not points:
+        return []
+    lines = [p for p in points if p == 0 or old[p - 1] == "\n"]
+    out = []
+    for point in {points[0], points[-1], *lines[:1], *lines[-1:]}:
+        added = new[point : point + grow]
+        at = offset + point
+        for kind in INSERT_SIDES:
+            if kind not in KINDS:
+                continue
+            anchor = _anchor(region, at, after=kind == "insert_after")
+            if anchor:
+                out.append(edit(kind, target, added, anchor))
+    return out
+
+
+def _anchor(region: str, at: int, *, after: bool) -> str:
+    """The shortest text ending (``after``) or starting at ``at`` that occurs once in
+    ``region``: words of the line ``at`` splits, then whole lines."""
+    for cut in _back(region, at) if after else _forward(region, at):
+        anchor = region[cut:at] if after else region[at:cut]
+        if occurrences(region, anchor) == 1:
+            return anchor
+    return ""
+
+
+def _back(text: str, at: int) -> Iterator[int]:
+    """Cuts left of ``at``, nearest first: word starts on ``at``'s own line (when it splits
+    one), then line starts."""
+    line = text.rfind("\n", 0, at) + 1
+    yield from (i for i in range(at - 1, line, -1) if _word(text[i]) and not _word(text[i - 1]))
+    cut = line if line < at else text.rfind("\n", 0, at - 1) + 1 if at else -1
+    while cut >= 0:
+        yield cut
+        cut = text.rfind("\n", 0, cut - 1) + 1 if cut else -1
+
+
+def _forward(text: str, at: int) -> Iterator[int]:
+    """Cuts right of ``at``, nearest first: word ends on ``at``'s own line (when it splits
+    one), then line ends."""
+    found = text.find("\n", at)
+    end = len(text) if found == -1 else found + 1
+    if at and text[at - 1] != "\n":
+        yield from (i for i in range(at + 1, end) if _word(text[i - 1]) and not _word(text[i]))
+    cut = end if end > at else -1
+    while cut > at:
+        yield cut
+        found = text.find("\n", cut)
+        nxt = len(text) if found == -1 else found + 1
+        cut = nxt if nxt > cut else -1
 
 
 def _word(char: str) -> bool:

@@ -64,6 +64,8 @@ def find_nvim() -> str | None:
 @pytest.fixture(scope="module")
 def nvim() -> str:
     found = find_nvim()
+    if found is None and os.environ.get("TANDEM_NVIM_REQUIRED") == "1":
+        pytest.fail("TANDEM_NVIM_REQUIRED=1 (.ci/run installed Neovim) but no Neovim 0.10+ found")
     if found is None:
         pytest.skip(
             "Neovim 0.10+ not found: run `tools/install_nvim.sh .cache/nvim` "
@@ -554,3 +556,88 @@ def test_screenshot_of_neovim_for_the_readme(
     if os.environ.get("TANDEM_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, SCREENSHOT)
+
+
+RATING_PROMPT = re.compile(r"Tandem: how good was the draft of task (\S+)\? \(5 = ready to merge\)")
+MINUTES_PROMPT = "Tandem: minutes you spent cleaning it up?"
+
+
+def ledger_rows(workspace: Path, sql: str) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    db = sqlite3.connect(workspace / ".tandem" / "ledger.sqlite")
+    try:
+        return list(db.execute(sql))
+    finally:
+        db.close()
+
+
+def ratings(workspace: Path) -> list[tuple[Any, ...]]:
+    """(task, rating) and (task, cleanup minutes) as the ledger recorded them."""
+    rated = "SELECT task_id, rating FROM task_events WHERE rating IS NOT NULL"
+    noted = "SELECT task_id, cleanup_minutes FROM task_notes"
+    return ledger_rows(workspace, rated) + ledger_rows(workspace, noted)
+
+
+def prompts_of(seen: dict[str, Any]) -> list[tuple[str, str]]:
+    """(what was asked, what the user picked), the draft's confirmation shown as "confirm"."""
+    return [
+        ("confirm" if s["prompt"].startswith("Tandem draft:") else s["prompt"], s["choice"])
+        for s in seen["selects"]
+    ]
+
+
+def test_an_applied_draft_asks_once_for_a_rating_and_the_ledger_has_it(
+    nvim: str, fake_workspace: Path
+) -> None:
+    seen = run_scenario(
+        nvim,
+        fake_workspace,
+        "rating",
+        TANDEM_TEST_ASK_RATING="true",
+        TANDEM_TEST_CONFIRM_EDITS="false",
+        TANDEM_TEST_CHOICES="4,15",
+    )
+    task = seen["task_id"]
+    assert seen["draft"]["result"]["applied"] is True
+    assert 'archived = params.get("archived")' in seen["after"]
+    asked = prompts_of(seen)
+    assert asked == [(asked[0][0], "4"), (MINUTES_PROMPT, "15")]
+    match = RATING_PROMPT.fullmatch(asked[0][0])
+    assert match and match.group(1) == task
+    items = [s["items"] for s in seen["selects"]]
+    assert items == [["1", "2", "3", "4", "5"], ["0", "5", "15", "30", "60"]]
+    assert seen["rated"]["result"] == {"task_id": task, "rating": 4, "cleanup_minutes": 15}
+    assert ratings(fake_workspace) == [(task, 4), (task, 15)]
+    assert any(f"rating recorded for task {task}" in n["message"] for n in seen["notifications"])
+
+
+def test_a_discarded_draft_asks_for_the_rating_and_applying_it_later_does_not_ask_again(
+    nvim: str, fake_workspace: Path
+) -> None:
+    seen = run_scenario(
+        nvim,
+        fake_workspace,
+        "rating",
+        TANDEM_TEST_ASK_RATING="true",
+        TANDEM_TEST_CHOICES="Cancel,2,0,Apply",
+    )
+    task = seen["task_id"]
+    assert seen["draft"]["result"]["applied"] is False
+    assert seen["reapplied"]["result"]["applied"] is True
+    assert seen["reapplied"]["result"]["ask_rating"] is False
+    assert 'archived = params.get("archived")' in seen["after"]
+    asked = prompts_of(seen)
+    assert [a[1] for a in asked] == ["Cancel", "2", "0", "Apply"]
+    assert [a[0] for a in asked][2:] == [MINUTES_PROMPT, "confirm"]  # the second apply: no rating
+    assert sum(1 for a in asked if RATING_PROMPT.fullmatch(a[0])) == 1
+    assert ratings(fake_workspace) == [(task, 2), (task, 0)]
+
+
+def test_with_the_rating_prompt_off_nothing_is_asked(nvim: str, fake_workspace: Path) -> None:
+    seen = run_scenario(nvim, fake_workspace, "rating", TANDEM_TEST_CHOICES="Cancel,Apply")
+    assert seen["draft"]["result"]["ask_rating"] is True  # the server would: the plugin does not
+    assert prompts_of(seen) == [("confirm", "Cancel"), ("confirm", "Apply")]
+    assert seen["reapplied"]["result"]["applied"] is True
+    assert "rated" not in seen  # no tandem.rateTask was sent
+    assert ratings(fake_workspace) == []

@@ -76,6 +76,37 @@ async def test_patch_rename_and_delete_are_applied_by_tandem_run_apply(tmp_path:
     assert "ORDER BY id ASC" in (env.repo / "app/queries.py").read_text()
 
 
+async def test_insertions_reach_disk_through_tandem_run_apply_and_a_bad_one_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    def insert(kind: str, old: str, new: str) -> dict[str, Any]:
+        return {"kind": kind, "target": "app/queries.py", "old": old, "new": new, "reason": ""}
+
+    good = [
+        insert("insert_after", "import sqlite3\n", "import logging\n"),
+        insert("insert_before", "ORDER BY id DESC", "LIMIT 100 "),
+    ]
+    env, _, _, _ = example_flow(tmp_path, ScriptedProvider(_replies(good)))
+    before = (env.repo / "app/queries.py").read_text()
+    task_id = example_task(env)
+    result = await run_flow(env, task_id, approve=True)
+    assert result.draft is not None and result.draft.rejected == []
+    assert "+import logging\n" in result.draft.diff
+    assert apply_task_edits(env, task_id) == ["app/queries.py"]
+    expected = before.replace("sqlite3\n", "sqlite3\nimport logging\n")
+    assert (env.repo / "app/queries.py").read_text() == expected.replace("ORDER", "LIMIT 100 ORDER")
+
+    bad = [insert("insert_after", "    ", "# twice"), insert("insert_before", "absent", "x")]
+    env, _, _, _ = example_flow(tmp_path / "bad", ScriptedProvider(_replies(bad)))
+    task_id = example_task(env)
+    result = await run_flow(env, task_id, approve=True)
+    assert result.status == "needs_attention" and result.draft is not None
+    assert result.draft.rejected[0].reason.startswith("old occurs ")
+    assert "(0 occurrences)" in result.draft.rejected[1].reason
+    assert apply_task_edits(env, task_id) == []
+    assert (env.repo / "app/queries.py").read_text() == before
+
+
 async def test_a_file_that_appeared_where_the_draft_creates_one_is_not_overwritten(
     tmp_path: Path,
 ) -> None:

@@ -270,3 +270,27 @@ def test_step_value_and_advice_are_the_same_on_postgres_as_on_sqlite(
     assert [
         a["suggested"] for a in on_postgres["advice"] if a["setting"] == "routes.review.low"
     ] == ["skip"]
+
+
+def test_the_report_totals_are_the_same_on_postgres_as_on_sqlite_and_the_raw_rows(
+    url: str, tmp_path: Path
+) -> None:
+    from test_report_totals import NOW, assert_same, fill
+
+    from tandem.ledger.sqlite import SqliteLedger
+    from tandem.ledger.totals import StepFilter
+    from tandem.reports.render import render_json
+    from tandem.reports.scorecards import build_report
+
+    pages = []
+    for target in (url, tmp_path / "ledger.sqlite"):
+        with open_ledger(target) if isinstance(target, str) else SqliteLedger(target) as ledger:
+            fill(ledger)
+            for chosen in (StepFilter(), StepFilter(trial_id="V"), StepFilter(task_id="v2")):
+                assert_same(chosen, ledger)
+            totals = ledger.report_totals()
+            report = build_report(totals, ledger.task_notes(), ledger.trial_runs(), now=NOW)
+            pages.append(render_json(report))
+            assert ledger.estimate_points(StepFilter())
+    on_postgres, on_sqlite = pages
+    assert on_postgres == on_sqlite

@@ -226,3 +226,21 @@ def test_a_deletion_is_a_delete_file_and_left_out_where_the_client_cannot_delete
     assert left_out == []
     plain = EditSupport(document_changes=True, create_files=True)
     assert workspace_edit(delivery, plain, types.PositionEncodingKind.Utf16)[1] == ["old.md"]
+
+
+def test_insertions_reach_the_refactor_preview_as_text_edits() -> None:
+    edits = [
+        Edit(kind="insert_after", target="app/h.py", old="import x\n", new="import y\n", reason=""),
+        Edit(kind="insert_before", target="app/h.py::get_projects", old="[]", new="1, ", reason=""),
+        Edit(kind="insert_after", target="app/h.py", old="200", new="1", reason="2"),
+    ]
+    delivery = prepare_delivery("t", 1, edits, SCOPE, reader({"app/h.py": (HANDLERS, 2)}))
+    assert delivery.applied_edits == 3 and delivery.refused == ()
+    edit, _ = workspace_edit(delivery, VSCODE, types.PositionEncodingKind.Utf16)
+    [text_edit] = edit.document_changes  # type: ignore[misc]
+    assert isinstance(text_edit, types.TextDocumentEdit)
+    expected = HANDLERS.replace("import x\n", "import x\nimport y\n").replace("[]", "1, []")
+    expected = expected.replace("200", "2001")
+    assert apply(HANDLERS, list(text_edit.edits)) == expected
+    annotation = edit.change_annotations["tandem-draft:app/h.py"]  # type: ignore[index]
+    assert annotation.description == "app/h.py: step 2"

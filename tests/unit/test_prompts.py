@@ -86,7 +86,7 @@ def test_the_drafter_is_taught_patch_for_small_changes_and_replace_unit_for_larg
     assert "patch: target is a unit id or a file path" in system
     assert "small next to its unit" in system and "when most of the unit changes" in system
     schema = str(DraftReply.model_json_schema())
-    for kind in ("patch", "delete_unit", "rename_file", "delete_file"):
+    for kind in ("patch", "insert_after", "insert_before", "delete_unit", "rename_file"):
         assert kind in schema and kind in system
 
 

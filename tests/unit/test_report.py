@@ -17,6 +17,7 @@ from tandem.cli import main
 from tandem.ledger.base import Ledger
 from tandem.ledger.rows import TrialRun
 from tandem.ledger.sqlite import SqliteLedger
+from tandem.ledger.totals import StepFilter
 from tandem.reports.html import render_html
 from tandem.reports.render import render
 from tandem.reports.scorecards import build_report, parse_since
@@ -109,7 +110,7 @@ def ledger(tmp_path: Path) -> Ledger:
 
 
 def report_of(ledger: Ledger) -> Report:
-    return build_report(ledger.steps(), ledger.task_notes(), ledger.trial_runs(), now=AT)
+    return build_report(ledger.report_totals(), ledger.task_notes(), ledger.trial_runs(), now=AT)
 
 
 def test_task_scorecard_counts_cost_calls_retries_findings_acceptance_and_cleanup(
@@ -214,8 +215,9 @@ def test_html_page_is_self_contained_with_three_charts(ledger: Ledger) -> None:
     report = report_of(ledger)
     from tandem.reports.scorecards import mode_summaries
 
-    summaries = mode_summaries(ledger.steps(), ledger.task_notes(), ledger.trial_runs())
-    page = render_html(report, ledger.steps(), summaries)
+    totals = ledger.report_totals()
+    summaries = mode_summaries(totals.tasks, ledger.task_notes(), ledger.trial_runs())
+    page = render_html(report, totals.groups, ledger.estimate_points(StepFilter()), summaries)
     assert page.count("<svg") == 3
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page and "<script" not in page and "<link" not in page

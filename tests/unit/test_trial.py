@@ -15,6 +15,7 @@ import pytest
 
 from factories import step_record
 from tandem.ledger.sqlite import SqliteLedger
+from tandem.ledger.totals import StepFilter
 from tandem.reports.scorecards import build_report
 from tandem.trial.runs import (
     RunOutcome,
@@ -94,7 +95,8 @@ async def test_trial_runs_each_mode_n_times_on_fresh_copies_and_reports_side_by_
         steps = ledger.steps(trial_id="T1")
         assert {s.record.mode for s in steps} == {"split", "strong", "cheap"}
         assert all(s.record.trial_id == "T1" for s in steps)
-        report = build_report(steps, ledger.task_notes(), ledger.trial_runs("T1"))
+        totals = ledger.report_totals(StepFilter(trial_id="T1"))
+        report = build_report(totals, ledger.task_notes(), ledger.trial_runs("T1"))
     modes = {row["mode"]: row for row in report.table("modes").records()}
     assert modes["split"]["tasks"] == 2
     assert modes["split"]["cost_per_task_usd"] == Decimal("0.01")

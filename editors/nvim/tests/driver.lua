@@ -6,6 +6,7 @@
 --
 -- $TANDEM_TEST_SCENARIO picks the scenario: "startup", "missing", "flow", "confirm", "kinds", ...
 -- $TANDEM_TEST_SELECT is what the stubbed vim.ui.select picks (default "Apply").
+-- $TANDEM_TEST_ASK_RATING=true turns the rating prompt on (minimal_init.lua; off otherwise).
 -- $TANDEM_TEST_REQUEST is what the stubbed vim.ui.input "types" when asked for a request.
 -- $TANDEM_TEST_READY, if set, is a file written when the scenario is done; the editor then
 -- stays open (the screenshot test captures the screen and quits it).
@@ -386,6 +387,42 @@ function scenarios.kinds()
   for _, path in ipairs({ "app/db.py", "app/store.py", "README.md" }) do
     out.exists[path] = vim.fn.filereadable(path) == 1
   end
+end
+
+function scenarios.rating()
+  -- The rating prompt: the draft is confirmed or discarded with the queued choices
+  -- ($TANDEM_TEST_CHOICES, comma-separated: the confirmation, then the rating and the minutes);
+  -- a discarded draft is then applied with tandem.reapplyDraft, which must not ask again.
+  local code_buf, planned = plan_get_projects()
+  if not planned then
+    return
+  end
+  out.task_id = out.plan.result.task_id
+  choices = vim.split(vim.env.TANDEM_TEST_CHOICES or "", ",", { trimempty = true })
+  local function rated()
+    for _, event in ipairs(out.events) do
+      if event.command == "tandem.rateTask" then
+        return event
+      end
+    end
+  end
+  out.draft = run_command("tandem.draft", 60000, function()
+    vim.cmd("TandemDraft")
+  end)
+  if vim.env.TANDEM_TEST_ASK_RATING == "true" then
+    wait_for("the rating to be recorded", 30000, function()
+      return rated() ~= nil
+    end)
+  end
+  if not out.draft.result.applied then
+    out.reapplied = run_command("tandem.reapplyDraft", 60000, function()
+      tandem.execute("tandem.reapplyDraft", { task_id = out.task_id })
+    end)
+  end
+  -- A prompt that should not come would come from the event loop: give it the chance.
+  vim.wait(1500)
+  out.rated = rated()
+  out.after = buffer_text(code_buf)
 end
 
 local function finish()

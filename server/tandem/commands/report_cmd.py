@@ -17,12 +17,20 @@ from tandem.commands.common import (
 from tandem.commands.ledger_access import add_ledger_option, read_window
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from tandem.ledger.base import Ledger
-    from tandem.ledger.rows import LedgerRow, TaskNote, TrialRun
+    from tandem.ledger.rows import TaskNote, TrialRun
+    from tandem.ledger.totals import ReportTotals
     from tandem.reports.evidence import Evidence
 
     ReportRows = tuple[
-        list[LedgerRow], dict[str, TaskNote], list[TrialRun], Evidence | None, datetime | None
+        ReportTotals,
+        dict[str, TaskNote],
+        list[TrialRun],
+        Evidence | None,
+        list[tuple[Decimal, Decimal, str]],
+        datetime | None,
     ]
 
 
@@ -56,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     read, code = read_window(args, lambda ledger, since: report_rows(ledger, args, since))
     if read is None:
         return code
-    rows, notes, runs, evidence, since = read
-    report = build_report(rows, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
+    totals, notes, runs, evidence, estimated, since = read
+    report = build_report(totals, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
     if evidence is not None:
         report = with_step_value(report, evidence)
     if args.html is not None:
@@ -69,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
             if loaded is None:
                 return SETTINGS_ERROR_EXIT
             value = value_figures(evidence, loaded.settings)
-        page = render_html(report, rows, mode_summaries(rows, notes, runs), value)
+        summaries = mode_summaries(totals.tasks, notes, runs)
+        page = render_html(report, totals.groups, estimated, summaries, value)
         try:
             args.html.write_text(page, encoding="utf-8")
         except OSError as error:
@@ -81,12 +90,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report_rows(ledger: Ledger, args: argparse.Namespace, since: datetime | None) -> ReportRows:
-    """The rows the report needs; the window's evidence unless one task or trial is asked for."""
+    """What the report needs, summed by the ledger; the window's evidence unless one task or
+    trial is asked for; the estimate points only for the HTML page."""
+    from tandem.ledger.totals import StepFilter
     from tandem.reports.evidence import load_evidence
 
-    rows = ledger.steps(since=since, task_id=args.task, trial_id=args.trial)
+    chosen = StepFilter(since, args.task, args.trial)
+    totals = ledger.report_totals(chosen)
     notes = ledger.task_notes()
-    tasks = {row.record.task_id for row in rows}
+    tasks = {task.task_id for task in totals.tasks}
     runs = [run for run in ledger.trial_runs(args.trial) if run.task_id in tasks]
-    evidence = None if args.task or args.trial else load_evidence(ledger, since, steps=rows)
-    return rows, notes, runs, evidence, since
+    evidence = None if args.task or args.trial else load_evidence(ledger, since)
+    estimated = ledger.estimate_points(chosen) if args.html is not None else []
+    return totals, notes, runs, evidence, estimated, since

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tandem.ledger.errors import LedgerError
+    from tandem.ledger.totals import StepFilter
     from tandem.providers.fake import FakeRepliesError
     from tandem.reports.render import render
     from tandem.reports.scorecards import build_report, task_table
@@ -107,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
                     progress=progress,
                 )
             )
-            steps = ledger.steps(trial_id=result.trial_id)
-            full = build_report(steps, ledger.task_notes(), result.runs)
+            totals = ledger.report_totals(StepFilter(trial_id=result.trial_id))
+            full = build_report(totals, ledger.task_notes(), result.runs)
     except (TrialInputError, FakeRepliesError) as error:
         print(f"tandem: {error}", file=sys.stderr)
         return SETTINGS_ERROR_EXIT
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         since=None,
         task_id=None,
         trial_id=result.trial_id,
-        tables=(full.table("modes"), task_table(steps, {}), full.table("estimates")),
+        tables=(full.table("modes"), task_table(totals.tasks, {}), full.table("estimates")),
     )
     print(f"trial {result.trial_id}: {len(result.runs)} runs", file=sys.stderr)
     sys.stdout.write(render(report, args.format))

@@ -2,8 +2,10 @@
 
 Unit edits (``replace_unit``, ``insert_unit``, ``add_test``, ``delete_unit``) work on the exact
 line range of a unit; ``patch`` replaces the exact text ``old`` with ``new`` inside a unit or a
-whole file, and only when ``old`` occurs there exactly once: nothing is matched loosely. When it
-does not match, the refusal says how many times it occurs and, when the only difference is
+whole file, and only when ``old`` occurs there exactly once: nothing is matched loosely.
+``insert_after`` and ``insert_before`` find ``old`` the same way but keep it, adding ``new`` right
+after or right before it (so an insertion costs its anchor once, not twice). When ``old`` does
+not match, the refusal says how many times it occurs and, when the only difference is
 whitespace, line endings or the file's missing final newline, says so.
 
 Line endings follow the file: in a file whose every line ends in ``\\r\\n`` the edit's text is
@@ -18,7 +20,7 @@ import textwrap
 from dataclasses import dataclass
 
 from tandem.flow.edit_files import FileSnapshot, split_lines
-from tandem.flow.handoff import Edit, split_unit_id
+from tandem.flow.handoff import ANCHORED_KINDS, Edit, split_unit_id
 from tandem.redaction.placeholders import find_placeholders
 from tandem.slicing.codeunits import CodeUnit, language_for
 
@@ -123,7 +125,7 @@ def plan_operation(edit: Edit, file: FileSnapshot, order: int) -> Operation | st
         new = "; use new_file to create it" if edit.kind == "patch" and name is None else ""
         return f"{path} does not exist in the snapshot{new}"
     lines = _Lines(file.text)
-    if edit.kind == "patch":
+    if edit.kind in ANCHORED_KINDS:
         return _patch(edit, file, lines, order)
     if name is None and edit.kind in ("replace_unit", "delete_unit"):
         return f"{edit.kind} must target a unit id (path::name)"
@@ -205,10 +207,14 @@ def _patch(edit: Edit, file: FileSnapshot, lines: _Lines, order: int) -> Operati
     path, name = split_unit_id(edit.target)
     old = edit.old or ""
     if not old:
+        if edit.kind != "patch":
+            return f"{edit.kind} needs the exact current text to add next to in old"
         return (
             "patch needs the exact current text to replace in old (to add a unit use "
             "insert_unit, to add a file new_file)"
         )
+    if edit.kind != "patch" and not edit.new:
+        return f"{edit.kind} has nothing to add in new"
     start, end = 0, len(lines.text)
     if name is not None:
         unit = file.unit(name)
@@ -221,7 +227,13 @@ def _patch(edit: Edit, file: FileSnapshot, lines: _Lines, order: int) -> Operati
     found = count_occurrences(region, wanted)
     if found == 1:
         index = start + region.index(wanted)
-        return Operation(index, index + len(wanted), with_eol(edit.new, lines.eol), order, edit)
+        end = index + len(wanted)
+        text = with_eol(edit.new, lines.eol)
+        if edit.kind == "insert_after":
+            index = end
+        elif edit.kind == "insert_before":
+            end = index
+        return Operation(index, end, text, order, edit)
     where = edit.target
     if found > 1:
         return (

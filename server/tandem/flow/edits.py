@@ -35,7 +35,7 @@ from tandem.flow.edit_files import (
     write_files,
 )
 from tandem.flow.edit_ops import Operation, overlaps, plan_operation
-from tandem.flow.handoff import Edit, Scope, split_unit_id
+from tandem.flow.handoff import ANCHORED_KINDS, Edit, Scope, split_unit_id
 from tandem.redaction.placeholders import find_placeholders
 
 __all__ = [
@@ -103,7 +103,7 @@ def scope_refusal(edit: Edit, scope: Scope) -> str | None:
         paths = [path, edit.new.strip()] if edit.kind == "rename_file" else [path]
         missing = [p for p in paths if p not in scope.files]
         return f"{', '.join(missing)} not among the plan's files ({files})" if missing else None
-    if name is not None and edit.kind in ("replace_unit", "delete_unit", "patch"):
+    if name is not None and edit.kind in ("replace_unit", "delete_unit", *ANCHORED_KINDS):
         if edit.target in scope.units:
             return None
         if path in scope.files and not _units_scoped(scope, path):
@@ -115,24 +115,31 @@ def scope_refusal(edit: Edit, scope: Scope) -> str | None:
 
 
 def landing_refusal(operation: Operation, file: FileSnapshot, scope: Scope) -> str | None:
-    """For a patch of a whole file whose plan names some of its units: it must land inside one
-    of them, or outside every function and class (imports, constants, other statements)."""
+    """For a patch (or insertion) of a whole file whose plan names some of its units: it must
+    land inside one of them, or outside every function and class (imports, constants, other
+    statements). Lines inserted between two lines may also sit right before or after a named
+    unit."""
     path, name = split_unit_id(operation.edit.target)
     named = [unit for n in _units_scoped(scope, path) if (unit := file.unit(n)) is not None]
-    if operation.edit.kind != "patch" or name is not None or file.text is None:
+    if operation.edit.kind not in ANCHORED_KINDS or name is not None or file.text is None:
         return None
     if not _units_scoped(scope, path):
         return None
     starts = list(accumulate(len(line) for line in split_lines(file.text)))
     first = bisect_right(starts, operation.start) + 1
     last = bisect_right(starts, max(operation.end - 1, operation.start)) + 1
-    if any(u.start_line <= first and last <= u.end_line for u in named):
+    if operation.is_insert and file.text[operation.start - 1 : operation.start] in ("", "\n"):
+        # Between lines first - 1 and first: inside a unit only when strictly within it.
+        if any(u.start_line <= first <= u.end_line + 1 for u in named):
+            return None
+        hits = [u for u in file.definitions() if u.start_line < first <= u.end_line]
+    elif any(u.start_line <= first and last <= u.end_line for u in named):
         return None
-    hits = [u for u in file.definitions() if u.start_line <= last and first <= u.end_line]
+    else:
+        hits = [u for u in file.definitions() if u.start_line <= last and first <= u.end_line]
     if not hits:
         return None
-    hit = hits[0]
-    return f"the patch changes {path}::{hit.name}, not among the plan's units"
+    return f"the {operation.edit.kind} changes {path}::{hits[0].name}, not among the plan's units"
 
 
 def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:

@@ -30,6 +30,8 @@ Severity = Literal["blocking", "major", "minor", "nit"]
 Category = Literal["bug", "security", "test-gap", "scope-drift", "performance", "style"]
 EditKind = Literal[
     "patch",
+    "insert_after",
+    "insert_before",
     "replace_unit",
     "insert_unit",
     "add_test",
@@ -38,6 +40,8 @@ EditKind = Literal[
     "rename_file",
     "delete_file",
 ]
+ANCHORED_KINDS = ("patch", "insert_after", "insert_before")
+"""The kinds that find their place by the exact text ``old``, which must occur once."""
 Verdict = Literal["approve", "request_changes"]
 
 
@@ -83,7 +87,9 @@ class Edit(_Reply):
     kind: EditKind = Field(
         description="patch: target is a unit id or a file path; old is exact current text that "
         "occurs once there, new replaces it (for a change small next to its unit, and for "
-        "imports, constants, config and docs). replace_unit: target is a unit id, new is the "
+        "imports, constants, config and docs). insert_after / insert_before: like patch, but "
+        "old is only an anchor that stays as it is and new is the text to add right after or "
+        "right before it. replace_unit: target is a unit id, new is the "
         "whole new unit (when most of the unit changes). insert_unit / add_test: target is a "
         "unit id to insert after, or a file path to append to (add_test creates the test file "
         "when missing). delete_unit: target is a unit id. new_file: target is a new file path, "
@@ -91,12 +97,17 @@ class Edit(_Reply):
         "delete_file: target is the path."
     )
     target: str
-    old: str | None = Field(description="patch only: the exact text to replace; else null.")
+    old: str | None = Field(
+        description="patch: the exact text to replace; insert_after / insert_before: the exact "
+        "text to add next to; else null."
+    )
     new: str = Field(
         description="The new text, exactly as it should read in the file; the new path for "
         "rename_file; empty for delete_unit and delete_file."
     )
-    reason: str = Field(description="Which plan step this edit carries out.")
+    reason: str = Field(
+        description='The number of the plan step this edit carries out ("2"); may be empty.'
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -30,9 +30,9 @@ from tandem.ledger.rows import (
     row_to_record,
     row_to_trial_run,
     step_values,
-    utc_text,
 )
 from tandem.ledger.schema import MIGRATIONS, Executor
+from tandem.ledger.totals import StepFilter, TotalsQueries
 from tandem.values import StepName, StepRecord
 
 HISTORY_WINDOW = 50
@@ -41,7 +41,7 @@ HISTORY_MIN_STEPS = 3
 """Fewer recorded steps than this and history says "don't know" (defaults apply)."""
 
 
-class Ledger(OutcomeQueries, ABC):
+class Ledger(OutcomeQueries, TotalsQueries, ABC):
     """A ledger in some database. Implements ``StepRecorder``, ``EstimateHistory`` and (with
     :class:`~tandem.ledger.outcome_queries.OutcomeQueries`) ``OutcomeRecorder``.
 
@@ -224,18 +224,7 @@ class Ledger(OutcomeQueries, ABC):
 
         Rows are built without validating them again (the ledger wrote them from validated
         records) unless ``validate`` asks for it."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if since is not None:
-            clauses.append("started_at >= ?")
-            params.append(utc_text(since))
-        if task_id is not None:
-            clauses.append("task_id = ?")
-            params.append(task_id)
-        if trial_id is not None:
-            clauses.append("trial_id = ?")
-            params.append(trial_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = StepFilter(since, task_id, trial_id).where()
         rows = self._read(f"SELECT * FROM steps{where} ORDER BY started_at, id", params)
         convert = row_to_record if validate else lean_row_to_record
         return [convert(row) for row in rows]

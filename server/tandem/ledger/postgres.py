@@ -24,14 +24,14 @@ MIGRATION_LOCK_KEY = 0x7A4D_2025
 
 
 class _Row(dict[str, Any]):
-    """A row readable by column name and by position, like sqlite3.Row."""
+    """A row readable by column name, by position and by slice, like sqlite3.Row."""
 
     def __init__(self, names: Sequence[str], values: Sequence[Any]) -> None:
         super().__init__(zip(names, values, strict=True))
         self._values = list(values)
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, int):
+        if isinstance(key, int | slice):
             return self._values[key]
         return super().__getitem__(key)
 
@@ -123,6 +123,12 @@ class PostgresLedger(Ledger):
     def _has_table(self, name: str) -> bool:
         rows = self._read("SELECT to_regclass(?) IS NOT NULL", (name,))
         return bool(rows[0][0])
+
+    def _sql_decimal_sum(self, column: str) -> str:
+        return f"CAST(sum(CAST({column} AS numeric)) AS text)"
+
+    def _sql_epoch_ms(self, column: str) -> str:
+        return f"(EXTRACT(EPOCH FROM CAST({column} AS timestamptz)) * 1000)"
 
     def _lock_for_migration(self, db: Executor) -> None:
         db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))

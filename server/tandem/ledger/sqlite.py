@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,23 @@ def _translate(error: sqlite3.Error, path: Path) -> LedgerError:
             "Rows already recorded are intact."
         )
     return LedgerError(f"ledger {path}: {text}")
+
+
+_DECIMAL_SUM = "tandem_decimal_sum"
+
+
+class _DecimalSum:
+    """SQLite has no decimal type: dollar texts are summed exactly here, never as floats."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+
+    def step(self, value: str | None) -> None:
+        if value is not None:
+            self.total += Decimal(value)
+
+    def finalize(self) -> str:
+        return str(self.total)
 
 
 class SqliteLedger(Ledger):
@@ -123,6 +141,8 @@ class SqliteLedger(Ledger):
         )
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # typeshed's aggregate protocol says int; SQLite takes and returns text as well
+        db.create_aggregate(_DECIMAL_SUM, 1, _DecimalSum)  # type: ignore[arg-type]
         return db
 
     def _open_read_only(self, busy_timeout_ms: int, cause: sqlite3.Error) -> sqlite3.Connection:
@@ -202,6 +222,12 @@ class SqliteLedger(Ledger):
 
     def _has_table(self, name: str) -> bool:
         return bool(self._read("SELECT name FROM sqlite_master WHERE name = ?", (name,)))
+
+    def _sql_decimal_sum(self, column: str) -> str:
+        return f"{_DECIMAL_SUM}({column})"
+
+    def _sql_epoch_ms(self, column: str) -> str:
+        return f"((julianday({column}) - 2440587.5) * 86400000.0)"
 
     def _lock_for_migration(self, db: Executor) -> None:
         """Serialise concurrent migrations (SQLite: BEGIN IMMEDIATE already does)."""

@@ -103,8 +103,12 @@ def prepare_delivery(
         new_text = result.files.get(new_path or path)
         if new_text == state.text and new_path is None:
             continue
-        reasons = tuple(
-            edit.reason for edit in result.applied if split_unit_id(edit.target)[0] == path
+        reasons = tuple(  # each once; the prompt asks for a step number, or nothing
+            dict.fromkeys(
+                f"step {reason}" if reason.isdigit() else reason
+                for edit in result.applied
+                if split_unit_id(edit.target)[0] == path and (reason := edit.reason.strip())
+            )
         )
         new_uri = states[new_path].uri if new_path is not None else None
         changes.append(

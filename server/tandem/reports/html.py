@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC
 from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
-from tandem.ledger.rows import LedgerRow
+from tandem.ledger.totals import GroupTotals
 from tandem.reports.render import cell_text, report_heading
 from tandem.reports.scorecards import ModeSummary
 from tandem.reports.tables import Report
@@ -66,12 +65,11 @@ def _empty(title: str) -> str:
     )
 
 
-def spend_per_day_chart(rows: Sequence[LedgerRow]) -> str:
+def spend_per_day_chart(groups: Sequence[GroupTotals]) -> str:
     title = "Spend per day by step (USD)"
     days: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in rows:
-        day = row.record.started_at.astimezone(UTC).strftime("%Y-%m-%d")
-        days[day][row.record.step] += row.record.cost_usd or Decimal(0)
+    for group in groups:
+        days[group.day][group.step] += group.totals.cost_usd
     if not days:
         return _empty(title)
     ordered = sorted(days)
@@ -105,17 +103,10 @@ def spend_per_day_chart(rows: Sequence[LedgerRow]) -> str:
     return _svg(body, title)
 
 
-def estimate_chart(rows: Sequence[LedgerRow]) -> str:
+def estimate_chart(estimates: Sequence[tuple[Decimal, Decimal, str]]) -> str:
     """Estimated (typical) against actual cost per step; the diagonal is a perfect estimate."""
     title = "Estimated against actual cost per step (USD)"
-    points = [
-        (float(r.record.estimate.usd_typical), float(r.record.cost_usd), r.record.step)
-        for r in rows
-        if r.record.estimate is not None
-        and r.record.estimate.usd_typical is not None
-        and r.record.cost_usd is not None
-        and r.record.outcome == "ok"
-    ]
+    points = [(float(guess), float(actual), step) for guess, actual, step in estimates]
     if not points:
         return _empty(title)
     top = max(max(p[0], p[1]) for p in points) or 1.0
@@ -211,11 +202,14 @@ def value_section(value: ValueFigures | None) -> str:
 
 def render_html(
     report: Report,
-    rows: Sequence[LedgerRow],
+    groups: Sequence[GroupTotals],
+    estimated: Sequence[tuple[Decimal, Decimal, str]],
     summaries: Sequence[ModeSummary],
     value: ValueFigures | None = None,
 ) -> str:
-    charts = [spend_per_day_chart(rows), estimate_chart(rows), modes_chart(summaries)]
+    """The page; ``groups`` and ``estimated`` are the ledger's sums per step and day and its
+    (estimated, actual, step) points (:mod:`tandem.ledger.totals`)."""
+    charts = [spend_per_day_chart(groups), estimate_chart(estimated), modes_chart(summaries)]
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
         "table{border-collapse:collapse;margin-bottom:1em;font-size:13px}"

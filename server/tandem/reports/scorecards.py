@@ -2,41 +2,38 @@
 
 The seed documents' advice is to track the whole task, not one prompt: cost, time, calls,
 retries, review findings, whether the draft was accepted, and human cleanup minutes; and to
-compare the split against single-model baselines before believing it. This module turns ledger
-rows into those tables (pure functions, no I/O); :mod:`tandem.reports.render` renders them as text,
-markdown, JSON or CSV and :mod:`tandem.reports.html` as a page with charts.
+compare the split against single-model baselines before believing it. This module turns the
+ledger's grouped sums (:mod:`tandem.ledger.totals`, where each rule lives) into those tables (pure
+functions, no I/O); :mod:`tandem.reports.render` renders them as text, markdown, JSON or CSV and
+:mod:`tandem.reports.html` as a page with charts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from tandem.ledger.rows import LedgerRow, TaskNote, TrialRun
+from tandem.ledger.rows import TaskNote, TrialRun
+from tandem.ledger.totals import (
+    EstimateTotals,
+    GroupTotals,
+    ReportTotals,
+    StepTotals,
+    TaskTotals,
+    iso_week,
+)
 from tandem.reports.tables import (
     Cell,
     Report,
     ReportInputError,
     Table,
-    counted_count,
-    elapsed_seconds,
-    findings_by_severity,
     findings_summary,
     mean_or_none,
-    model_seconds,
     percent,
-    redaction_count,
-    retry_count,
     rounded,
-    rows_by_task,
-    task_outcome,
-    token_totals,
-    total_cost,
-    unpriced_count,
-    was_accepted,
 )
 
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
@@ -61,7 +58,7 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
+def task_table(tasks: Sequence[TaskTotals], notes: dict[str, TaskNote]) -> Table:
     table = Table(
         "tasks",
         "Scorecard per task",
@@ -83,118 +80,81 @@ def task_table(rows: Sequence[LedgerRow], notes: dict[str, TaskNote]) -> Table:
             "redactions",
         ),
     )
-    for task_id, steps in rows_by_task(rows).items():
-        note = notes.get(task_id)
-        first = steps[0].record
+    for task in tasks:
+        note, sums = notes.get(task.task_id), task.totals
         table.rows.append(
             (
-                task_id,
-                first.task_type,
-                first.mode,
-                first.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-                task_outcome(steps),
-                None if unpriced_count(steps) == len(steps) else total_cost(steps),
-                unpriced_count(steps),
-                model_seconds(steps),
-                elapsed_seconds(steps),
-                len(steps),
-                retry_count(steps),
-                findings_summary(findings_by_severity(steps)),
-                was_accepted(steps),
+                task.task_id,
+                task.task_type,
+                task.mode,
+                task.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                task.outcome,
+                None if sums.unpriced == sums.calls else sums.cost_usd,
+                sums.unpriced,
+                sums.model_seconds,
+                task.elapsed_seconds,
+                sums.calls,
+                sums.retries,
+                findings_summary(task.findings),
+                task.accepted,
                 note.cleanup_minutes if note else None,
-                redaction_count(steps),
+                sums.redactions,
             )
         )
     return table
 
 
 def _group_table(
-    name: str, title: str, key_name: str, groups: dict[str, list[LedgerRow]], tasks_col: bool
+    name: str,
+    title: str,
+    key_name: str,
+    groups: dict[str, StepTotals],
+    tasks: dict[str, int] | None = None,
 ) -> Table:
     columns = [key_name, "calls", "input_tokens", "output_tokens", "cost_usd", "unpriced_calls"]
     columns += ["model_seconds", "retries", "failed", "redactions", "counted_calls"]
-    if tasks_col:
+    if tasks is not None:
         columns.insert(1, "tasks")
     table = Table(name, title, tuple(columns))
-    for key, steps in groups.items():
-        tokens_in, tokens_out = token_totals(steps)
-        failed = sum(1 for r in steps if r.record.outcome not in ("ok", "skipped"))
-        values: list[Cell] = [key, len(steps), tokens_in, tokens_out, total_cost(steps)]
-        values += [unpriced_count(steps), model_seconds(steps), retry_count(steps), failed]
-        values += [redaction_count(steps), counted_count(steps)]
-        if tasks_col:
-            values.insert(1, len({r.record.task_id for r in steps}))
+    for key, sums in groups.items():
+        values: list[Cell] = [key, sums.calls, sums.input_tokens, sums.output_tokens]
+        values += [sums.cost_usd, sums.unpriced, sums.model_seconds, sums.retries, sums.failed]
+        values += [sums.redactions, sums.counted]
+        if tasks is not None:
+            values.insert(1, tasks.get(key, 0))
         table.rows.append(tuple(values))
     return table
 
 
-def step_table(rows: Sequence[LedgerRow]) -> Table:
-    groups: dict[str, list[LedgerRow]] = {}
-    for step in ("plan", "draft", "review"):
-        chosen = [r for r in rows if r.record.step == step]
-        if chosen:
-            groups[step] = chosen
-    return _group_table("steps", "Per step", "step", groups, tasks_col=False)
+def _rolled_up(
+    groups: Sequence[GroupTotals], key: Callable[[GroupTotals], str]
+) -> dict[str, StepTotals]:
+    sums: dict[str, StepTotals] = {}
+    for group in groups:
+        name = key(group)
+        sums[name] = sums.get(name, StepTotals()) + group.totals
+    return sums
 
 
-def model_table(rows: Sequence[LedgerRow]) -> Table:
-    groups: dict[str, list[LedgerRow]] = defaultdict(list)
-    for row in rows:
-        groups[f"{row.record.provider}/{row.record.model}"].append(row)
-    return _group_table("models", "Per model", "model", dict(sorted(groups.items())), False)
+def step_table(groups: Sequence[GroupTotals]) -> Table:
+    sums = _rolled_up(groups, lambda g: g.step)
+    ordered: dict[str, StepTotals] = {
+        step: sums[step] for step in ("plan", "draft", "review") if step in sums
+    }
+    return _group_table("steps", "Per step", "step", ordered)
 
 
-def week_table(rows: Sequence[LedgerRow]) -> Table:
-    groups: dict[str, list[LedgerRow]] = defaultdict(list)
-    for row in rows:
-        year, week, _ = row.record.started_at.astimezone(UTC).isocalendar()
-        groups[f"{year}-W{week:02d}"].append(row)
-    return _group_table("weeks", "Per week", "week", dict(sorted(groups.items())), True)
+def model_table(groups: Sequence[GroupTotals]) -> Table:
+    sums = _rolled_up(groups, lambda g: f"{g.provider}/{g.model}")
+    return _group_table("models", "Per model", "model", dict(sorted(sums.items())))
 
 
-@dataclass(frozen=True)
-class EstimateError:
-    """How far one estimate was from what the provider billed (signed: + = over-estimate)."""
-
-    step: str
-    model: str
-    calibrated: bool
-    input_error: float | None
-    output_error: float | None
-    cost_error: float | None
-    within_max: bool
+def week_table(groups: Sequence[GroupTotals], week_tasks: dict[str, int]) -> Table:
+    sums = _rolled_up(groups, lambda g: iso_week(g.day))
+    return _group_table("weeks", "Per week", "week", dict(sorted(sums.items())), week_tasks)
 
 
-def estimate_errors(rows: Sequence[LedgerRow]) -> list[EstimateError]:
-    errors = []
-    for row in rows:
-        record, estimate = row.record, row.record.estimate
-        if estimate is None or record.outcome != "ok" or record.usage.counted:
-            continue  # a count made offline says nothing about how good the estimate was
-        actual_in = record.usage.total_input_tokens
-        actual_out = record.usage.output_tokens
-        cost_error = None
-        if estimate.usd_typical is not None and record.cost_usd:
-            cost_error = float((estimate.usd_typical - record.cost_usd) / record.cost_usd)
-        errors.append(
-            EstimateError(
-                step=record.step,
-                model=f"{record.provider}/{record.model}",
-                calibrated=estimate.input_is_calibrated_guess,
-                input_error=(estimate.input_tokens - actual_in) / actual_in if actual_in else None,
-                output_error=(
-                    (estimate.output_tokens_typical - actual_out) / actual_out
-                    if actual_out
-                    else None
-                ),
-                cost_error=cost_error,
-                within_max=actual_out <= estimate.output_tokens_max,
-            )
-        )
-    return errors
-
-
-def estimate_table(rows: Sequence[LedgerRow]) -> Table:
+def estimate_table(estimates: Sequence[EstimateTotals]) -> Table:
     table = Table(
         "estimates",
         "Estimate versus actual (mean absolute error, %)",
@@ -210,23 +170,17 @@ def estimate_table(rows: Sequence[LedgerRow]) -> Table:
         ),
         note="bias > 0: estimates ran high. Input on Anthropic models is a calibrated o200k count.",
     )
-    groups: dict[tuple[str, str], list[EstimateError]] = defaultdict(list)
-    for error in estimate_errors(rows):
-        groups[(error.step, error.model)].append(error)
-    for (step, model), errors in sorted(groups.items()):
-        inputs = [e.input_error for e in errors if e.input_error is not None]
-        outputs = [e.output_error for e in errors if e.output_error is not None]
-        costs = [e.cost_error for e in errors if e.cost_error is not None]
+    for e in sorted(estimates, key=lambda e: (e.step, f"{e.provider}/{e.model}")):
         table.rows.append(
             (
-                step,
-                model,
-                len(errors),
-                rounded(percent(mean_or_none([abs(v) for v in inputs]))),
-                rounded(percent(mean_or_none(inputs))),
-                rounded(percent(mean_or_none([abs(v) for v in outputs]))),
-                rounded(percent(mean_or_none([abs(v) for v in costs]))),
-                rounded(percent(sum(e.within_max for e in errors) / len(errors))),
+                e.step,
+                f"{e.provider}/{e.model}",
+                e.estimates,
+                rounded(percent(e.input_abs_error)),
+                rounded(percent(e.input_bias)),
+                rounded(percent(e.output_abs_error)),
+                rounded(percent(e.cost_abs_error)),
+                rounded(percent(e.output_within_max)),
             )
         )
     return table
@@ -246,12 +200,12 @@ class ModeSummary:
 
 
 def mode_summaries(
-    rows: Sequence[LedgerRow], notes: dict[str, TaskNote], runs: Sequence[TrialRun]
+    tasks: Sequence[TaskTotals], notes: dict[str, TaskNote], runs: Sequence[TrialRun]
 ) -> list[ModeSummary]:
     """Split against the single-model baselines, per task, averaged per mode."""
-    by_mode: dict[str, dict[str, list[LedgerRow]]] = defaultdict(dict)
-    for task_id, steps in rows_by_task(rows).items():
-        by_mode[steps[0].record.mode][task_id] = steps
+    by_mode: dict[str, list[TaskTotals]] = defaultdict(list)
+    for task in tasks:
+        by_mode[task.mode].append(task)
     runs_by_mode: dict[str, list[TrialRun]] = defaultdict(list)
     for run in runs:
         runs_by_mode[run.mode].append(run)
@@ -259,35 +213,31 @@ def mode_summaries(
     known = [mode for mode in ("split", "strong", "cheap") if mode in seen]
     summaries = []
     for mode in known + sorted(seen - set(known)):
-        tasks = by_mode.get(mode, {})
-        count = len(tasks)
+        chosen = by_mode.get(mode, [])
+        count = len(chosen)
         # An average over partly unpriced tasks would understate the mode: show none instead.
-        priced = count > 0 and not any(unpriced_count(steps) for steps in tasks.values())
-        accepted = [a for steps in tasks.values() if (a := was_accepted(steps)) is not None]
+        priced = count > 0 and not any(task.totals.unpriced for task in chosen)
+        accepted = [task.accepted for task in chosen if task.accepted is not None]
         tested = [r.test_passed for r in runs_by_mode.get(mode, []) if r.test_passed is not None]
         cleanup = [
             n.cleanup_minutes
-            for task_id in tasks
-            if (n := notes.get(task_id)) is not None and n.cleanup_minutes is not None
+            for task in chosen
+            if (n := notes.get(task.task_id)) is not None and n.cleanup_minutes is not None
         ]
         summaries.append(
             ModeSummary(
                 mode=mode,
                 tasks=count,
                 cost_per_task=(
-                    (total_cost(r for s in tasks.values() for r in s) / count).quantize(
+                    (sum((t.totals.cost_usd for t in chosen), Decimal(0)) / count).quantize(
                         Decimal("0.000001")
                     )
                     if priced
                     else None
                 ),
-                seconds_per_task=rounded(
-                    mean_or_none([model_seconds(s) for s in tasks.values()]), 1
-                ),
-                retries_per_task=rounded(mean_or_none([retry_count(s) for s in tasks.values()])),
-                findings_per_task=rounded(
-                    mean_or_none([sum(findings_by_severity(s).values()) for s in tasks.values()])
-                ),
+                seconds_per_task=rounded(mean_or_none([t.totals.model_seconds for t in chosen]), 1),
+                retries_per_task=rounded(mean_or_none([t.totals.retries for t in chosen])),
+                findings_per_task=rounded(mean_or_none([sum(t.findings.values()) for t in chosen])),
                 accepted_rate=rounded(percent(mean_or_none([float(a) for a in accepted]))),
                 tests_passed_rate=rounded(percent(mean_or_none([float(t) for t in tested]))),
                 cleanup_minutes_per_task=rounded(mean_or_none(cleanup), 1),
@@ -297,9 +247,9 @@ def mode_summaries(
 
 
 def mode_table(
-    rows: Sequence[LedgerRow], notes: dict[str, TaskNote], runs: Sequence[TrialRun]
+    tasks: Sequence[TaskTotals], notes: dict[str, TaskNote], runs: Sequence[TrialRun]
 ) -> Table:
-    summaries = mode_summaries(rows, notes, runs)
+    summaries = mode_summaries(tasks, notes, runs)
     strong = next((s for s in summaries if s.mode == "strong"), None)
     table = Table(
         "modes",
@@ -340,7 +290,7 @@ def mode_table(
 
 
 def build_report(
-    rows: Sequence[LedgerRow],
+    totals: ReportTotals,
     notes: dict[str, TaskNote],
     runs: Sequence[TrialRun] = (),
     *,
@@ -355,11 +305,11 @@ def build_report(
         task_id=task_id,
         trial_id=trial_id,
         tables=(
-            task_table(rows, notes),
-            step_table(rows),
-            model_table(rows),
-            week_table(rows),
-            estimate_table(rows),
-            mode_table(rows, notes, runs),
+            task_table(totals.tasks, notes),
+            step_table(totals.groups),
+            model_table(totals.groups),
+            week_table(totals.groups, totals.week_tasks),
+            estimate_table(totals.estimates),
+            mode_table(totals.tasks, notes, runs),
         ),
     )

@@ -177,6 +177,7 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     Raises ``LedgerError`` when the ledger cannot be read and ``OSError`` when the document
     cannot be written. With no ledger yet, the report says nothing is recorded.
     """
+    from tandem.ledger.totals import ReportTotals
     from tandem.reports.advice import advise
     from tandem.reports.advice_output import advice_lines
     from tandem.reports.evidence import Evidence, load_evidence
@@ -185,17 +186,17 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     from tandem.reports.step_value import with_step_value
 
     target = configured_ledger(settings.ledger, workspace)
-    rows, notes, runs = [], {}, []
+    totals, notes, runs = ReportTotals([], [], {}, []), {}, []
     now = datetime.now(UTC)
     evidence = Evidence(since=now - timedelta(days=14), now=now, facts=[])
     if not (isinstance(target, Path) and not target.is_file()):
         with open_ledger(target) as ledger:
-            rows = ledger.steps()
+            totals = ledger.report_totals()
             notes = ledger.task_notes()
-            tasks = {row.record.task_id for row in rows}
+            tasks = {task.task_id for task in totals.tasks}
             runs = [run for run in ledger.trial_runs() if run.task_id in tasks]
             evidence = load_evidence(ledger, None, now)
-    report = with_step_value(build_report(rows, notes, runs), evidence)
+    report = with_step_value(build_report(totals, notes, runs), evidence)
     lines = advice_lines(advise(evidence, settings)) or ["nothing recorded in the window"]
     advice = "\n## Routing advice (`tandem advise`)\n\n" + "".join(f"- {x}\n" for x in lines)
     path = workspace / REPORT_DOCUMENT
