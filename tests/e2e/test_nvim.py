@@ -587,17 +587,16 @@ def prompts_of(seen: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def rate(nvim: str, workspace: Path, choices: str, **extra: str) -> dict[str, Any]:
+    """The rating scenario with the prompt on, the user picking ``choices`` in turn."""
+    extra |= {"TANDEM_TEST_ASK_RATING": "true", "TANDEM_TEST_CHOICES": choices}
+    return run_scenario(nvim, workspace, "rating", **extra)
+
+
 def test_an_applied_draft_asks_once_for_a_rating_and_the_ledger_has_it(
     nvim: str, fake_workspace: Path
 ) -> None:
-    seen = run_scenario(
-        nvim,
-        fake_workspace,
-        "rating",
-        TANDEM_TEST_ASK_RATING="true",
-        TANDEM_TEST_CONFIRM_EDITS="false",
-        TANDEM_TEST_CHOICES="4,15",
-    )
+    seen = rate(nvim, fake_workspace, "4,15", TANDEM_TEST_CONFIRM_EDITS="false")
     task = seen["task_id"]
     assert seen["draft"]["result"]["applied"] is True
     assert 'archived = params.get("archived")' in seen["after"]
@@ -615,13 +614,7 @@ def test_an_applied_draft_asks_once_for_a_rating_and_the_ledger_has_it(
 def test_a_discarded_draft_asks_for_the_rating_and_applying_it_later_does_not_ask_again(
     nvim: str, fake_workspace: Path
 ) -> None:
-    seen = run_scenario(
-        nvim,
-        fake_workspace,
-        "rating",
-        TANDEM_TEST_ASK_RATING="true",
-        TANDEM_TEST_CHOICES="Cancel,2,0,Apply",
-    )
+    seen = rate(nvim, fake_workspace, "Cancel,2,0,Apply")
     task = seen["task_id"]
     assert seen["draft"]["result"]["applied"] is False
     assert seen["reapplied"]["result"]["applied"] is True

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from tandem.reports.advice import advise
     from tandem.reports.advice_output import advice_json, advice_text
     from tandem.reports.evidence import load_evidence
+    from tandem.reports.step_value import step_values
 
     loaded = load_cli_settings(args)
     if loaded is None:
@@ -47,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     evidence, code = read_window(args, load_evidence)
     if evidence is None:
         return code
-    advice = advise(evidence, loaded.settings)
+    values = step_values(evidence)
+    advice = advise(evidence, loaded.settings, values)
     if args.json:
-        sys.stdout.write(json.dumps(advice_json(evidence, advice), indent=2) + "\n")
+        sys.stdout.write(json.dumps(advice_json(evidence, advice, values), indent=2) + "\n")
     else:
         sys.stdout.write(advice_text(evidence, advice))
     if not args.apply:

@@ -59,15 +59,16 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from tandem.reports.render import render
     from tandem.reports.scorecards import build_report, mode_summaries
-    from tandem.reports.step_value import with_step_value
+    from tandem.reports.step_value import step_values, with_step_value
 
     read, code = read_window(args, lambda ledger, since: report_rows(ledger, args, since))
     if read is None:
         return code
     totals, notes, runs, evidence, estimated, since = read
     report = build_report(totals, notes, runs, since=since, task_id=args.task, trial_id=args.trial)
+    values = None if evidence is None else step_values(evidence)
     if evidence is not None:
-        report = with_step_value(report, evidence)
+        report = with_step_value(report, evidence, values)
     if args.html is not None:
         from tandem.reports.html import render_html, value_figures
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             loaded = load_cli_settings(args)
             if loaded is None:
                 return SETTINGS_ERROR_EXIT
-            value = value_figures(evidence, loaded.settings)
+            value = value_figures(evidence, loaded.settings, values)
         summaries = mode_summaries(totals.tasks, notes, runs)
         page = render_html(report, totals.groups, estimated, summaries, value)
         try:

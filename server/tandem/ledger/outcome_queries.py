@@ -210,8 +210,15 @@ class OutcomeQueries(ABC):
             finding_row(r) for r in self._read(f"SELECT * FROM findings{where} ORDER BY id", params)
         ]
 
-    def step_changes(self, *, since: datetime | None = None) -> list[StepChangeRow]:
+    def step_changes(
+        self, *, since: datetime | None = None, changed_only: bool = False
+    ) -> list[StepChangeRow]:
+        """Recorded step changes; ``changed_only``: those that changed code, tests or the
+        decision to ship (the others record that a step ran and changed nothing)."""
         where, params = _since("recorded_at", since)
+        if changed_only:
+            changed = "(changed_code <> 0 OR changed_tests <> 0 OR changed_ship <> 0)"
+            where += f" AND {changed}" if where else f" WHERE {changed}"
         sql = f"SELECT * FROM step_changes{where} ORDER BY id"
         return [step_change_row(r) for r in self._read(sql, params)]
 

@@ -11,10 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from tandem.ledger.rows import LedgerRow
+from typing import Any, Literal
 
 DefectSeverity = Literal["minor", "major", "critical"]
 DEFECT_SEVERITIES: tuple[DefectSeverity, ...] = ("minor", "major", "critical")
@@ -86,22 +83,16 @@ class DefectRow:
 
 @dataclass(frozen=True, slots=True)
 class StepFact:
-    """One recorded model call, as much of it as step value and advice need."""
+    """One recorded model call, as much of it as step value and advice need (no more: a window
+    holds tens of thousands)."""
 
-    id: int
     task_id: str
-    task_type: str
     step: str
     round: int
-    provider: str
-    model: str
-    alias: str
     risk_tier: str
+    model: str
     cost_usd: Decimal | None
     outcome: str
-    findings: dict[str, int]
-    started_at: datetime
-    mode: str
 
 
 def finding_row(row: Any) -> FindingRow:
@@ -164,49 +155,18 @@ def defect_row(row: Any) -> DefectRow:
     )
 
 
-STEP_FACT_COLUMNS = (
-    "id, task_id, task_type, step, attempt_of_step, provider, model, alias, risk_tier, "
-    "cost_usd, outcome, findings_json, started_at, mode"
-)
+STEP_FACT_COLUMNS = "task_id, step, attempt_of_step, risk_tier, model, cost_usd, outcome"
 
 
 def step_fact(row: Any) -> StepFact:
     """A ``steps`` row selected with :data:`STEP_FACT_COLUMNS` (read by position: fastest)."""
-    findings = row[11]
+    cost = row[5]
     return StepFact(
-        id=int(row[0]),
-        task_id=row[1],
-        task_type=row[2],
-        step=row[3],
-        round=int(row[4]),
-        provider=row[5],
-        model=row[6],
-        alias=row[7],
-        risk_tier=row[8],
-        cost_usd=None if row[9] is None else Decimal(row[9]),
-        outcome=row[10],
-        findings=json.loads(findings) if findings and findings != "{}" else {},
-        started_at=datetime.fromisoformat(row[12]),
-        mode=row[13],
-    )
-
-
-def fact_of(row: LedgerRow) -> StepFact:
-    """The same fact as :func:`step_fact`, from a step already read in full (not read twice)."""
-    record = row.record
-    return StepFact(
-        id=row.id,
-        task_id=record.task_id,
-        task_type=record.task_type,
-        step=record.step,
-        round=record.attempt_of_step,
-        provider=record.provider,
-        model=record.model,
-        alias=record.alias,
-        risk_tier=record.risk_tier,
-        cost_usd=record.cost_usd,
-        outcome=record.outcome,
-        findings=dict(record.findings),
-        started_at=record.started_at,
-        mode=record.mode,
+        task_id=row[0],
+        step=row[1],
+        round=int(row[2]),
+        risk_tier=row[3],
+        model=row[4],
+        cost_usd=None if cost is None else Decimal(cost),
+        outcome=row[6],
     )

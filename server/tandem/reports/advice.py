@@ -179,9 +179,12 @@ def plan_advice(evidence: Evidence, settings: Settings) -> list[Advice]:
     return out
 
 
-def advise(evidence: Evidence, settings: Settings) -> list[Advice]:
-    """Every piece of advice for the window: suggestions first, then what is held back."""
-    values = step_values(evidence)
+def advise(
+    evidence: Evidence, settings: Settings, values: list[StepValue] | None = None
+) -> list[Advice]:
+    """Every piece of advice for the window: suggestions first, then what is held back.
+    ``values``: the evidence's step values when already computed."""
+    values = step_values(evidence) if values is None else values
     found = (
         plan_advice(evidence, settings)
         + draft_advice(evidence, settings)

@@ -6,11 +6,14 @@ from typing import Any
 
 from tandem.reports.advice import Advice
 from tandem.reports.evidence import Evidence
-from tandem.reports.step_value import recurring_findings, step_values
+from tandem.reports.step_value import StepValue, recurring_findings, step_values
 
 
-def advice_json(evidence: Evidence, advice: list[Advice]) -> dict[str, Any]:
-    """The README's contract: window, step value, recurring findings and advice."""
+def advice_json(
+    evidence: Evidence, advice: list[Advice], values: list[StepValue] | None = None
+) -> dict[str, Any]:
+    """The README's contract: window, step value, recurring findings and advice (``values``:
+    the evidence's step values when already computed)."""
     return {
         "window_days": evidence.window_days,
         "step_value": [
@@ -25,7 +28,7 @@ def advice_json(evidence: Evidence, advice: list[Advice]) -> dict[str, Any]:
                 "changed_outcome_pct": v.changed_outcome_pct,
                 "defects_after": v.defects_after,
             }
-            for v in step_values(evidence)
+            for v in (step_values(evidence) if values is None else values)
         ],
         "recurring_findings": [
             {"category": r.category, "message": r.message, "count": r.count, "tasks": list(r.tasks)}

@@ -1,10 +1,10 @@
 """The evidence of what each step bought, read from the ledger over a window, and per-task outcomes.
 
 :class:`Evidence` holds the raw rows of one window (default the last 14 days): the recorded calls,
-the findings of those tasks and how each was settled, what each step changed, the tasks' events,
-and every defect found after merge. Step value, recurring findings and advice are pure functions
-of it (:mod:`tandem.reports.step_value`, :mod:`tandem.reports.advice`), so each figure can be
-recomputed from the rows.
+the findings of those tasks and how each was settled, the step changes that changed code, tests
+or the decision to ship, the tasks' events, and every defect found after merge. Step value,
+recurring findings and advice are pure functions of it (:mod:`tandem.reports.step_value`,
+:mod:`tandem.reports.advice`), so each figure can be recomputed from the rows.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from tandem.ledger.outcome_rows import (
     StepChangeRow,
     StepFact,
     TaskEventRow,
-    fact_of,
 )
 
 if TYPE_CHECKING:
     from tandem.ledger.base import Ledger
-    from tandem.ledger.rows import LedgerRow
 
 DEFAULT_WINDOW_DAYS = 14
 """Step value and advice look at the last two weeks unless ``--since`` says otherwise (the seed:
@@ -82,28 +80,21 @@ def window_start(since: datetime | None, now: datetime) -> datetime:
     return since if since is not None else now - timedelta(days=DEFAULT_WINDOW_DAYS)
 
 
-def load_evidence(
-    ledger: Ledger,
-    since: datetime | None,
-    now: datetime | None = None,
-    steps: list[LedgerRow] | None = None,
-) -> Evidence:
+def load_evidence(ledger: Ledger, since: datetime | None, now: datetime | None = None) -> Evidence:
     """The window's rows: calls started since ``since`` (default 14 days ago) and the outcomes of
-    their tasks (recorded after the task started, so also since then). ``steps``, when given,
-    are every step since ``since`` already read (oldest first), so they are not read again."""
+    their tasks (recorded after the task started, so also since then). Of the step changes, the
+    ones that changed something: the others count for no figure."""
     now = now or datetime.now(UTC)
     start = window_start(since, now)
-    if steps is None:
-        facts = ledger.step_facts(since=start)
-    else:
-        facts = [fact_of(row) for row in steps if row.record.started_at >= start]
+    facts = ledger.step_facts(since=start)
     tasks = {fact.task_id for fact in facts}
+    changes = ledger.step_changes(since=start, changed_only=True)
     return Evidence(
         since=start,
         now=now,
         facts=facts,
         findings=[row for row in ledger.findings(since=start) if row.task_id in tasks],
-        changes=[row for row in ledger.step_changes(since=start) if row.task_id in tasks],
+        changes=[row for row in changes if row.task_id in tasks],
         events=[row for row in ledger.task_events(since=start) if row.task_id in tasks],
         defects=ledger.defects(),
     )

@@ -180,11 +180,14 @@ def _html_table(report: Report) -> list[str]:
     return parts
 
 
-def value_figures(evidence: Evidence, settings: Settings) -> ValueFigures:
+def value_figures(
+    evidence: Evidence, settings: Settings, values: list[StepValue] | None = None
+) -> ValueFigures:
     from tandem.reports.advice import advise
     from tandem.reports.step_value import recurring_findings, step_values
 
-    return step_values(evidence), recurring_findings(evidence), advise(evidence, settings)
+    values = step_values(evidence) if values is None else values
+    return values, recurring_findings(evidence), advise(evidence, settings, values)
 
 
 def value_section(value: ValueFigures | None) -> str:

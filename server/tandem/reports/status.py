@@ -183,7 +183,7 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     from tandem.reports.evidence import Evidence, load_evidence
     from tandem.reports.render import render_markdown
     from tandem.reports.scorecards import build_report
-    from tandem.reports.step_value import with_step_value
+    from tandem.reports.step_value import step_values, with_step_value
 
     target = configured_ledger(settings.ledger, workspace)
     totals, notes, runs = ReportTotals([], [], {}, []), {}, []
@@ -196,8 +196,9 @@ def write_report(workspace: Path, settings: Settings) -> Path:
             tasks = {task.task_id for task in totals.tasks}
             runs = [run for run in ledger.trial_runs() if run.task_id in tasks]
             evidence = load_evidence(ledger, None, now)
-    report = with_step_value(build_report(totals, notes, runs), evidence)
-    lines = advice_lines(advise(evidence, settings)) or ["nothing recorded in the window"]
+    values = step_values(evidence)
+    report = with_step_value(build_report(totals, notes, runs), evidence, values)
+    lines = advice_lines(advise(evidence, settings, values)) or ["nothing recorded in the window"]
     advice = "\n## Routing advice (`tandem advise`)\n\n" + "".join(f"- {x}\n" for x in lines)
     path = workspace / REPORT_DOCUMENT
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -179,10 +179,13 @@ def recurring_table(found: list[RecurringFinding]) -> Table:
     )
 
 
-def with_step_value(report: Report, evidence: Evidence) -> Report:
-    """The report with the window's step value and recurring findings added."""
+def with_step_value(
+    report: Report, evidence: Evidence, values: list[StepValue] | None = None
+) -> Report:
+    """The report with the window's step value (``values`` when already computed) and recurring
+    findings added."""
     tables = (
-        step_value_table(step_values(evidence), evidence.window_days),
+        step_value_table(step_values(evidence) if values is None else values, evidence.window_days),
         recurring_table(recurring_findings(evidence)),
     )
     return replace(report, tables=report.tables + tables)
