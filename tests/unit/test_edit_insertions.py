@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from test_edit_kinds import SOURCE, apply, refused
 
-from tandem.flow.edits import EditResult, apply_edits, files_snapshot, snapshot_text
 from tandem.flow.handoff import Edit, Scope
-
-SOURCE = """import os
-
-
-def first():
-    x = 1
-    return x
-
-
-def second():
-    x = 1
-    return x + 1
-"""
-ALL = Scope(units=[], files=["m.py", "README.md"], out_of_scope=[])
 
 
 def insert(kind: str, target: str, old: str | None, new: str) -> Edit:
@@ -38,14 +24,6 @@ def before(target: str, old: str | None, new: str) -> Edit:
 
 def patch(target: str, old: str, new: str) -> Edit:
     return insert("patch", target, old, new)
-
-
-def apply(text: str, edits: list[Edit], scope: Scope | None = ALL) -> EditResult:
-    return apply_edits(files_snapshot({"m.py": snapshot_text("m.py", text)}), edits, scope)
-
-
-def refused(result: EditResult) -> list[str]:
-    return [rejected.reason for rejected in result.rejected]
 
 
 def test_insert_after_adds_its_text_right_after_the_anchor_which_stays() -> None:
