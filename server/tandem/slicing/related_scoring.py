@@ -26,6 +26,8 @@ W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
+# Methods a test reaches by calling the class: the class is the name to look for.
+CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__attrs_post_init__"})
 MIN_SCORE = 1.2  # the ranking proper starts here...
 FILL_SCORE = 0.6  # ...and a list shorter than its limit is filled down to here
 
@@ -63,9 +65,11 @@ def _change_names(change: ChangeInfo, rarity: Rarity) -> _ChangeNames:
     touched_names: dict[str, str] = {}
     type_names: dict[str, str] = {}
     for _, u in change.touched:
-        simple = u.simple_name
+        simple, qualified = u.simple_name, u.name
+        if simple in CONSTRUCTORS and u.container:
+            simple = qualified = u.container  # tests call the class, never ``__init__``
         if usable(simple) and (u.kind in ("function", "class") or not simple.startswith("<")):
-            touched_names.setdefault(simple, u.name)
+            touched_names.setdefault(simple, qualified)
         if u.container and usable(u.container):
             type_names.setdefault(u.container, u.container)
         if u.kind == "class" and usable(simple):

@@ -482,3 +482,28 @@ def test_a_short_list_is_filled_with_weaker_evidence_after_the_ranked_tests(
     assert _names(tests) == ["test_feed_strips_chunks", "test_a_new_parser_is_empty"]
     assert tests[1].score < tests[0].score * 0.5  # under the relative cut: a filler
     assert tests[1].reason == "references Parser"
+
+
+def test_a_changed_constructor_is_found_through_the_class_it_builds(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "pkg/parser.py": PARSER_PY,
+            "tests/test_parser.py": """
+                from pkg.parser import Parser
+
+                def test_a_new_parser_is_empty():
+                    assert Parser().buffer == []
+            """,
+            "tests/test_setup.py": """
+                def test_init_creates_the_folder(tmp_path):
+                    init = tmp_path / "init"
+                    init.mkdir()
+                    assert init.exists()
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "self.buffer = []"))
+    assert _names(tests) == ["test_a_new_parser_is_empty"]
+    assert tests[0].reason.startswith("calls Parser")
