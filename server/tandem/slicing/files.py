@@ -19,15 +19,20 @@ if TYPE_CHECKING:
     from tandem.slicing.exclusions import Exclusions
 
 MINIFIED_LINE_CHARS = 5000  # a line this long may be generated or minified code...
-MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is
+MINIFIED_SHARE = 0.5  # ...and such lines holding this share of the file mean it is,
+MINIFIED_LINE_RATIO = 20  # when they are also more than one line in this many
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tandem", "__pycache__"})
 
 
 def _mostly_long_lines(data: bytes) -> bool:
     """True for a bundle or generated file; a real source file with one long literal (a test
-    with a long fixture string) is still code worth slicing."""
-    long_bytes = sum(len(line) for line in data.split(b"\n") if len(line) > MINIFIED_LINE_CHARS)
-    return long_bytes > len(data) * MINIFIED_SHARE
+    with a long fixture string, even one holding most of the file's bytes) is still code worth
+    slicing: long lines must also be more than one line in ``MINIFIED_LINE_RATIO``."""
+    lines = data.split(b"\n")
+    long_lines = [len(line) for line in lines if len(line) > MINIFIED_LINE_CHARS]
+    return sum(long_lines) > len(data) * MINIFIED_SHARE and len(
+        long_lines
+    ) * MINIFIED_LINE_RATIO > len(lines)
 
 
 def source_lines(text: str) -> list[str]:

@@ -21,8 +21,11 @@ test mentions (``parse``, ``value``) count for little. Two rankings are merged: 
 ranking leads (its first five entries), then it alternates with a ranking by shared words among
 tests in related files, which finds new tests written for the change that call it only through
 public entry points. A test is kept when its score reaches half the best one's; the last slot
-goes to the best test of a file not yet shown whose score reaches 30% of the best. Each result
-carries a one-line reason naming its two strongest pieces of evidence.
+goes to the best test of a file not yet shown whose score reaches 30% of the best. A list still
+shorter than its limit is filled with the next tests by score, down to a lower absolute bar
+(weak evidence is better than an empty slot: the filler never displaces a ranked test, and is
+shown by signature). Each result carries a one-line reason naming its two strongest pieces of
+evidence.
 
 This module assembles the list; ``related_scoring`` weighs each test's evidence, with the words
 of ``related_words``, the rarity table of ``related_table``, the file conventions of
@@ -31,9 +34,11 @@ of ``related_words``, the rarity table of ``related_table``, the file convention
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tandem.slicing import related_scoring
 from tandem.slicing.records import FileRecord
 from tandem.slicing.related_scoring import ChangeInfo, ScoredTest, score_tests
 from tandem.slicing.related_table import Rarity, ranking_table
@@ -68,10 +73,11 @@ def rank_tests(
     tests, functions, df = ranking_table(records)
     if not tests or limit <= 0:
         return []
-    scored = score_tests(change, records, tests, functions, Rarity(df, len(tests)), sources)
+    every = score_tests(change, records, tests, functions, Rarity(df, len(tests)), sources)
+    every.sort(key=lambda x: (-x.score, x.test.rec.path, x.test.unit.start_line))
+    scored = [s for s in every if s.score >= related_scoring.MIN_SCORE] or every[:1]
     if not scored:
         return []
-    scored.sort(key=lambda x: (-x.score, x.test.rec.path, x.test.unit.start_line))
     floor = scored[0].score * RELATIVE_CUT
     evidence = [s for s in scored if s.score >= floor]
     related_files = {s.test.rec.path for s in evidence[: LEAD * 2]}
@@ -83,8 +89,9 @@ def rank_tests(
     # A second file needs less evidence than a tenth test of the first one.
     other_floor = scored[0].score * OTHER_FILE_CUT
     merged = _diversify(merged, [s for s in scored if s.score >= other_floor], limit)
+    merged = _fill(merged, every, limit)
     out: list[Candidate] = []
-    for score, _lex, t, reasons in merged:
+    for score, _lex, t, reasons, _located in merged:
         # Structural evidence explains a test best; shared words only fill in.
         reasons.sort(key=lambda r: (r[1].startswith("shares "), -r[0]))
         reason = "; ".join(dict.fromkeys(r for _, r in reasons[:2]))
@@ -118,6 +125,17 @@ def _merge(evidence: list[ScoredTest], lexical: list[ScoredTest], limit: int) ->
         if not progressed:
             break
     return out[:limit]
+
+
+def _fill(ranked: list[ScoredTest], every: list[ScoredTest], limit: int) -> list[ScoredTest]:
+    """``ranked``, then the best tests of ``every`` (sorted by score) not in it, up to ``limit``;
+    a filler must have some evidence besides where it lives (a test of the same package that
+    shares nothing with the change stays out)."""
+    if len(ranked) >= limit:
+        return ranked
+    seen = {id(item.test) for item in ranked}
+    extra = (item for item in every if id(item.test) not in seen and not item.located_only)
+    return [*ranked, *itertools.islice(extra, limit - len(ranked))]
 
 
 def _diversify(

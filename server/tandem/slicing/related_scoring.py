@@ -26,7 +26,10 @@ W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
-MIN_SCORE = 1.2
+# Methods a test reaches by calling the class: the class is the name to look for.
+CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__attrs_post_init__"})
+MIN_SCORE = 1.2  # the ranking proper starts here...
+FILL_SCORE = 0.6  # ...and a list shorter than its limit is filled down to here
 
 
 @dataclass
@@ -43,6 +46,7 @@ class ScoredTest(NamedTuple):
     lexical: float  # the shared-words share of the score's evidence, 0..1
     test: RankableTest
     reasons: list[tuple[float, str]]  # (weight, one-line reason)
+    located_only: bool = False  # the only evidence is where the test lives (file, package)
 
 
 @dataclass
@@ -61,9 +65,11 @@ def _change_names(change: ChangeInfo, rarity: Rarity) -> _ChangeNames:
     touched_names: dict[str, str] = {}
     type_names: dict[str, str] = {}
     for _, u in change.touched:
-        simple = u.simple_name
+        simple, qualified = u.simple_name, u.name
+        if simple in CONSTRUCTORS and u.container:
+            simple = qualified = u.container  # tests call the class, never ``__init__``
         if usable(simple) and (u.kind in ("function", "class") or not simple.startswith("<")):
-            touched_names.setdefault(simple, u.name)
+            touched_names.setdefault(simple, qualified)
         if u.container and usable(u.container):
             type_names.setdefault(u.container, u.container)
         if u.kind == "class" and usable(simple):
@@ -97,7 +103,8 @@ def score_tests(
     rarity: Rarity,
     sources: SourceLookup | None,
 ) -> list[ScoredTest]:
-    """Every test of ``tests`` whose evidence reaches ``MIN_SCORE``, in ``tests`` order."""
+    """Every test of ``tests`` whose evidence reaches ``FILL_SCORE`` (or ``MIN_SCORE``, when
+    lower), in ``tests`` order."""
     helpers = [
         (rec, unit, idents)
         for rec, unit, idents in functions
@@ -183,7 +190,7 @@ def score_tests(
             where = W_SAME_PACKAGE
             reasons.append((where, "same package"))
         score = sum(r for r, _ in reasons)
-        if score < MIN_SCORE:
+        if score < min(MIN_SCORE, FILL_SCORE):
             continue
-        scored.append(ScoredTest(score, lexical, t, reasons))
+        scored.append(ScoredTest(score, lexical, t, reasons, score == where))
     return scored

@@ -17,7 +17,7 @@ _STOP_TEXT = """
     assert expect test it describe t ok Ok Err Some String str len await async the a an of to
     with by on at as be get set value name args kwargs result res data item items val key list
     map obj object options opts ctx context error errors any unknown number boolean final
-    return_value tests mod super crate Self"""
+    return_value tests mod super crate Self __all__"""
 _STOP = frozenset(_STOP_TEXT.split())
 # Words too common in names to count as shared vocabulary.
 _WORD_STOP_TEXT = """

@@ -71,6 +71,17 @@ def test_a_source_file_with_one_long_literal_line_is_still_sliced() -> None:
     assert source.text == text
 
 
+def test_a_test_file_mostly_made_of_one_expected_output_is_still_sliced() -> None:
+    # rich's tests/test_table.py: one 16 KB expected rendering is 57% of a 413-line file.
+    body = "".join(f"def test_{k}():\n    assert render({k}) == EXPECTED\n\n" for k in range(40))
+    text = f"EXPECTED = '{'x' * 12000}'\n{body}"
+    source = decode_source(text.encode(), "tests/test_table.py")
+    assert not isinstance(source, str)
+    assert decode_source((b"x" * 6000 + b"\n") * 3 + b"y = 1\n" * 20, "gen.py") == (
+        "gen.py: skipped, looks minified or generated (mostly lines over 5000 characters)"
+    )
+
+
 def test_invalid_utf8_is_decoded_with_replacement_characters_and_a_warning(
     make_repo: RepoBuilder,
 ) -> None:

@@ -445,3 +445,65 @@ def test_a_second_file_gets_the_last_slot_with_less_evidence_than_a_tenth_test_o
     assert "calls show_table, which calls render_row" in tests[9].reason
     # weaker than the cut that keeps tests of the first file
     assert tests[9].score < 0.5 * tests[0].score
+
+
+def test_a_short_list_is_filled_with_weaker_evidence_after_the_ranked_tests(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "pkg/parser.py": PARSER_PY,
+            "tests/test_parser.py": """
+                from pkg.parser import Parser
+
+                def test_feed_strips_chunks():
+                    p = Parser()
+                    p.feed(" a ")
+                    assert p.buffer == ["a"]
+            """,
+            "tests/test_io.py": """
+                from pkg.parser import Parser
+
+                def test_a_new_parser_is_empty():
+                    assert Parser().buffer == []
+
+                def test_sums():
+                    assert 1 + 1 == 2
+
+                def test_joins():
+                    assert "a" + "b" == "ab"
+
+                def test_lengths():
+                    assert len([1]) == 1
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "chunk.strip"))
+    assert _names(tests) == ["test_feed_strips_chunks", "test_a_new_parser_is_empty"]
+    assert tests[1].score < tests[0].score * 0.5  # under the relative cut: a filler
+    assert tests[1].reason == "references Parser"
+
+
+def test_a_changed_constructor_is_found_through_the_class_it_builds(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "pkg/parser.py": PARSER_PY,
+            "tests/test_parser.py": """
+                from pkg.parser import Parser
+
+                def test_a_new_parser_is_empty():
+                    assert Parser().buffer == []
+            """,
+            "tests/test_setup.py": """
+                def test_init_creates_the_folder(tmp_path):
+                    init = tmp_path / "init"
+                    init.mkdir()
+                    assert init.exists()
+            """,
+        }
+    )
+    tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "self.buffer = []"))
+    assert _names(tests) == ["test_a_new_parser_is_empty"]
+    assert tests[0].reason.startswith("calls Parser")
