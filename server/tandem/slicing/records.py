@@ -12,7 +12,9 @@ from tandem.slicing.files import source_lines
 from tandem.slicing.languages import LanguageName
 from tandem.slicing.units import Unit, is_test_file
 
-IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+# On text decoded as Latin-1 (one character per byte, so bytes over 127 never match): str
+# matches come out as str, with no decode call per match.
+IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 def blob_id(data: bytes) -> str:
@@ -32,7 +34,7 @@ def cache_key(blob: str, rel: str, language: LanguageName) -> str:
 
 
 def identifiers(data: bytes) -> frozenset[str]:
-    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
+    return frozenset(IDENT.findall(data.decode("latin-1")))
 
 
 @dataclass
