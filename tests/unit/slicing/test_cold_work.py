@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from slice_repos import RepoBuilder
+from pathlib import Path
+
+import pytest
+from slice_repos import RepoBuilder, write_files
 
 from tandem.config import Settings
-from tandem.slicing import slice_repository
-from tandem.slicing.index import RepoIndex
-from tandem.slicing.records import identifiers
+from tandem.slicing import parse_many, shared_index, slice_repository
+from tandem.slicing.index import RepoIndex, forget_parsed
+from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.result import FileRangeAnchor
+
+MAX = Settings().context.max_file_bytes
 
 
 def test_only_sibling_files_up_to_the_first_that_may_define_a_callee_are_parsed(
@@ -24,7 +29,7 @@ def test_only_sibling_files_up_to_the_first_that_may_define_a_callee_are_parsed(
         }
     )
     settings = Settings()
-    index = RepoIndex(repo, settings.context.max_file_bytes)
+    index = RepoIndex(repo, MAX)
     anchor = FileRangeAnchor(path="pkg/a.py", start_line=2, end_line=2)
     result = slice_repository(repo, anchor, settings, index=index)
     assert [(c.path, c.signature) for c in result.callees] == [
@@ -38,3 +43,88 @@ def test_only_sibling_files_up_to_the_first_that_may_define_a_callee_are_parsed(
 def test_identifiers_are_ascii_names_and_other_bytes_split_them() -> None:
     data = "naïve_x = $el + café2 # h\xe9\n".encode() + b"\xff\xfeok_1"
     assert identifiers(data) == frozenset({"na", "ve_x", "$el", "caf", "h", "ok_1"})
+
+
+def _test_files(n: int) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {"pkg/core.py": "def feed(x):\n    return x + 1\n"}
+    for k in range(n):
+        files[f"tests/test_m{k}.py"] = (
+            "from pkg.core import feed\n\n\n"
+            f"def test_feed_{k}():\n    assert feed({k}) == {k + 1}\n\n\n"
+            f"def test_other_{k}():\n    value = {k}\n    assert value >= 0\n"
+        )
+    return files
+
+
+def _records(index: RepoIndex, rels: list[str]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for rel in rels:
+        rec = index.record(rel)
+        assert isinstance(rec, FileRecord)
+        out.append((rec.path, rec.blob, rec.units, rec.idents, rec.has_errors, rec.text))
+    return out
+
+
+def test_files_parsed_together_in_worker_processes_give_the_records_of_one_by_one(
+    make_repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(_test_files(6))
+    rels = [f"tests/test_m{k}.py" for k in range(6)]
+    one_by_one = _records(RepoIndex(repo, MAX, persist=False), rels)
+    monkeypatch.setattr(parse_many, "workers_for", lambda count: 2)
+    together = RepoIndex(repo, MAX, persist=False)
+    together.prefetch(rels)
+    forget_parsed()
+    assert _records(together, rels) == one_by_one
+
+
+def test_the_shared_store_answers_many_keys_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_index, "_BATCH", 2)
+    store = shared_index.SharedIndex(tmp_path / "store.sqlite")
+    store.put({f"k{i}": {"units": [], "idents": [], "errors": i} for i in range(5)})
+    got = store.get_many(["k0", "k2", "k4", "k1", "missing"])
+    assert got == {f"k{i}": {"units": [], "idents": [], "errors": i} for i in (0, 1, 2, 4)}
+
+
+def test_a_file_changed_after_it_was_read_ahead_is_read_again(make_repo: RepoBuilder) -> None:
+    repo = make_repo(_test_files(1))
+    index = RepoIndex(repo, MAX, persist=False)
+    index.prefetch(["tests/test_m0.py"])
+    (repo / "tests/test_m0.py").write_text("def test_new():\n    assert True\n")
+    rec = index.record("tests/test_m0.py")
+    assert isinstance(rec, FileRecord)
+    assert [u.name for u in rec.units] == ["test_new"]
+
+
+def test_a_warm_shared_store_never_hides_a_change_in_a_clone_or_in_place(
+    make_repo: RepoBuilder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    files = _test_files(3)
+    repo = make_repo(files)
+    anchor = FileRangeAnchor(path="pkg/core.py", start_line=2, end_line=2)
+    before = slice_repository(repo, anchor, Settings())
+    assert "test_feed_9" not in {t.name for t in before.tests}
+    forget_parsed()  # a new process; the user's shared store stays warm
+    clone = write_files(tmp_path_factory.mktemp("clone"), files)
+    added = "\n\ndef test_feed_9():\n    assert feed(9) == 10\n"
+    (clone / "tests/test_m1.py").write_text(str(files["tests/test_m1.py"]) + added)
+    assert "test_feed_9" in {t.name for t in slice_repository(clone, anchor, Settings()).tests}
+    forget_parsed()
+    (repo / "tests/test_m2.py").write_text(str(files["tests/test_m2.py"]) + added)
+    assert "test_feed_9" in {t.name for t in slice_repository(repo, anchor, Settings()).tests}
+
+
+def test_workers_are_forked_only_for_many_files_in_a_process_of_one_thread() -> None:
+    import threading
+
+    assert parse_many.workers_for(parse_many.MIN_PARALLEL - 1) == 1
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parse_many.workers_for(10 * parse_many.MIN_PARALLEL) == 1  # a server's threads
+    finally:
+        stop.set()
+        other.join()
