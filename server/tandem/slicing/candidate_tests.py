@@ -50,7 +50,7 @@ def _test_files(
         if markers and rel not in changed and not _has_marker(index, rel, markers):
             continue
         wanted.append(rel)
-    index.prefetch(wanted)  # one store query, parsed together (in workers when many)
+    index.prefetch(wanted)  # read once, one query to the shared store
     out: list[FileRecord] = []
     for rel in wanted:
         rec = index.record(rel)

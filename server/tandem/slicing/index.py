@@ -20,8 +20,7 @@ from tandem.slicing.callers import RepoSources, SourceLookup
 from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.parse_many import parse_entries, parse_entry
-from tandem.slicing.records import FileRecord, blob_id, cache_key
+from tandem.slicing.records import FileRecord, blob_id, cache_key, parse_entry
 from tandem.slicing.shared_index import SharedIndex, default_store
 from tandem.slicing.units import Unit
 
@@ -208,10 +207,10 @@ class RepoIndex:
         return found
 
     def prefetch(self, rels: Iterable[str]) -> None:
-        """Ready the records of ``rels`` together: each file is read once here, the versions
-        this process and the cache file lack are asked of the shared store in one query, and
-        those it lacks too are parsed together (in worker processes when many, ``parse_many``).
-        The records are then built by ``record`` as usual, from what this left ready."""
+        """Ready the records of ``rels`` together: each file is read once here, and the
+        versions this process and the cache file lack are asked of the shared store in one
+        query (not one per file); those it lacks too are parsed. ``record`` then builds the
+        records from what this left ready."""
         pending: dict[str, tuple[str, bytes, LanguageName]] = {}
         for rel in rels:
             language = language_for_path(rel)
@@ -237,11 +236,13 @@ class RepoIndex:
                 self._cache.update(found)
                 self._dirty = True
             missing = [key for key in missing if key not in found]
-        if missing:
-            entries = parse_entries([(key, *pending[key]) for key in missing])
-            self._cache.update(entries)
-            self._new.update(entries)
+        for key in missing:
+            rel, data, language = pending[key]
+            self.stats["parsed"] += 1
+            entry, units, idents = parse_entry(rel, data, language)
+            self._cache[key] = self._new[key] = entry
             self._dirty = True
+            _remember(key, _Parsed(units, idents, bool(entry["errors"])))
 
     def _from_disk(self, rel: str, language: LanguageName) -> FileRecord | str:
         key = (*self._seen_key, rel)

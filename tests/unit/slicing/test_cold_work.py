@@ -8,7 +8,7 @@ import pytest
 from slice_repos import RepoBuilder, write_files
 
 from tandem.config import Settings
-from tandem.slicing import parse_many, shared_index, slice_repository
+from tandem.slicing import shared_index, slice_repository
 from tandem.slicing.index import RepoIndex, forget_parsed
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.result import FileRangeAnchor
@@ -65,17 +65,24 @@ def _records(index: RepoIndex, rels: list[str]) -> list[tuple[object, ...]]:
     return out
 
 
-def test_files_parsed_together_in_worker_processes_give_the_records_of_one_by_one(
-    make_repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch
+def test_files_readied_together_give_the_records_of_one_by_one(
+    make_repo: RepoBuilder, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    repo = make_repo(_test_files(6))
+    files = _test_files(6)
+    repo = make_repo(files)
     rels = [f"tests/test_m{k}.py" for k in range(6)]
     one_by_one = _records(RepoIndex(repo, MAX, persist=False), rels)
-    monkeypatch.setattr(parse_many, "workers_for", lambda count: 2)
-    together = RepoIndex(repo, MAX, persist=False)
-    together.prefetch(rels)
     forget_parsed()
+    together = RepoIndex(repo, MAX)
+    together.prefetch(rels)  # parsed here
     assert _records(together, rels) == one_by_one
+    together.save()
+    forget_parsed()  # a new process; a clone: every version from the shared store at once
+    clone = write_files(tmp_path_factory.mktemp("clone"), files)
+    from_store = RepoIndex(clone, MAX)
+    from_store.prefetch(rels)
+    assert from_store.stats["parsed"] == 0
+    assert _records(from_store, rels) == one_by_one
 
 
 def test_the_shared_store_answers_many_keys_in_batches(
@@ -114,17 +121,3 @@ def test_a_warm_shared_store_never_hides_a_change_in_a_clone_or_in_place(
     forget_parsed()
     (repo / "tests/test_m2.py").write_text(str(files["tests/test_m2.py"]) + added)
     assert "test_feed_9" in {t.name for t in slice_repository(repo, anchor, Settings()).tests}
-
-
-def test_workers_are_forked_only_for_many_files_in_a_process_of_one_thread() -> None:
-    import threading
-
-    assert parse_many.workers_for(parse_many.MIN_PARALLEL - 1) == 1
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert parse_many.workers_for(10 * parse_many.MIN_PARALLEL) == 1  # a server's threads
-    finally:
-        stop.set()
-        other.join()
