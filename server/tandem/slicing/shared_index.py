@@ -37,6 +37,9 @@ class SharedIndex:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(self.path), timeout=2.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # A cache: a commit need not wait for the disk (a power cut may lose the last
+            # entries, never the store's consistency); a cold slice's write takes half the time.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, entry TEXT)")
         except (OSError, sqlite3.Error) as exc:
             self._off(exc)

@@ -121,3 +121,12 @@ def test_a_warm_shared_store_never_hides_a_change_in_a_clone_or_in_place(
     forget_parsed()
     (repo / "tests/test_m2.py").write_text(str(files["tests/test_m2.py"]) + added)
     assert "test_feed_9" in {t.name for t in slice_repository(repo, anchor, Settings()).tests}
+
+
+def test_the_shared_store_commits_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    store = shared_index.SharedIndex(tmp_path / "store.sqlite")
+    store.put({"k": {"units": [], "idents": [], "errors": False}})
+    db = store._open()
+    assert db is not None
+    assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
