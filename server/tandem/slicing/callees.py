@@ -40,22 +40,19 @@ def callees(
         return []
     dirs = {p.rpartition("/")[0] for p in records}
     families = {FAMILY[r.language] for r in records.values()}
-    pool: list[FileRecord] = list(records.values())
-    for rel in walk.files:
-        language = walk.languages[rel]
-        if (
-            rel in records
-            or FAMILY[language] not in families
-            or rel.rpartition("/")[0] not in dirs
-            or is_test_file(rel, language)
-        ):
-            continue
-        found = index.record(rel)
-        if isinstance(found, FileRecord):
-            pool.append(found)
+    siblings = [
+        rel
+        for rel in walk.files
+        if rel not in records
+        and FAMILY[walk.languages[rel]] in families
+        and rel.rpartition("/")[0] in dirs
+        and not is_test_file(rel, walk.languages[rel])
+    ]
     out: list[CalleeSignature] = []
     for name in called:
-        holder = next((rec for rec in pool if name in rec.functions()), None)
+        holder = next((rec for rec in records.values() if name in rec.functions()), None)
+        if holder is None:
+            holder = _defined_in(index, siblings, name)
         if holder is not None:
             path, unit = holder.path, holder.functions()[name]
             out.append(
@@ -66,3 +63,17 @@ def callees(
         if len(out) >= MAX_CALLEES:
             break
     return out
+
+
+def _defined_in(index: RepoIndex, files: list[str], name: str) -> FileRecord | None:
+    """The first of ``files`` defining function ``name``. A file whose text never spells the
+    name as a whole identifier cannot define it, and is left unparsed."""
+    spelled = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    for rel in files:
+        text = index.source_text(rel)
+        if text is None or name not in text or spelled.search(text) is None:
+            continue
+        found = index.record(rel)
+        if isinstance(found, FileRecord) and name in found.functions():
+            return found
+    return None

@@ -38,7 +38,7 @@ def _test_files(
     changed: set[str],
     warnings: list[str],
 ) -> list[FileRecord]:
-    out: list[FileRecord] = []
+    wanted: list[str] = []
     for rel in walk.files:
         language = walk.languages[rel]
         family = FAMILY[language]
@@ -49,6 +49,10 @@ def _test_files(
         markers = _TEST_MARKERS.get(family)
         if markers and rel not in changed and not _has_marker(index, rel, markers):
             continue
+        wanted.append(rel)
+    index.prefetch(wanted)  # read once, one query to the shared store
+    out: list[FileRecord] = []
+    for rel in wanted:
         rec = index.record(rel)
         if isinstance(rec, str):
             if "language not supported" not in rec:

@@ -11,16 +11,16 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tandem.slicing.callers import RepoSources, SourceLookup
-from tandem.slicing.extract import extract_units
 from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
-from tandem.slicing.records import FileRecord, blob_id, cache_key, unit_idents
+from tandem.slicing.records import FileRecord, blob_id, cache_key, parse_entry
 from tandem.slicing.shared_index import SharedIndex, default_store
 from tandem.slicing.units import Unit
 
@@ -92,6 +92,8 @@ class RepoIndex:
         # Parsed versions shared with the user's other trees (user cache); new ones go there too.
         self._shared: SharedIndex | None = default_store(CACHE_VERSION) if persist else None
         self._new: dict[str, dict[str, Any]] = {}
+        # Files read by ``prefetch`` and not yet made records: stamp, read time, content.
+        self._ahead: dict[str, tuple[Stamp | None, int, SourceText | str]] = {}
         self.stats = {"hits": 0, "parsed": 0}
 
     @property
@@ -135,6 +137,7 @@ class RepoIndex:
     def forget(self, rel: str) -> None:
         """Drop what is known of ``rel`` (it changed or went away on disk); reread on next use."""
         self._records.pop(rel, None)
+        self._ahead.pop(rel, None)
         _SEEN_RECORDS.pop((*self._seen_key, rel), None)
         _SEEN_TEXTS.pop((*self._seen_key, rel), None)
 
@@ -203,17 +206,59 @@ class RepoIndex:
         self._records[rel] = found
         return found
 
+    def prefetch(self, rels: Iterable[str]) -> None:
+        """Ready the records of ``rels`` together: each file is read once here, and the
+        versions this process and the cache file lack are asked of the shared store in one
+        query (not one per file); those it lacks too are parsed. ``record`` then builds the
+        records from what this left ready."""
+        pending: dict[str, tuple[str, bytes, LanguageName]] = {}
+        for rel in rels:
+            language = language_for_path(rel)
+            if language is None or rel in self._records or rel in self._ahead:
+                continue
+            stamp = file_stamp(f"{self._seen_key[0]}/{rel}")
+            seen = _SEEN_RECORDS.get((*self._seen_key, rel))
+            if stamp is not None and seen is not None and seen[0] == stamp:
+                continue  # this process knows it
+            read_at = time.time_ns()
+            src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
+            self._ahead[rel] = (stamp, read_at, src)
+            if not isinstance(src, str):
+                key = cache_key(blob_id(src.data), rel, language)
+                if key not in _PARSED:
+                    pending[key] = (rel, src.data, language)
+        if not self._loaded and pending:
+            self._load()
+        missing = [key for key in pending if key not in self._cache]
+        if missing and self._shared is not None:
+            found = self._shared.get_many(missing)
+            if found:  # kept in this repository's cache file too
+                self._cache.update(found)
+                self._dirty = True
+            missing = [key for key in missing if key not in found]
+        for key in missing:
+            rel, data, language = pending[key]
+            self.stats["parsed"] += 1
+            entry, units, idents = parse_entry(rel, data, language)
+            self._cache[key] = self._new[key] = entry
+            self._dirty = True
+            _remember(key, _Parsed(units, idents, bool(entry["errors"])))
+
     def _from_disk(self, rel: str, language: LanguageName) -> FileRecord | str:
         key = (*self._seen_key, rel)
+        ahead = self._ahead.pop(rel, None)
         stamp = file_stamp(f"{key[0]}/{rel}")
-        if stamp is not None:
-            seen = _SEEN_RECORDS.get(key)
-            if seen is not None and seen[0] == stamp:
-                if isinstance(seen[1], FileRecord):
-                    self.stats["hits"] += 1
-                return seen[1]
-        read_at = time.time_ns()
-        src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
+        if ahead is not None and stamp is not None and ahead[0] == stamp:
+            _, read_at, src = ahead  # read by prefetch, and unchanged since
+        else:
+            if stamp is not None:
+                seen = _SEEN_RECORDS.get(key)
+                if seen is not None and seen[0] == stamp:
+                    if isinstance(seen[1], FileRecord):
+                        self.stats["hits"] += 1
+                    return seen[1]
+            read_at = time.time_ns()
+            src = read_source(self.repo / rel, rel, self.max_file_bytes, self._root)
         found = src if isinstance(src, str) else self._from_source(rel, language, src)
         if stamp is not None and settled(stamp, read_at):
             _seen_put(_SEEN_RECORDS, key, (stamp, found))
@@ -252,28 +297,9 @@ class RepoIndex:
                 src.warning,
             )
         self.stats["parsed"] += 1
-        fu = extract_units(rel, src.data, language)
-        idents = unit_idents(src.data, fu.units)
-        self._cache[key] = self._new[key] = {
-            "errors": fu.has_errors,
-            "units": [
-                [
-                    u.name,
-                    u.kind,
-                    u.start_line,
-                    u.end_line,
-                    u.signature,
-                    u.is_test,
-                    u.in_test_region,
-                    u.container,
-                    u.definition_end,
-                ]
-                for u in fu.units
-            ],
-            "idents": [" ".join(sorted(s)) for s in idents],
-        }
+        entry, units, idents = parse_entry(rel, src.data, language)
+        has_errors = bool(entry["errors"])
+        self._cache[key] = self._new[key] = entry
         self._dirty = True
-        _remember(key, _Parsed(fu.units, idents, fu.has_errors))
-        return FileRecord(
-            rel, blob, language, fu.units, idents, fu.has_errors, src.text, src.warning
-        )
+        _remember(key, _Parsed(units, idents, has_errors))
+        return FileRecord(rel, blob, language, units, idents, has_errors, src.text, src.warning)

@@ -7,12 +7,16 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from tandem.slicing.extract import extract_units
 from tandem.slicing.files import source_lines
 from tandem.slicing.languages import LanguageName
 from tandem.slicing.units import Unit, is_test_file
 
-IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+# On text decoded as Latin-1 (one character per byte, so bytes over 127 never match): str
+# matches come out as str, with no decode call per match.
+IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 def blob_id(data: bytes) -> str:
@@ -32,7 +36,7 @@ def cache_key(blob: str, rel: str, language: LanguageName) -> str:
 
 
 def identifiers(data: bytes) -> frozenset[str]:
-    return frozenset(m.decode("ascii") for m in IDENT.findall(data))
+    return frozenset(IDENT.findall(data.decode("latin-1")))
 
 
 @dataclass
@@ -112,3 +116,32 @@ def unit_idents(
         end = offsets[u.end_line - line + 1] if u.end_line - line + 1 < len(offsets) else len(data)
         out.append(scan(data[start:end]))
     return out
+
+
+def parse_entry(
+    rel: str, data: bytes, language: LanguageName
+) -> tuple[dict[str, Any], list[Unit], list[frozenset[str]]]:
+    """Parse a file version: its cache entry (what the caches store: units as lists, each
+    unit's identifiers as one string, whether the parse had errors; never the text), with its
+    units and their identifiers."""
+    fu = extract_units(rel, data, language)
+    idents = unit_idents(data, fu.units)
+    entry = {
+        "errors": fu.has_errors,
+        "units": [
+            [
+                u.name,
+                u.kind,
+                u.start_line,
+                u.end_line,
+                u.signature,
+                u.is_test,
+                u.in_test_region,
+                u.container,
+                u.definition_end,
+            ]
+            for u in fu.units
+        ],
+        "idents": [" ".join(sorted(s)) for s in idents],
+    }
+    return entry, fu.units, idents

@@ -40,7 +40,8 @@ def norm(ident: str) -> str:
 
 
 @functools.lru_cache(maxsize=262_144)
-def _ident_tokens(ident: str) -> frozenset[str]:
+def ident_tokens(ident: str) -> frozenset[str]:
+    """The words of an identifier and its normalised form."""
     return frozenset([*words(ident), norm(ident)])
 
 
@@ -54,10 +55,7 @@ def name_tokens(name: str) -> set[str]:
 
 def tokens_of(idents: Iterable[str]) -> set[str]:
     """The words and normalised forms of ``idents``."""
-    out: set[str] = set()
-    for ident in idents:
-        out |= _ident_tokens(ident)
-    return out
+    return set().union(*map(ident_tokens, idents))
 
 
 def usable(name: str) -> bool:

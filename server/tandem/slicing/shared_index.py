@@ -19,6 +19,7 @@ log = logging.getLogger("tandem.slicing")
 
 # Entries kept; the oldest are dropped beyond it (about 1-2 KB each).
 MAX_ENTRIES = 200_000
+_BATCH = 500  # keys per query (SQLite allows 999 parameters before 3.32)
 
 
 class SharedIndex:
@@ -36,6 +37,9 @@ class SharedIndex:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(self.path), timeout=2.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # A cache: a commit need not wait for the disk (a power cut may lose the last
+            # entries, never the store's consistency); a cold slice's write takes half the time.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, entry TEXT)")
         except (OSError, sqlite3.Error) as exc:
             self._off(exc)
@@ -60,6 +64,26 @@ class SharedIndex:
             self._off(exc)
             return None
         return entry if isinstance(entry, dict) else None
+
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The entries stored under any of ``keys``, by key (one query per 500 keys)."""
+        db = self._open()
+        out: dict[str, dict[str, Any]] = {}
+        if db is None:
+            return out
+        try:
+            for start in range(0, len(keys), _BATCH):
+                chunk = keys[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, entry FROM parsed WHERE key IN ({marks})"
+                for key, text in db.execute(query, chunk):
+                    entry = json.loads(text)
+                    if isinstance(entry, dict):
+                        out[key] = entry
+        except (sqlite3.Error, ValueError) as exc:
+            self._off(exc)
+            return {}
+        return out
 
     def put(self, entries: dict[str, dict[str, Any]]) -> None:
         """Store ``entries`` in one transaction and drop the oldest beyond :data:`MAX_ENTRIES`."""
