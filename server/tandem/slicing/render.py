@@ -94,7 +94,9 @@ def _signature_only(block: Block) -> str:
     and why it is related. Consecutive lines form a list under one heading."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
     last = block.name.split(" > ")[-1].split("::")[-1].split(".")[-1]
-    if not sig or last not in sig or " > " in block.name:
+    if " > " in block.name and last in sig:
+        sig = block.name  # ``describe > title``: its ``it("title")`` would say it twice
+    elif not sig or last not in sig or " > " in block.name:
         sig = f"{block.name}: {sig}" if sig else block.name
     line = f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
     return f"{line}  ({block.note})" if block.note else line

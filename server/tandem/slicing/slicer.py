@@ -123,7 +123,7 @@ def slice_repository(
             c.unit.start_line,
             c.unit.end_line,
             c.unit.name,
-            f"score {c.score}: {c.reason}",
+            c.reason,
             signature=c.unit.signature,
             head=True,
         )
@@ -201,7 +201,6 @@ def _touched_block(rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | Non
     shown = around_changes(block.lines, unit.start_line, marks.get(rec.path, set()), unit.signature)
     if shown is not None:
         block.shown = shown
-        block.note = f"{unit.kind}; shown around its changes"
     return block
 
 

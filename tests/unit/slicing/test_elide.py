@@ -105,7 +105,7 @@ def test_a_diff_slice_elides_a_long_unit_but_a_range_slice_shows_it_whole(
     (repo / "pkg/calc.py").write_text(long_module().replace(old, new), encoding="utf-8")
     cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
     assert [(t.name, t.start_line, t.end_line) for t in cut.touched] == [("long_one", 1, LONG + 8)]
-    assert "(function; shown around its changes)" in cut.text
+    assert "--- pkg/calc.py:1-68 long_one  (function)\n1\t@cached\n" in cut.text
     assert "47\t    step_40 = step_39 + 41" in cut.text
     assert "2\tdef long_one(" in cut.text and "step_10 =" not in cut.text
     assert "...\t(" in cut.text and f"{LONG + 8}\t    return step_{LONG}" in cut.text
