@@ -37,6 +37,7 @@ from tandem.flow.edit_files import (
 from tandem.flow.edit_ops import Operation, overlaps, plan_operation
 from tandem.flow.handoff import ANCHORED_KINDS, Edit, Scope, split_unit_id
 from tandem.redaction.placeholders import find_placeholders
+from tandem.slicing.render import elision_marker
 
 __all__ = [
     "EditResult",
@@ -157,6 +158,17 @@ def placeholder_refusal(edit: Edit, file: FileSnapshot) -> str | None:
     )
 
 
+def elision_refusal(edit: Edit, file: FileSnapshot) -> str | None:
+    """Why an edit would write the slice's marker for elided lines in place of those lines."""
+    marker = elision_marker(edit.new)
+    if marker is None or marker in (file.text or ""):
+        return None
+    return (
+        f"the edit contains {marker!r}, the marker the slice puts where unchanged lines were "
+        "left out; writing it would erase those lines. Give the code in full"
+    )
+
+
 @dataclass
 class _Plan:
     """The operations and file moves accepted so far."""
@@ -234,8 +246,9 @@ def _check(edit: Edit, snapshot: Snapshot, scope: Scope | None) -> RejectedEdit 
     refusal = scope_refusal(edit, scope) if scope is not None else None
     if refusal is not None:
         return RejectedEdit(edit, f"scope drift: {refusal}", scope_drift=True)
-    placeholder = placeholder_refusal(edit, snapshot.get(path))
-    return RejectedEdit(edit, placeholder) if placeholder is not None else None
+    file = snapshot.get(path)
+    refusal = placeholder_refusal(edit, file) or elision_refusal(edit, file)
+    return RejectedEdit(edit, refusal) if refusal is not None else None
 
 
 def apply_edits(snapshot: Snapshot, edits: Sequence[Edit], scope: Scope | None) -> EditResult:

@@ -11,6 +11,7 @@ says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tandem.cost.tokens import count_tokens
@@ -27,6 +28,25 @@ class Block:
     lines: list[str]  # the source lines start_line..end_line
     note: str = ""
     signature: str = ""
+    shown: frozenset[int] | None = None  # the lines shown (None: all); see tandem.slicing.elide
+    hidden: str = "unchanged"  # what the elided lines are, in their marker
+
+
+def _marker(block: Block, first: int, last: int) -> str:
+    """The line standing for elided lines: no line number, so it reads as no source line."""
+    count = last - first + 1
+    plural = "s" if count > 1 else ""
+    return f"...\t({count} {block.hidden} line{plural}, {first}-{last}, not shown)"
+
+
+_MARKER = re.compile(r"^\s*(?:\d+\t)?\.\.\.\t\(\d+ \w+ lines?, \d+-\d+, not shown\)\s*$", re.M)
+
+
+def elision_marker(text: str) -> str | None:
+    """The first elided-lines marker in ``text`` (as the slice writes it, perhaps copied with a
+    line number in front), or None."""
+    found = _MARKER.search(text)
+    return found.group(0).strip() if found else None
 
 
 @dataclass
@@ -38,7 +58,19 @@ class Rendered:
 
 def _numbered(block: Block) -> str:
     # cat -n style: the number, a tab, the line; a tab is one character and one token.
-    body = "\n".join(f"{n}\t{line}" for n, line in enumerate(block.lines, start=block.start_line))
+    out: list[str] = []
+    gap = 0  # the first line of the elided run being passed, or 0
+    for n, line in enumerate(block.lines, start=block.start_line):
+        if block.shown is not None and n not in block.shown:
+            gap = gap or n
+            continue
+        if gap:
+            out.append(_marker(block, gap, n - 1))
+            gap = 0
+        out.append(f"{n}\t{line}")
+    if gap:
+        out.append(_marker(block, gap, block.start_line + len(block.lines) - 1))
+    body = "\n".join(out)
     head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
     if block.note:
         head += f"  ({block.note})"
@@ -62,7 +94,9 @@ def _signature_only(block: Block) -> str:
     and why it is related. Consecutive lines form a list under one heading."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
     last = block.name.split(" > ")[-1].split("::")[-1].split(".")[-1]
-    if not sig or last not in sig or " > " in block.name:
+    if " > " in block.name and last in sig:
+        sig = block.name  # ``describe > title``: its ``it("title")`` would say it twice
+    elif not sig or last not in sig or " > " in block.name:
         sig = f"{block.name}: {sig}" if sig else block.name
     line = f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
     return f"{line}  ({block.note})" if block.note else line

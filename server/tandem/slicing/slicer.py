@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from tandem.slicing.callees import callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
+from tandem.slicing.elide import around_changes, head_of_test
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import RepoIndex
@@ -16,8 +17,16 @@ from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
 from tandem.slicing.render import Block, render
-from tandem.slicing.result import Anchor, RelatedTest, Slice, SliceError, TouchedUnit
+from tandem.slicing.result import (
+    Anchor,
+    FileRangeAnchor,
+    RelatedTest,
+    Slice,
+    SliceError,
+    TouchedUnit,
+)
 from tandem.slicing.touched import touched_units
+from tandem.slicing.units import Unit
 from tandem.slicing.walkcache import walk_repository_cached
 
 if TYPE_CHECKING:
@@ -105,10 +114,8 @@ def slice_repository(
     ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
     called = callees(index, walk, records, touched)
 
-    touched_blocks = [
-        _block(records[path], unit.start_line, unit.end_line, unit.name, unit.kind)
-        for path, unit in touched
-    ]
+    marks = None if isinstance(anchor, FileRangeAnchor) else changed_lines(kept)
+    touched_blocks = [_touched_block(records[path], unit, marks) for path, unit in touched]
     test_by_path = {r.path: r for r in test_records}
     test_blocks = [
         _block(
@@ -116,8 +123,9 @@ def slice_repository(
             c.unit.start_line,
             c.unit.end_line,
             c.unit.name,
-            f"score {c.score}: {c.reason}",
+            c.reason,
             signature=c.unit.signature,
+            head=True,
         )
         for c in ranked
     ]
@@ -174,8 +182,40 @@ def bodies_shown(ranked: list[Candidate]) -> int:
     return min(TEST_BODIES, len(ranked))
 
 
+def changed_lines(changes: list[Change]) -> dict[str, set[int]]:
+    """The new-side lines of each file that a diff changed, and both lines around each removal."""
+    marks: dict[str, set[int]] = {}
+    for change in changes:
+        lines = marks.setdefault(change.path, set(change.lines))
+        for deletion in change.deletions:
+            lines.update((deletion.point - 1, deletion.point))
+    return marks
+
+
+def _touched_block(rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None) -> Block:
+    """A touched unit: whole for a range anchor (the code the user pointed at), around its
+    changes for a diff."""
+    block = _block(rec, unit.start_line, unit.end_line, unit.name, unit.kind)
+    if marks is None:
+        return block
+    shown = around_changes(block.lines, unit.start_line, marks.get(rec.path, set()), unit.signature)
+    if shown is not None:
+        block.shown = shown
+    return block
+
+
 def _block(
-    rec: FileRecord, start: int, end: int, name: str, note: str, signature: str = ""
+    rec: FileRecord,
+    start: int,
+    end: int,
+    name: str,
+    note: str,
+    signature: str = "",
+    *,
+    head: bool = False,
 ) -> Block:
     lines = rec.lines()[start - 1 : end]
-    return Block(rec.path, name, start, end, lines, note=note, signature=signature)
+    block = Block(rec.path, name, start, end, lines, note=note, signature=signature)
+    if head:
+        block.shown, block.hidden = head_of_test(lines, start), "more"
+    return block

@@ -117,14 +117,19 @@ def test_signature_only_tests_are_listed_one_per_line_with_their_reason() -> Non
         7,
         9,
         ['it("rejects empty input", () => {'],
-        note="score 2.5: calls parse",
-        signature='it("rejects empty input", () =>',
+        note="calls parse",
+        signature='it("rejects empty input")',
     )
-    rendered = render(TOUCHED, [], [*TESTS[:1], described], [], budget=10**6, test_bodies=1)
+    table = Block(
+        "src/m.test.ts", "parse > %s is refused", 11, 12, ["it.each(CASES)"], note="calls parse"
+    )
+    tests = [*TESTS[:1], described, table]
+    rendered = render(TOUCHED, [], tests, [], budget=10**6, test_bodies=1)
+    # A described test's name already holds its title: its it("...") is not repeated.
     assert rendered.text.endswith(
         f"{SIGNATURES_HEADING}\n"
-        'src/m.test.ts:7-9  parse > rejects empty input: it("rejects empty input", () =>'
-        "  (score 2.5: calls parse)\n"
+        "src/m.test.ts:7-9  parse > rejects empty input  (calls parse)\n"
+        "src/m.test.ts:11-12  parse > %s is refused: it.each(CASES)  (calls parse)\n"
     )
 
 

@@ -1,0 +1,180 @@
+"""Long units in the slice: a diff's touched unit shown around its changes, a test by its head."""
+
+from __future__ import annotations
+
+import pytest
+from slice_repos import RepoBuilder
+
+from tandem.config import Settings
+from tandem.flow.edits import apply_edits, take_snapshot
+from tandem.flow.handoff import Edit, PlanReply, Scope, Task
+from tandem.flow.inputs import draft_values, plan_values
+from tandem.slicing import slice_repository
+from tandem.slicing.elide import (
+    CONTEXT,
+    MIN_GAP,
+    TEST_LINES,
+    around_changes,
+    head_of_test,
+    signature_lines,
+)
+from tandem.slicing.render import Block, elision_marker, render
+from tandem.slicing.result import DiffAnchor, FileRangeAnchor
+
+LONG = 60  # statements in the long function below
+TASK = Task(task_id="t", request="Change step 40", anchor=DiffAnchor(diff=""),
+            task_type="feature", risk_tier="low", risk_reasons=[], repo=".")  # fmt: skip
+
+
+def long_module() -> str:
+    body = "".join(f"    step_{i} = step_{i - 1} + {i}\n" for i in range(1, LONG + 1))
+    return (
+        "@cached\n"
+        "def long_one(\n"
+        "    first,\n"
+        "    second,\n"
+        "):\n"
+        '    """Add things up."""\n'
+        "    step_0 = first + second\n"
+        f"{body}"
+        f"    return step_{LONG}\n"
+    )
+
+
+def test_a_touched_unit_keeps_its_signature_its_changes_with_context_and_its_last_line() -> None:
+    lines = long_module().splitlines()
+    # The unit starts at line 10; line 10+40 is changed.
+    shown = around_changes(lines, 10, {50}, "def long_one( first, second, ):")
+    assert shown is not None
+    end = 10 + len(lines) - 1
+    assert {10, 11, 12, 13, 14} <= shown  # the decorator and the four-line signature
+    assert set(range(50 - CONTEXT, 50 + CONTEXT + 1)) <= shown
+    assert end in shown
+    assert 30 not in shown and 60 not in shown  # unchanged runs are elided
+
+
+def test_short_runs_between_kept_lines_are_shown_not_elided() -> None:
+    lines = ["def f():", *(f"    line_{i}" for i in range(30))]
+    # Between the signature (line 1) and the change's first context line: MIN_GAP - 1 lines.
+    near = 1 + MIN_GAP + CONTEXT
+    shown = around_changes(lines, 1, {near}, "def f():")
+    assert shown is not None and set(range(1, near)) <= shown
+    farther = around_changes(lines, 1, {near + 1}, "def f():")
+    assert farther is not None and not set(range(2, 2 + MIN_GAP)) & farther
+
+
+def test_a_unit_whose_every_line_is_near_a_change_is_shown_whole() -> None:
+    lines = ["def f():", "    a = 1", "    b = 2", "    return a + b"]
+    assert around_changes(lines, 1, {2}, "def f():") is None
+
+
+def test_the_signature_is_found_below_a_doc_comment_and_kept_without_it() -> None:
+    lines = ["/**", " * Adds.", " */", "#[inline]", "pub fn add(a: u8,", "    b: u8) -> u8 {"]
+    assert signature_lines(lines, 1, "pub fn add(a: u8, b: u8) -> u8") == {4, 5, 6}
+    assert signature_lines(lines, 1, "") == {1}
+    assert signature_lines(lines, 1, "fn missing()") == {1}
+
+
+def test_a_long_test_keeps_its_first_lines_and_its_last() -> None:
+    lines = [f"line {i}" for i in range(100)]
+    shown = head_of_test(lines, 1)
+    assert shown == frozenset([*range(1, TEST_LINES + 1), 100])
+    assert head_of_test(lines[: TEST_LINES + 2], 1) is None
+
+
+def test_the_renderer_writes_one_numberless_marker_per_elided_run() -> None:
+    lines = [f"x{i}" for i in range(1, 11)]
+    block = Block("a.py", "f", 1, 10, lines, shown=frozenset({1, 2, 9, 10}))
+    text = render([block], [], [], [], 10**6).text
+    assert text == (
+        "## Touched code\n\n--- a.py:1-10 f\n1\tx1\n2\tx2\n"
+        "...\t(6 unchanged lines, 3-8, not shown)\n9\tx9\n10\tx10\n"
+    )
+    tail = Block("a.py", "t", 1, 10, lines, shown=frozenset({1}), hidden="more")
+    assert render([tail], [], [], [], 10**6).text.endswith(
+        "1\tx1\n...\t(9 more lines, 2-10, not shown)\n"
+    )
+
+
+def test_a_diff_slice_elides_a_long_unit_but_a_range_slice_shows_it_whole(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo({"pkg/calc.py": long_module()})
+    old, new = "    step_40 = step_39 + 40\n", "    step_40 = step_39 + 41\n"
+    diff = f"--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-{old}+{new}"
+    (repo / "pkg/calc.py").write_text(long_module().replace(old, new), encoding="utf-8")
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [(t.name, t.start_line, t.end_line) for t in cut.touched] == [("long_one", 1, LONG + 8)]
+    assert "--- pkg/calc.py:1-68 long_one  (function)\n1\t@cached\n" in cut.text
+    assert "47\t    step_40 = step_39 + 41" in cut.text
+    assert "2\tdef long_one(" in cut.text and "step_10 =" not in cut.text
+    assert "...\t(" in cut.text and f"{LONG + 8}\t    return step_{LONG}" in cut.text
+    whole = slice_repository(
+        repo, FileRangeAnchor(path="pkg/calc.py", start_line=47, end_line=47), Settings()
+    )
+    assert "not shown" not in whole.text and "step_10 =" in whole.text
+    assert whole.tokens > cut.tokens
+
+
+# ---- the flow: the planner reads the cut unit, the drafter edits the whole one ---------------
+
+
+def long_unit_plan() -> PlanReply:
+    return PlanReply(
+        summary="Change step 40.",
+        scope=Scope(units=["pkg/calc.py::long_one"], files=["pkg/calc.py"], out_of_scope=[]),
+        assumptions=[],
+        steps=["Change step 40 in pkg/calc.py::long_one."],
+        risks=[],
+        test_cases=[],
+        acceptance_checks=[],
+        open_questions=[],
+    )
+
+
+def test_the_planner_gets_the_cut_unit_and_the_drafter_the_whole_unit(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo({"pkg/calc.py": long_module()})
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-    x\n"
+    diff += "+    step_40 = step_39 + 40\n"
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert "step_10 =" not in plan_values(TASK, cut)["context"]
+    snapshot = take_snapshot(repo, ["pkg/calc.py"])
+    units = draft_values(long_unit_plan(), snapshot, cut)["units"]
+    assert long_module() in units  # every line, so replace_unit cannot drop the elided ones
+
+
+@pytest.mark.parametrize("kind", ["replace_unit", "patch"])
+def test_an_edit_that_writes_the_elision_marker_is_refused(
+    kind: str, make_repo: RepoBuilder
+) -> None:
+    repo = make_repo({"pkg/calc.py": long_module()})
+    marker = "...\t(40 unchanged lines, 8-47, not shown)"
+    old = "    step_40 = step_39 + 40\n" if kind == "patch" else None
+    new = "    step_40 = step_39 + 41\n" if kind == "patch" else "def long_one(first, second):\n"
+    edit = Edit(
+        kind=kind, target="pkg/calc.py::long_one", old=old, new=f"{marker}\n{new}", reason="r"
+    )
+    result = apply_edits(take_snapshot(repo, ["pkg/calc.py"]), [edit], long_unit_plan().scope)
+    assert [r.reason for r in result.rejected] == [
+        f"the edit contains {marker!r}, the marker the slice puts where unchanged lines were "
+        "left out; writing it would erase those lines. Give the code in full"
+    ]
+    assert result.files == {}
+
+
+def test_a_marker_copied_with_its_line_number_is_found_and_one_already_in_the_file_is_allowed(
+    make_repo: RepoBuilder,
+) -> None:
+    assert elision_marker("12\t...\t(3 more lines, 13-15, not shown)\nx") is not None
+    assert elision_marker("... (3 lines not shown)") is None
+    marker = "...\t(2 unchanged lines, 1-2, not shown)\n"
+    repo = make_repo({"pkg/doc.py": f'DOC = """\n{marker}"""\n'})
+    edit = Edit(
+        kind="patch", target="pkg/doc.py", old='DOC = """\n', new=f'DOC = """\n{marker}', reason="r"
+    )
+    scope = Scope(units=[], files=["pkg/doc.py"], out_of_scope=[])
+    result = apply_edits(take_snapshot(repo, ["pkg/doc.py"]), [edit], scope)
+    assert result.rejected == []
+    assert result.files["pkg/doc.py"] == f'DOC = """\n{marker}{marker}"""\n'
