@@ -535,3 +535,37 @@ def test_the_filler_shows_files_not_yet_shown_before_more_of_the_same_file() -> 
         ("a_test.go", 1.1),
         ("a_test.go", 1.0),
     ]
+
+
+def test_a_changed_typescript_constructor_is_found_through_new_class(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "src/cart.ts": """
+                export class Cart {
+                  items: string[];
+
+                  constructor(first: string) {
+                    this.items = [first.trim()];
+                  }
+                }
+            """,
+            "tests/cart.test.ts": """
+                import { Cart } from "../src/cart";
+
+                test("a new cart holds its first item", () => {
+                  expect(new Cart(" a ").items).toEqual(["a"]);
+                });
+            """,
+            "tests/other.test.ts": """
+                test("a constructor name alone says nothing", () => {
+                  const constructor = 1;
+                  expect(constructor).toBe(1);
+                });
+            """,
+        }
+    )
+    tests = _related(repo, "src/cart.ts", _line_of(repo, "src/cart.ts", "first.trim()"))
+    assert _names(tests) == ["a new cart holds its first item"]
+    assert tests[0].reason.startswith("calls Cart")
