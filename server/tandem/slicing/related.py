@@ -22,10 +22,10 @@ ranking leads (its first five entries), then it alternates with a ranking by sha
 tests in related files, which finds new tests written for the change that call it only through
 public entry points. A test is kept when its score reaches half the best one's; the last slot
 goes to the best test of a file not yet shown whose score reaches 30% of the best. A list still
-shorter than its limit is filled with the next tests by score, down to a lower absolute bar
-(weak evidence is better than an empty slot: the filler never displaces a ranked test, and is
-shown by signature). Each result carries a one-line reason naming its two strongest pieces of
-evidence.
+shorter than its limit is filled with the next tests by score (the best of two files not yet
+shown first), down to a lower absolute bar (weak evidence is better than an empty slot: the
+filler never displaces a ranked test, and is shown by signature). Each result carries a
+one-line reason naming its two strongest pieces of evidence.
 
 This module assembles the list; ``related_scoring`` weighs each test's evidence, with the words
 of ``related_words``, the rarity table of ``related_table``, the file conventions of
@@ -51,6 +51,7 @@ RELATIVE_CUT = 0.5
 LEAD = 5
 OTHER_FILE_SLOTS = 1
 OTHER_FILE_CUT = 0.3
+FILL_NEW_FILES = 2
 
 
 @dataclass
@@ -128,14 +129,24 @@ def _merge(evidence: list[ScoredTest], lexical: list[ScoredTest], limit: int) ->
 
 
 def _fill(ranked: list[ScoredTest], every: list[ScoredTest], limit: int) -> list[ScoredTest]:
-    """``ranked``, then the best tests of ``every`` (sorted by score) not in it, up to ``limit``;
-    a filler must have some evidence besides where it lives (a test of the same package that
-    shares nothing with the change stays out)."""
+    """``ranked``, then the best tests of ``every`` (sorted by score) not in it, up to ``limit``:
+    first the best of up to ``FILL_NEW_FILES`` files not shown yet, then by score. A filler
+    must have some evidence besides where it lives (a test of the same package that shares
+    nothing with the change stays out)."""
     if len(ranked) >= limit:
         return ranked
     seen = {id(item.test) for item in ranked}
-    extra = (item for item in every if id(item.test) not in seen and not item.located_only)
-    return [*ranked, *itertools.islice(extra, limit - len(ranked))]
+    extra = [item for item in every if id(item.test) not in seen and not item.located_only]
+    files = {item.test.rec.path for item in ranked}
+    first: list[ScoredTest] = []
+    for item in extra:
+        if len(first) >= FILL_NEW_FILES:
+            break
+        if item.test.rec.path not in files:
+            files.add(item.test.rec.path)
+            first.append(item)
+    rest = (item for item in extra if not any(item is f for f in first))
+    return [*ranked, *itertools.islice(itertools.chain(first, rest), limit - len(ranked))]
 
 
 def _diversify(

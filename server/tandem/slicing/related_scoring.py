@@ -26,8 +26,11 @@ W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
-# Methods a test reaches by calling the class: the class is the name to look for.
-CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__attrs_post_init__"})
+# Methods a test reaches by calling the class (Python, TypeScript ``new C()``, Rust ``C::new``):
+# the class is the name to look for.
+CONSTRUCTORS = frozenset(
+    {"__init__", "__new__", "__post_init__", "__attrs_post_init__", "constructor", "new"}
+)
 MIN_SCORE = 1.2  # the ranking proper starts here...
 FILL_SCORE = 0.6  # ...and a list shorter than its limit is filled down to here
 

@@ -507,3 +507,65 @@ def test_a_changed_constructor_is_found_through_the_class_it_builds(
     tests = _related(repo, "pkg/parser.py", _line_of(repo, "pkg/parser.py", "self.buffer = []"))
     assert _names(tests) == ["test_a_new_parser_is_empty"]
     assert tests[0].reason.startswith("calls Parser")
+
+
+def test_the_filler_shows_files_not_yet_shown_before_more_of_the_same_file() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from tandem.slicing.related import _fill
+    from tandem.slicing.related_scoring import ScoredTest
+
+    def scored(path: str, score: float, located_only: bool = False) -> ScoredTest:
+        test: Any = SimpleNamespace(rec=SimpleNamespace(path=path))
+        return ScoredTest(score, 0.0, test, [], located_only)
+
+    ranked = [scored("a_test.go", 9.0)]
+    every = [
+        ranked[0],
+        scored("a_test.go", 1.1),
+        scored("a_test.go", 1.0),
+        scored("c_test.go", 0.9, located_only=True),
+        scored("b_test.go", 0.8),
+    ]
+    filled = _fill(ranked, every, 4)
+    assert [(s.test.rec.path, s.score) for s in filled] == [
+        ("a_test.go", 9.0),
+        ("b_test.go", 0.8),
+        ("a_test.go", 1.1),
+        ("a_test.go", 1.0),
+    ]
+
+
+def test_a_changed_typescript_constructor_is_found_through_new_class(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "src/cart.ts": """
+                export class Cart {
+                  items: string[];
+
+                  constructor(first: string) {
+                    this.items = [first.trim()];
+                  }
+                }
+            """,
+            "tests/cart.test.ts": """
+                import { Cart } from "../src/cart";
+
+                test("a new cart holds its first item", () => {
+                  expect(new Cart(" a ").items).toEqual(["a"]);
+                });
+            """,
+            "tests/other.test.ts": """
+                test("a constructor name alone says nothing", () => {
+                  const constructor = 1;
+                  expect(constructor).toBe(1);
+                });
+            """,
+        }
+    )
+    tests = _related(repo, "src/cart.ts", _line_of(repo, "src/cart.ts", "first.trim()"))
+    assert _names(tests) == ["a new cart holds its first item"]
+    assert tests[0].reason.startswith("calls Cart")
