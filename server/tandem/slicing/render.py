@@ -56,7 +56,7 @@ class Rendered:
     warnings: list[str] = field(default_factory=list)
 
 
-def _numbered(block: Block) -> str:
+def numbered(block: Block) -> str:
     # cat -n style: the number, a tab, the line; a tab is one character and one token.
     out: list[str] = []
     gap = 0  # the first line of the elided run being passed, or 0
@@ -89,7 +89,7 @@ def _head(block: Block, n_lines: int) -> Block:
     )
 
 
-def _signature_only(block: Block) -> str:
+def signature_line(block: Block) -> str:
     """One line: where the test is, its signature (with its name when the signature lacks it)
     and why it is related. Consecutive lines form a list under one heading."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
@@ -120,11 +120,11 @@ def render(
     by signature from the start (the budget can still turn more into signatures).
     """
     warnings: list[str] = []
-    touched_text = [_numbered(b) for b in touched]
-    plain_text = [_numbered(b) for b in plain]
-    test_full = [_numbered(b) for b in tests]
+    touched_text = [numbered(b) for b in touched]
+    plain_text = [numbered(b) for b in plain]
+    test_full = [numbered(b) for b in tests]
     shown = len(tests) if test_bodies is None else max(0, test_bodies)
-    test_sig = [_signature_only(b) for b in tests]
+    test_sig = [signature_line(b) for b in tests]
     test_mode = [k < shown for k in range(len(tests))]
     callee_keep = len(callees)
 
@@ -168,7 +168,7 @@ def render(
         low, high = 0, len(block.lines)
         while low < high:
             middle = (low + high + 1) // 2
-            plain_text[-1] = _numbered(_head(block, middle))
+            plain_text[-1] = numbered(_head(block, middle))
             if count_tokens(assemble()) <= budget:
                 low = middle
             else:
@@ -177,7 +177,7 @@ def render(
             plain_text.pop()
             warnings.append(f"over budget: dropped the unsliced file {block.path}")
         else:
-            plain_text[-1] = _numbered(_head(block, low))
+            plain_text[-1] = numbered(_head(block, low))
             warnings.append(
                 f"over budget: the unsliced file {block.path} is cut to its first {low} lines"
             )
