@@ -21,7 +21,7 @@ from tandem.flow.handoff import (
     unit_id,
 )
 from tandem.slicing.elide import TEST_BODIES, head_of_test
-from tandem.slicing.render import SIGNATURES_HEADING, Block, numbered, signature_line
+from tandem.slicing.render import SIGNATURES_HEADING, Block, shown_lines, signature_line
 from tandem.slicing.result import Slice
 
 HEADER_LINES = 30
@@ -178,8 +178,9 @@ def draft_values(
 
 
 def related_tests_code(context: Slice, snapshot: Snapshot) -> str:
-    """The related tests as the slice shows them: the best with its body (its first lines and
-    its last), the others one per line with why they are related."""
+    """The related tests as the slice shows them: the best with its code (its first lines and
+    its last; not numbered, so it can be quoted in a patch), the others one per line with why
+    they are related."""
     parts: list[str] = []
     listed: list[str] = []
     for test in context.tests:
@@ -190,7 +191,9 @@ def related_tests_code(context: Slice, snapshot: Snapshot) -> str:
         block = Block(test.path, test.name, test.start_line, test.end_line, lines, test.reason)
         if len(parts) < TEST_BODIES:
             block.shown, block.hidden = head_of_test(lines, test.start_line), "more"
-            parts.append(numbered(block))
+            code = "\n".join(shown_lines(block, numbers=False))
+            title = f"{unit_id(test.path, test.name)} (lines {test.start_line}-{test.end_line})"
+            parts.append(_fenced(f"{title}: {test.reason}", code))
         else:
             listed.append(signature_line(block))
     if listed:

@@ -56,8 +56,9 @@ class Rendered:
     warnings: list[str] = field(default_factory=list)
 
 
-def numbered(block: Block) -> str:
-    # cat -n style: the number, a tab, the line; a tab is one character and one token.
+def shown_lines(block: Block, *, numbers: bool = True) -> list[str]:
+    """The block's lines as shown: each elided run is one marker line; with ``numbers``, each
+    source line is prefixed by its number and a tab (cat -n style; a tab is one token)."""
     out: list[str] = []
     gap = 0  # the first line of the elided run being passed, or 0
     for n, line in enumerate(block.lines, start=block.start_line):
@@ -67,14 +68,18 @@ def numbered(block: Block) -> str:
         if gap:
             out.append(_marker(block, gap, n - 1))
             gap = 0
-        out.append(f"{n}\t{line}")
+        out.append(f"{n}\t{line}" if numbers else line)
     if gap:
         out.append(_marker(block, gap, block.start_line + len(block.lines) - 1))
-    body = "\n".join(out)
+    return out
+
+
+def numbered(block: Block) -> str:
+    """The block headed by its path, line range, name and note, its lines numbered."""
     head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
     if block.note:
         head += f"  ({block.note})"
-    return f"{head}\n{body}"
+    return "\n".join([head, *shown_lines(block)])
 
 
 def _head(block: Block, n_lines: int) -> Block:

@@ -197,9 +197,13 @@ def test_drafter_and_reviewer_see_the_related_tests_as_the_slice_shows_them(
     context = Slice(tests=related)
     snapshot = take_snapshot(repo, ["pkg/calc.py", "tests/test_calc.py"])
     shown = draft_values(long_unit_plan(), snapshot, context)["context"]
-    assert "--- tests/test_calc.py:1-41 test_long  (calls long_one)\n1\tdef test_long():\n" in shown
-    assert f"{TEST_LINES}\t    assert {TEST_LINES - 2} ==" in shown
-    assert f"...\t(15 more lines, {TEST_LINES + 1}-40, not shown)\n41\t    assert 39 == 39" in shown
+    title = "### tests/test_calc.py::test_long (lines 1-41): calls long_one\n```\n"
+    assert f"{title}def test_long():\n    assert 0 == 0\n" in shown  # as in the file
+    assert f"    assert {TEST_LINES - 2} == {TEST_LINES - 2}\n" in shown
+    assert f"    assert {TEST_LINES - 1} ==" not in shown
+    assert (
+        f"...\t(15 more lines, {TEST_LINES + 1}-40, not shown)\n    assert 39 == 39\n```" in shown
+    )
     assert "tests/test_calc.py:44-45  def test_short():  (named after calc)" in shown
     assert "assert 1\n" not in shown  # the second test by signature only
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
