@@ -4,7 +4,8 @@ The planner sees the request, the risk and the slice (touched units, related tes
 signatures). The drafter sees the approved plan and the exact current code of the units in scope
 (never whole source files: for a scoped file without named units, only its import header and the
 names of its units; a file Tandem does not slice, such as config or docs, whole when short). The
-reviewer sees the plan, the diff, refused edits and the related tests.
+reviewer sees the plan, the diff, refused edits and the related tests. Drafter and reviewer see
+the related tests as the slice shows them: the best one's code, the others by signature.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tandem.flow.handoff import (
     split_unit_id,
     unit_id,
 )
+from tandem.slicing.elide import TEST_BODIES, head_of_test
+from tandem.slicing.render import SIGNATURES_HEADING, Block, shown_lines, signature_line
 from tandem.slicing.result import Slice
 
 HEADER_LINES = 30
@@ -175,14 +178,27 @@ def draft_values(
 
 
 def related_tests_code(context: Slice, snapshot: Snapshot) -> str:
-    blocks = []
+    """The related tests as the slice shows them: the best with its code (its first lines and
+    its last; not numbered, so it can be quoted in a patch), the others one per line with why
+    they are related."""
+    parts: list[str] = []
+    listed: list[str] = []
     for test in context.tests:
         file = snapshot.get(test.path)
         if file.text is None:
             continue
-        code = _lines(file.text, test.start_line, test.end_line)
-        blocks.append(_fenced(unit_id(test.path, test.name), code))
-    return "\n\n".join(blocks) if blocks else "(no related tests were found)"
+        lines = file.text.splitlines()[test.start_line - 1 : test.end_line]
+        block = Block(test.path, test.name, test.start_line, test.end_line, lines, test.reason)
+        if len(parts) < TEST_BODIES:
+            block.shown, block.hidden = head_of_test(lines, test.start_line), "more"
+            code = "\n".join(shown_lines(block, numbers=False))
+            title = f"{unit_id(test.path, test.name)} (lines {test.start_line}-{test.end_line})"
+            parts.append(_fenced(f"{title}: {test.reason}", code))
+        else:
+            listed.append(signature_line(block))
+    if listed:
+        parts.append("\n".join([SIGNATURES_HEADING, *listed]))
+    return "\n\n".join(parts) if parts else "(no related tests were found)"
 
 
 def review_values(

@@ -19,6 +19,9 @@ SIGNATURE_LINES = 8
 """At most this many lines of a unit's signature are kept."""
 TEST_LINES = 25
 """A related test shown with its body: at most this many of its first lines, and its last."""
+TEST_BODIES = 1
+"""At most this many related tests are shown with their bodies; the rest by signature. The
+planner's slice and the drafter's and reviewer's prompts show the same."""
 
 
 def _normal(line: str) -> str:

@@ -56,8 +56,9 @@ class Rendered:
     warnings: list[str] = field(default_factory=list)
 
 
-def _numbered(block: Block) -> str:
-    # cat -n style: the number, a tab, the line; a tab is one character and one token.
+def shown_lines(block: Block, *, numbers: bool = True) -> list[str]:
+    """The block's lines as shown: each elided run is one marker line; with ``numbers``, each
+    source line is prefixed by its number and a tab (cat -n style; a tab is one token)."""
     out: list[str] = []
     gap = 0  # the first line of the elided run being passed, or 0
     for n, line in enumerate(block.lines, start=block.start_line):
@@ -67,14 +68,18 @@ def _numbered(block: Block) -> str:
         if gap:
             out.append(_marker(block, gap, n - 1))
             gap = 0
-        out.append(f"{n}\t{line}")
+        out.append(f"{n}\t{line}" if numbers else line)
     if gap:
         out.append(_marker(block, gap, block.start_line + len(block.lines) - 1))
-    body = "\n".join(out)
+    return out
+
+
+def numbered(block: Block) -> str:
+    """The block headed by its path, line range, name and note, its lines numbered."""
     head = f"--- {block.path}:{block.start_line}-{block.end_line} {block.name}"
     if block.note:
         head += f"  ({block.note})"
-    return f"{head}\n{body}"
+    return "\n".join([head, *shown_lines(block)])
 
 
 def _head(block: Block, n_lines: int) -> Block:
@@ -89,7 +94,7 @@ def _head(block: Block, n_lines: int) -> Block:
     )
 
 
-def _signature_only(block: Block) -> str:
+def signature_line(block: Block) -> str:
     """One line: where the test is, its signature (with its name when the signature lacks it)
     and why it is related. Consecutive lines form a list under one heading."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
@@ -120,11 +125,11 @@ def render(
     by signature from the start (the budget can still turn more into signatures).
     """
     warnings: list[str] = []
-    touched_text = [_numbered(b) for b in touched]
-    plain_text = [_numbered(b) for b in plain]
-    test_full = [_numbered(b) for b in tests]
+    touched_text = [numbered(b) for b in touched]
+    plain_text = [numbered(b) for b in plain]
+    test_full = [numbered(b) for b in tests]
     shown = len(tests) if test_bodies is None else max(0, test_bodies)
-    test_sig = [_signature_only(b) for b in tests]
+    test_sig = [signature_line(b) for b in tests]
     test_mode = [k < shown for k in range(len(tests))]
     callee_keep = len(callees)
 
@@ -168,7 +173,7 @@ def render(
         low, high = 0, len(block.lines)
         while low < high:
             middle = (low + high + 1) // 2
-            plain_text[-1] = _numbered(_head(block, middle))
+            plain_text[-1] = numbered(_head(block, middle))
             if count_tokens(assemble()) <= budget:
                 low = middle
             else:
@@ -177,7 +182,7 @@ def render(
             plain_text.pop()
             warnings.append(f"over budget: dropped the unsliced file {block.path}")
         else:
-            plain_text[-1] = _numbered(_head(block, low))
+            plain_text[-1] = numbered(_head(block, low))
             warnings.append(
                 f"over budget: the unsliced file {block.path} is cut to its first {low} lines"
             )

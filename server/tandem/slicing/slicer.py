@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tandem.slicing.callees import callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
-from tandem.slicing.elide import around_changes, head_of_test
+from tandem.slicing.elide import TEST_BODIES, around_changes, head_of_test
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import RepoIndex
@@ -31,8 +31,6 @@ from tandem.slicing.walkcache import walk_repository_cached
 
 if TYPE_CHECKING:
     from tandem.config import Settings
-
-TEST_BODIES = 1  # at most this many related tests shown whole; the rest by signature
 
 
 def slice_repository(

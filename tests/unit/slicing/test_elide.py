@@ -7,8 +7,8 @@ from slice_repos import RepoBuilder
 
 from tandem.config import Settings
 from tandem.flow.edits import apply_edits, take_snapshot
-from tandem.flow.handoff import Edit, PlanReply, Scope, Task
-from tandem.flow.inputs import draft_values, plan_values
+from tandem.flow.handoff import Draft, DraftReply, Edit, PlanReply, Scope, Task
+from tandem.flow.inputs import draft_values, plan_values, review_values
 from tandem.slicing import slice_repository
 from tandem.slicing.elide import (
     CONTEXT,
@@ -19,7 +19,7 @@ from tandem.slicing.elide import (
     signature_lines,
 )
 from tandem.slicing.render import Block, elision_marker, render
-from tandem.slicing.result import DiffAnchor, FileRangeAnchor
+from tandem.slicing.result import DiffAnchor, FileRangeAnchor, RelatedTest, Slice
 
 LONG = 60  # statements in the long function below
 TASK = Task(task_id="t", request="Change step 40", anchor=DiffAnchor(diff=""),
@@ -178,3 +178,34 @@ def test_a_marker_copied_with_its_line_number_is_found_and_one_already_in_the_fi
     result = apply_edits(take_snapshot(repo, ["pkg/doc.py"]), [edit], scope)
     assert result.rejected == []
     assert result.files["pkg/doc.py"] == f'DOC = """\n{marker}{marker}"""\n'
+
+
+def test_drafter_and_reviewer_see_the_related_tests_as_the_slice_shows_them(
+    make_repo: RepoBuilder,
+) -> None:
+    long_test = "def test_long():\n" + "".join(f"    assert {i} == {i}\n" for i in range(40))
+    tests_file = (
+        f"{long_test}\n\ndef test_short():\n    assert 1\n\n\ndef test_other():\n    pass\n"
+    )
+    repo = make_repo({"pkg/calc.py": long_module(), "tests/test_calc.py": tests_file})
+    related = [
+        RelatedTest(path="tests/test_calc.py", name="test_long", start_line=1, end_line=41,
+                    score=3.0, reason="calls long_one"),
+        RelatedTest(path="tests/test_calc.py", name="test_short", start_line=44, end_line=45,
+                    score=2.0, reason="named after calc"),
+    ]  # fmt: skip
+    context = Slice(tests=related)
+    snapshot = take_snapshot(repo, ["pkg/calc.py", "tests/test_calc.py"])
+    shown = draft_values(long_unit_plan(), snapshot, context)["context"]
+    title = "### tests/test_calc.py::test_long (lines 1-41): calls long_one\n```\n"
+    assert f"{title}def test_long():\n    assert 0 == 0\n" in shown  # as in the file
+    assert f"    assert {TEST_LINES - 2} == {TEST_LINES - 2}\n" in shown
+    assert f"    assert {TEST_LINES - 1} ==" not in shown
+    assert (
+        f"...\t(15 more lines, {TEST_LINES + 1}-40, not shown)\n    assert 39 == 39\n```" in shown
+    )
+    assert "tests/test_calc.py:44-45  def test_short():  (named after calc)" in shown
+    assert "assert 1\n" not in shown  # the second test by signature only
+    empty = Draft(reply=DraftReply(edits=[], notes=[]))
+    review = review_values(long_unit_plan(), empty, context, snapshot)["tests"]
+    assert review in shown
