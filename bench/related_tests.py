@@ -512,7 +512,7 @@ def summary(res: RepoResult) -> dict[str, Any]:
     }
 
 
-def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
+def print_table(rows: list[dict[str, Any]], cold_label: str, *, quick: bool = False) -> None:
     head = (
         f"{'repo':<20} {'n':>3} {'R@5':>6} {'R@10':>6} {'R(all)':>6} {'P@10':>6} {'MRR':>6} "
         f"{'F@10':>6} {'touch':>6} {'R10old':>6} {'plan1':>6} {'plan3':>6} {'slice':>6} "
@@ -529,6 +529,9 @@ def print_table(rows: list[dict[str, Any]], cold_label: str) -> None:
             f"{s['warm_s']:>7.3f} {s['failed']:>4}"
         )
     print()
+    if quick:  # zeros here would read as a baseline that finds nothing
+        print("--quick: no warm call and no name-matching baseline were run")
+        return
     print("name-matching baseline (README 'v1'), same trees, same run:")
     print(
         f"{'repo':<20} {'R@5':>6} {'R@10':>6} {'R(all)':>6} {'P@10':>6} {'MRR':>6} "
@@ -616,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_repo(manifest, args, settings))
     rows = [summary(r) for r in results]
     rows.append(macro(rows))
-    print_table(rows, "inproc s" if args.in_process else "cold s")
+    print_table(rows, "inproc s" if args.in_process else "cold s", quick=args.quick)
     if args.json:
         payload = {"summary": rows, "instances": {r.repo: r.rows for r in results}}
         args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
