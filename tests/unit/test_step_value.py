@@ -8,8 +8,10 @@ import io
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from outcome_history import write_history
@@ -17,7 +19,12 @@ from outcome_history import write_history
 from tandem.cli import main
 from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.evidence import load_evidence
-from tandem.reports.step_value import normalise_message, recurring_findings, step_values
+from tandem.reports.step_value import (
+    StepValue,
+    normalise_message,
+    recurring_findings,
+    step_values,
+)
 
 
 @pytest.fixture
@@ -37,11 +44,15 @@ def raw(path: Path, sql: str) -> list[sqlite3.Row]:
         db.close()
 
 
-def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
+Read = Callable[[str], Sequence[Mapping[str, Any]]]
+"""Rows of a SQL statement, by column name (SQLite or PostgreSQL)."""
+
+
+def rebuilt(read: Read) -> dict[tuple[str, str, str], dict[str, object]]:
     """Step value computed straight from the tables, without Tandem's code."""
     group: dict[tuple[str, str, int], tuple[str, str, str]] = {}
     cost: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for row in raw(path, "SELECT * FROM steps ORDER BY id"):
+    for row in read("SELECT * FROM steps ORDER BY id"):
         key = (row["step"], row["risk_tier"], row["model"])
         if row["outcome"] == "ok":
             group[(row["task_id"], row["step"], row["attempt_of_step"])] = key
@@ -52,16 +63,16 @@ def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
     }
     for key in group.values():
         figures[key]["runs"] = int(str(figures[key]["runs"])) + 1
-    for row in raw(path, "SELECT * FROM findings WHERE outcome = 'catch'"):
+    for row in read("SELECT * FROM findings WHERE outcome = 'catch'"):
         key = group[(row["task_id"], "review", row["review_round"])]
         figures[key]["catches"] = int(str(figures[key]["catches"])) + 1
-    for row in raw(path, "SELECT * FROM step_changes"):
+    for row in read("SELECT * FROM step_changes"):
         if row["changed_code"] or row["changed_tests"] or row["changed_ship"]:
             run = (row["task_id"], row["step"], row["step_round"])
             changed = figures[group[run]]["changed"]
             assert isinstance(changed, set)
             changed.add(run)
-    for defect in raw(path, "SELECT * FROM defects"):
+    for defect in read("SELECT * FROM defects"):
         for run, key in group.items():
             if run[0] == defect["task_id"]:
                 figures[key]["defects"] = int(str(figures[key]["defects"])) + 1
@@ -71,7 +82,12 @@ def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
 def test_every_step_value_figure_is_rebuilt_from_the_raw_rows(history: Path) -> None:
     with SqliteLedger(history) as ledger:
         values = step_values(load_evidence(ledger, None))
-    expected = rebuilt(history)
+    assert_rebuilt(values, lambda sql: raw(history, sql))
+
+
+def assert_rebuilt(values: list[StepValue], read: Read) -> None:
+    """Every figure equals the one rebuilt from the raw rows of the 60-task history."""
+    expected = rebuilt(read)
     assert {(v.step, v.tier, v.model) for v in values} == set(expected)
     for value in values:
         want = expected[(value.step, value.tier, value.model)]
@@ -98,12 +114,14 @@ def test_every_step_value_figure_is_rebuilt_from_the_raw_rows(history: Path) -> 
     assert by["draft", "medium"].cost_usd == Decimal("0.002") * (20 + 15 + 1)  # one failed call
 
 
-def test_evidence_leaves_out_step_changes_that_changed_nothing(history: Path) -> None:
+def test_step_changes_that_changed_nothing_change_no_outcome(history: Path) -> None:
     with SqliteLedger(history) as ledger:
         evidence = load_evidence(ledger, None)
         every = ledger.step_changes()
-    assert evidence.changes == [c for c in every if c.code or c.tests or c.ship]
-    assert len(evidence.changes) < len(every)  # the approved plans changed nothing
+    plans = [c for c in every if c.step == "plan"]
+    changed = {(c.task_id, c.round) for c in plans if c.code or c.tests or c.ship}
+    assert len(changed) < len(plans)  # the approved plans changed nothing
+    assert sum(g.changed_runs for g in evidence.groups if g.step == "plan") == len(changed)
 
 
 def test_recurring_findings_group_the_same_comment_about_different_names_and_lines(

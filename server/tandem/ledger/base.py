@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from tandem.ledger.errors import LedgerTooNew
+from tandem.ledger.evidence_queries import EvidenceQueries
 from tandem.ledger.outcome_queries import OutcomeQueries
 from tandem.ledger.rows import (
     STEP_COLUMNS,
@@ -41,7 +42,7 @@ HISTORY_MIN_STEPS = 3
 """Fewer recorded steps than this and history says "don't know" (defaults apply)."""
 
 
-class Ledger(OutcomeQueries, TotalsQueries, ABC):
+class Ledger(OutcomeQueries, TotalsQueries, EvidenceQueries, ABC):
     """A ledger in some database. Implements ``StepRecorder``, ``EstimateHistory`` and (with
     :class:`~tandem.ledger.outcome_queries.OutcomeQueries`) ``OutcomeRecorder``.
 
