@@ -74,29 +74,52 @@ runs AS MATERIALIZED (
 
 _CHANGED = "(c.changed_code <> 0 OR c.changed_tests <> 0 OR c.changed_ship <> 0)"
 
-_RUN_FIGURES = """
-SELECT step, risk_tier, model, count(*) AS runs, sum(catches) AS catches,
-  sum(changed) AS changed, sum(defects) AS defects FROM (
-  SELECT r.step, r.risk_tier, r.model,
-    (SELECT count(*) FROM findings f WHERE r.step = 'review' AND f.task_id = r.task_id
-      AND f.review_round = r.rnd AND f.outcome = 'catch' AND f.recorded_at >= ?) AS catches,
+_PER_RUN = f"""
+per_run AS MATERIALIZED (
+  SELECT r.task_id, r.step, r.risk_tier, r.model,
+    CASE WHEN r.step = 'review' THEN (SELECT count(*) FROM findings f WHERE f.task_id = r.task_id
+      AND f.review_round = r.rnd AND f.outcome = 'catch' AND f.recorded_at >= ?) ELSE 0 END
+      AS catches,
     CASE WHEN EXISTS (SELECT 1 FROM step_changes c WHERE c.task_id = r.task_id
-      AND c.step = r.step AND c.step_round = r.rnd AND c.recorded_at >= ? AND {changed})
+      AND c.step = r.step AND c.step_round = r.rnd AND c.recorded_at >= ? AND {_CHANGED})
       THEN 1 ELSE 0 END AS changed,
     (SELECT count(*) FROM defects d WHERE d.task_id = r.task_id) AS defects
-  FROM runs r) per_run
-GROUP BY step, risk_tier, model"""
+  FROM runs r),
+per_task AS (
+  SELECT t.task_id,
+    CASE WHEN EXISTS (SELECT 1 FROM findings f WHERE f.task_id = t.task_id
+      AND f.severity = 'blocking' AND f.recorded_at >= ?) THEN 1 ELSE 0 END AS blocked,
+    CASE WHEN EXISTS (SELECT 1 FROM step_changes c WHERE c.task_id = t.task_id
+      AND c.step = 'plan' AND c.changed_ship <> 0 AND c.recorded_at >= ?) THEN 1 ELSE 0 END
+      AS edited,
+    CASE WHEN EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.task_id
+      AND e.rewrite IS NOT NULL AND e.recorded_at >= ?) THEN 1 ELSE 0 END AS rewritten
+  FROM (SELECT DISTINCT task_id FROM runs) t)"""
 
-_TIER_TASKS = """
-SELECT step, risk_tier, count(*),
-  sum(CASE WHEN EXISTS (SELECT 1 FROM findings f WHERE f.task_id = t.task_id
-    AND f.severity = 'blocking' AND f.recorded_at >= ?) THEN 1 ELSE 0 END),
-  sum(CASE WHEN EXISTS (SELECT 1 FROM step_changes c WHERE c.task_id = t.task_id
-    AND c.step = 'plan' AND c.changed_ship <> 0 AND c.recorded_at >= ?) THEN 1 ELSE 0 END),
-  sum(CASE WHEN EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.task_id
-    AND e.rewrite IS NOT NULL AND e.recorded_at >= ?) THEN 1 ELSE 0 END)
-FROM (SELECT DISTINCT task_id, step, risk_tier FROM runs) t
-GROUP BY step, risk_tier"""
+_GROUPS = """
+SELECT 'group', g.step, g.risk_tier, g.model, g.cost, v.runs, v.catches, v.changed, v.defects
+FROM (SELECT c.step, coalesce(r.risk_tier, c.risk_tier) AS risk_tier,
+    coalesce(r.model, c.model) AS model, {cost} AS cost
+  FROM calls c LEFT JOIN runs r ON r.task_id = c.task_id AND r.step = c.step AND r.rnd = c.rnd
+  GROUP BY 1, 2, 3) g
+LEFT JOIN (SELECT step, risk_tier, model, count(*) AS runs, sum(catches) AS catches,
+    sum(changed) AS changed, sum(defects) AS defects
+  FROM per_run GROUP BY step, risk_tier, model) v
+ON v.step = g.step AND v.risk_tier = g.risk_tier AND v.model = g.model"""
+
+_TIERS = """
+SELECT 'tier', t.step, t.risk_tier, NULL, NULL, count(*), sum(p.blocked), sum(p.edited),
+  sum(p.rewritten)
+FROM (SELECT DISTINCT task_id, step, risk_tier FROM runs) t JOIN per_task p ON p.task_id = t.task_id
+GROUP BY t.step, t.risk_tier"""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFigures:
+    """The window's step value figures and advice's task counts."""
+
+    groups: list[RunGroup]
+    tiers: list[TierTasks]
 
 
 class EvidenceQueries(ABC):
@@ -109,41 +132,32 @@ class EvidenceQueries(ABC):
     def _sql_decimal_sum(self, column: str) -> str:
         """An aggregate: the exact sum of a column of dollar texts, as text."""
 
-    def run_groups(self, since: datetime) -> list[RunGroup]:
-        """One entry per step x risk tier x model with a call since ``since`` (unordered)."""
+    def window_figures(self, since: datetime) -> WindowFigures:
+        """Per step x risk tier x model with a call since ``since``: what its runs bought; per
+        step x risk tier of the window's runs: its tasks and their outcomes (one statement, so
+        the runs are found once)."""
         start = utc_text(since)
-        cost = self._sql_decimal_sum("c.cost_usd")
-        sql = (
-            f"WITH {_RUNS} SELECT g.step, g.risk_tier, g.model, g.cost, v.runs, v.catches, "
-            f"v.changed, v.defects FROM (SELECT c.step, coalesce(r.risk_tier, c.risk_tier) AS "
-            f"risk_tier, coalesce(r.model, c.model) AS model, {cost} AS cost FROM calls c "
-            "LEFT JOIN runs r ON r.task_id = c.task_id AND r.step = c.step AND r.rnd = c.rnd "
-            "GROUP BY 1, 2, 3) g LEFT JOIN ("
-            + _RUN_FIGURES.format(changed=_CHANGED)
-            + ") v ON v.step = g.step AND v.risk_tier = g.risk_tier AND v.model = g.model"
-        )
-        return [
-            RunGroup(
-                step=row[0],
-                tier=row[1],
-                model=row[2],
-                runs=int(row[4] or 0),
-                cost_usd=Decimal(row[3] or 0),
-                catches=int(row[5] or 0),
-                changed_runs=int(row[6] or 0),
-                defects_after=int(row[7] or 0),
-            )
-            for row in self._read(sql, (start, start, start))
-        ]
-
-    def tier_tasks(self, since: datetime) -> list[TierTasks]:
-        """Per step x risk tier of the window's runs: its tasks and their outcomes."""
-        start = utc_text(since)
-        sql = f"WITH {_RUNS} {_TIER_TASKS}"
-        return [
-            TierTasks(row[0], row[1], int(row[2]), int(row[3]), int(row[4]), int(row[5]))
-            for row in self._read(sql, (start, start, start, start))
-        ]
+        groups = _GROUPS.format(cost=self._sql_decimal_sum("c.cost_usd"))
+        sql = f"WITH {_RUNS},{_PER_RUN} {groups} UNION ALL {_TIERS}"
+        found = WindowFigures([], [])
+        for row in self._read(sql, (start,) * 6):
+            if row[0] == "group":
+                found.groups.append(
+                    RunGroup(
+                        step=row[1],
+                        tier=row[2],
+                        model=row[3],
+                        runs=int(row[5] or 0),
+                        cost_usd=Decimal(row[4] or 0),
+                        catches=int(row[6] or 0),
+                        changed_runs=int(row[7] or 0),
+                        defects_after=int(row[8] or 0),
+                    )
+                )
+            else:
+                counts = (int(row[5]), int(row[6]), int(row[7]), int(row[8]))
+                found.tiers.append(TierTasks(row[1], row[2], *counts))
+        return found
 
     def finding_counts(self, since: datetime) -> list[FindingCount]:
         """The window's findings of tasks with a call in it, counted per task, category,

@@ -57,11 +57,12 @@ def load_evidence(ledger: Ledger, since: datetime | None, now: datetime | None =
     (:mod:`tandem.ledger.evidence_queries`)."""
     now = now or datetime.now(UTC)
     start = window_start(since, now)
+    figures = ledger.window_figures(start)
     return Evidence(
         since=start,
         now=now,
-        groups=ledger.run_groups(start),
-        tiers=ledger.tier_tasks(start),
+        groups=figures.groups,
+        tiers=figures.tiers,
         findings=ledger.finding_counts(start),
         defects=ledger.defects_per_tier(),
     )
