@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tandem.ledger.errors import LedgerTooNew
 from tandem.ledger.evidence_queries import EvidenceQueries
@@ -34,7 +34,9 @@ from tandem.ledger.rows import (
 )
 from tandem.ledger.schema import MIGRATIONS, Executor
 from tandem.ledger.totals import StepFilter, TotalsQueries
-from tandem.values import StepName, StepRecord
+
+if TYPE_CHECKING:
+    from tandem.values import StepName, StepRecord
 
 HISTORY_WINDOW = 50
 """Most recent successful steps that history (typical output, calibration) looks at."""
