@@ -66,11 +66,13 @@ calls AS (
   SELECT id, task_id, step, attempt_of_step AS rnd, risk_tier, model, cost_usd, outcome, started_at
   FROM steps WHERE started_at >= ?),
 runs AS MATERIALIZED (
-  SELECT task_id, step, rnd, risk_tier, model FROM (
-    SELECT task_id, step, rnd, risk_tier, model, row_number() OVER (
-      PARTITION BY task_id, step, rnd ORDER BY started_at DESC, id DESC) AS latest
-    FROM calls WHERE outcome = 'ok') standing
-  WHERE latest = 1)"""
+  SELECT s.task_id, s.step, s.rnd, s.risk_tier, s.model FROM calls s
+  WHERE s.outcome = 'ok' AND NOT EXISTS (SELECT 1 FROM steps later
+    WHERE later.task_id = s.task_id AND later.step = s.step AND later.attempt_of_step = s.rnd
+    AND later.outcome = 'ok' AND later.started_at >= ? AND (later.started_at > s.started_at
+    OR (later.started_at = s.started_at AND later.id > s.id))))"""
+"""The window's calls, and its runs: each run's standing call is its latest successful call (no
+successful call of the same task, step and round started after it)."""
 
 _CHANGED = "(c.changed_code <> 0 OR c.changed_tests <> 0 OR c.changed_ship <> 0)"
 
@@ -140,7 +142,7 @@ class EvidenceQueries(ABC):
         groups = _GROUPS.format(cost=self._sql_decimal_sum("c.cost_usd"))
         sql = f"WITH {_RUNS},{_PER_RUN} {groups} UNION ALL {_TIERS}"
         found = WindowFigures([], [])
-        for row in self._read(sql, (start,) * 6):
+        for row in self._read(sql, (start,) * 7):
             if row[0] == "group":
                 found.groups.append(
                     RunGroup(
