@@ -61,59 +61,55 @@ class FindingCount:
     count: int
 
 
-_RUNS = """
-calls AS (
-  SELECT id, task_id, step, attempt_of_step AS rnd, risk_tier, model, cost_usd, outcome, started_at
-  FROM steps WHERE started_at >= ?),
-runs AS MATERIALIZED (
-  SELECT s.task_id, s.step, s.rnd, s.risk_tier, s.model FROM calls s
-  WHERE s.outcome = 'ok' AND NOT EXISTS (SELECT 1 FROM steps later
-    WHERE later.task_id = s.task_id AND later.step = s.step AND later.attempt_of_step = s.rnd
-    AND later.outcome = 'ok' AND later.started_at >= ? AND (later.started_at > s.started_at
-    OR (later.started_at = s.started_at AND later.id > s.id))))"""
-"""The window's calls, and its runs: each run's standing call is its latest successful call (no
-successful call of the same task, step and round started after it)."""
+_CHANGED = "(changed_code <> 0 OR changed_tests <> 0 OR changed_ship <> 0)"
 
-_CHANGED = "(c.changed_code <> 0 OR c.changed_tests <> 0 OR c.changed_ship <> 0)"
-
-_PER_RUN = f"""
-per_run AS MATERIALIZED (
-  SELECT r.task_id, r.step, r.risk_tier, r.model,
-    CASE WHEN r.step = 'review' THEN (SELECT count(*) FROM findings f WHERE f.task_id = r.task_id
-      AND f.review_round = r.rnd AND f.outcome = 'catch' AND f.recorded_at >= ?) ELSE 0 END
-      AS catches,
-    CASE WHEN EXISTS (SELECT 1 FROM step_changes c WHERE c.task_id = r.task_id
-      AND c.step = r.step AND c.step_round = r.rnd AND c.recorded_at >= ? AND {_CHANGED})
-      THEN 1 ELSE 0 END AS changed,
-    (SELECT count(*) FROM defects d WHERE d.task_id = r.task_id) AS defects
-  FROM runs r),
-per_task AS (
-  SELECT t.task_id,
-    CASE WHEN EXISTS (SELECT 1 FROM findings f WHERE f.task_id = t.task_id
-      AND f.severity = 'blocking' AND f.recorded_at >= ?) THEN 1 ELSE 0 END AS blocked,
-    CASE WHEN EXISTS (SELECT 1 FROM step_changes c WHERE c.task_id = t.task_id
-      AND c.step = 'plan' AND c.changed_ship <> 0 AND c.recorded_at >= ?) THEN 1 ELSE 0 END
-      AS edited,
-    CASE WHEN EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.task_id
-      AND e.rewrite IS NOT NULL AND e.recorded_at >= ?) THEN 1 ELSE 0 END AS rewritten
-  FROM (SELECT DISTINCT task_id FROM runs) t)"""
+_WINDOW = f"""
+calls AS MATERIALIZED (
+  SELECT s.task_id, s.step, s.attempt_of_step AS rnd, s.risk_tier, s.model, s.cost_usd,
+    CASE WHEN s.outcome = 'ok' AND NOT EXISTS (SELECT 1 FROM steps later
+      WHERE later.task_id = s.task_id AND later.step = s.step
+      AND later.attempt_of_step = s.attempt_of_step AND later.outcome = 'ok'
+      AND later.started_at >= ? AND (later.started_at > s.started_at
+      OR (later.started_at = s.started_at AND later.id > s.id))) THEN 1 ELSE 0 END AS standing
+  FROM steps s WHERE s.started_at >= ?),
+runs AS (SELECT task_id, step, rnd, risk_tier, model, cost_usd FROM calls WHERE standing = 1),
+catches AS (SELECT task_id, review_round, count(*) AS n FROM findings
+  WHERE outcome = 'catch' AND recorded_at >= ? GROUP BY task_id, review_round),
+changed AS (SELECT DISTINCT task_id, step, step_round FROM step_changes
+  WHERE recorded_at >= ? AND {_CHANGED}),
+defective AS (SELECT task_id, count(*) AS n FROM defects GROUP BY task_id),
+per_call AS (
+  SELECT r.step, r.risk_tier, r.model, r.cost_usd, 1 AS runs, coalesce(k.n, 0) AS catches,
+    CASE WHEN c.task_id IS NULL THEN 0 ELSE 1 END AS changed, coalesce(d.n, 0) AS defects
+  FROM runs r
+  LEFT JOIN catches k ON r.step = 'review' AND k.task_id = r.task_id AND k.review_round = r.rnd
+  LEFT JOIN changed c ON c.task_id = r.task_id AND c.step = r.step AND c.step_round = r.rnd
+  LEFT JOIN defective d ON d.task_id = r.task_id
+  UNION ALL
+  SELECT o.step, coalesce(r.risk_tier, o.risk_tier), coalesce(r.model, o.model), o.cost_usd,
+    0, 0, 0, 0
+  FROM calls o LEFT JOIN runs r ON r.task_id = o.task_id AND r.step = o.step AND r.rnd = o.rnd
+  WHERE o.standing = 0)"""
+"""The window's calls, each marked when it stands for its run (the run's latest successful call:
+no successful call of the same task, step and round started after it); the runs; and per call
+what it counts towards its group: a run's catches, changed outcome and defects go with its
+standing call, every other call adds only its cost to its run's group (its own without one)."""
 
 _GROUPS = """
-SELECT 'group', g.step, g.risk_tier, g.model, g.cost, v.runs, v.catches, v.changed, v.defects
-FROM (SELECT c.step, coalesce(r.risk_tier, c.risk_tier) AS risk_tier,
-    coalesce(r.model, c.model) AS model, {cost} AS cost
-  FROM calls c LEFT JOIN runs r ON r.task_id = c.task_id AND r.step = c.step AND r.rnd = c.rnd
-  GROUP BY 1, 2, 3) g
-LEFT JOIN (SELECT step, risk_tier, model, count(*) AS runs, sum(catches) AS catches,
-    sum(changed) AS changed, sum(defects) AS defects
-  FROM per_run GROUP BY step, risk_tier, model) v
-ON v.step = g.step AND v.risk_tier = g.risk_tier AND v.model = g.model"""
+SELECT 'group', step, risk_tier, model, {cost}, sum(runs), sum(catches), sum(changed),
+  sum(defects)
+FROM per_call GROUP BY step, risk_tier, model"""
 
 _TIERS = """
-SELECT 'tier', t.step, t.risk_tier, NULL, NULL, count(*), sum(p.blocked), sum(p.edited),
-  sum(p.rewritten)
-FROM (SELECT DISTINCT task_id, step, risk_tier FROM runs) t JOIN per_task p ON p.task_id = t.task_id
-GROUP BY t.step, t.risk_tier"""
+SELECT 'tier', step, risk_tier, NULL, NULL, count(*),
+  sum(CASE WHEN task_id IN (SELECT task_id FROM findings
+    WHERE severity = 'blocking' AND recorded_at >= ?) THEN 1 ELSE 0 END),
+  sum(CASE WHEN task_id IN (SELECT task_id FROM step_changes
+    WHERE step = 'plan' AND changed_ship <> 0 AND recorded_at >= ?) THEN 1 ELSE 0 END),
+  sum(CASE WHEN task_id IN (SELECT task_id FROM task_events
+    WHERE rewrite IS NOT NULL AND recorded_at >= ?) THEN 1 ELSE 0 END)
+FROM (SELECT DISTINCT task_id, step, risk_tier FROM runs) t
+GROUP BY step, risk_tier"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +135,8 @@ class EvidenceQueries(ABC):
         step x risk tier of the window's runs: its tasks and their outcomes (one statement, so
         the runs are found once)."""
         start = utc_text(since)
-        groups = _GROUPS.format(cost=self._sql_decimal_sum("c.cost_usd"))
-        sql = f"WITH {_RUNS},{_PER_RUN} {groups} UNION ALL {_TIERS}"
+        groups = _GROUPS.format(cost=self._sql_decimal_sum("cost_usd"))
+        sql = f"WITH {_WINDOW} {groups} UNION ALL {_TIERS}"
         found = WindowFigures([], [])
         for row in self._read(sql, (start,) * 7):
             if row[0] == "group":
