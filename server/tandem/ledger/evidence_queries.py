@@ -73,6 +73,8 @@ calls AS MATERIALIZED (
       OR (later.started_at = s.started_at AND later.id > s.id))) THEN 1 ELSE 0 END AS standing
   FROM steps s WHERE s.started_at >= ?),
 runs AS (SELECT task_id, step, rnd, risk_tier, model, cost_usd FROM calls WHERE standing = 1),
+other AS MATERIALIZED (
+  SELECT task_id, step, rnd, risk_tier, model, cost_usd FROM calls WHERE standing = 0),
 catches AS (SELECT task_id, review_round, count(*) AS n FROM findings
   WHERE outcome = 'catch' AND recorded_at >= ? GROUP BY task_id, review_round),
 changed AS (SELECT DISTINCT task_id, step, step_round FROM step_changes
@@ -86,10 +88,12 @@ per_call AS (
   LEFT JOIN changed c ON c.task_id = r.task_id AND c.step = r.step AND c.step_round = r.rnd
   LEFT JOIN defective d ON d.task_id = r.task_id
   UNION ALL
-  SELECT o.step, coalesce(r.risk_tier, o.risk_tier), coalesce(r.model, o.model), o.cost_usd,
-    0, 0, 0, 0
-  FROM calls o LEFT JOIN runs r ON r.task_id = o.task_id AND r.step = o.step AND r.rnd = o.rnd
-  WHERE o.standing = 0)"""
+  SELECT r.step, r.risk_tier, r.model, o.cost_usd, 0, 0, 0, 0
+  FROM other o JOIN runs r ON r.task_id = o.task_id AND r.step = o.step AND r.rnd = o.rnd
+  UNION ALL
+  SELECT o.step, o.risk_tier, o.model, o.cost_usd, 0, 0, 0, 0 FROM other o
+  WHERE NOT EXISTS (SELECT 1 FROM steps s WHERE s.task_id = o.task_id AND s.step = o.step
+    AND s.attempt_of_step = o.rnd AND s.outcome = 'ok' AND s.started_at >= ?))"""
 """The window's calls, each marked when it stands for its run (the run's latest successful call:
 no successful call of the same task, step and round started after it); the runs; and per call
 what it counts towards its group: a run's catches, changed outcome and defects go with its
@@ -138,7 +142,7 @@ class EvidenceQueries(ABC):
         groups = _GROUPS.format(cost=self._sql_decimal_sum("cost_usd"))
         sql = f"WITH {_WINDOW} {groups} UNION ALL {_TIERS}"
         found = WindowFigures([], [])
-        for row in self._read(sql, (start,) * 7):
+        for row in self._read(sql, (start,) * 8):
             if row[0] == "group":
                 found.groups.append(
                     RunGroup(
