@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from outcome_history import write_history
 
+from factories import step_record
 from tandem.cli import main
 from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.evidence import load_evidence
@@ -52,10 +54,14 @@ def rebuilt(read: Read) -> dict[tuple[str, str, str], dict[str, object]]:
     """Step value computed straight from the tables, without Tandem's code."""
     group: dict[tuple[str, str, int], tuple[str, str, str]] = {}
     cost: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for row in read("SELECT * FROM steps ORDER BY id"):
-        key = (row["step"], row["risk_tier"], row["model"])
+    calls = read("SELECT * FROM steps ORDER BY id")
+    for row in calls:
         if row["outcome"] == "ok":
-            group[(row["task_id"], row["step"], row["attempt_of_step"])] = key
+            run = (row["task_id"], row["step"], row["attempt_of_step"])
+            group[run] = (row["step"], row["risk_tier"], row["model"])
+    for row in calls:  # every call costs under its run's group, or its own without one
+        key = (row["step"], row["risk_tier"], row["model"])
+        key = group.get((row["task_id"], row["step"], row["attempt_of_step"]), key)
         cost[key] += Decimal(row["cost_usd"])
     figures: dict[tuple[str, str, str], dict[str, object]] = {
         key: {"runs": 0, "cost": cost[key], "catches": 0, "changed": set(), "defects": 0}
@@ -83,6 +89,12 @@ def test_every_step_value_figure_is_rebuilt_from_the_raw_rows(history: Path) -> 
     with SqliteLedger(history) as ledger:
         values = step_values(load_evidence(ledger, None))
     assert_rebuilt(values, lambda sql: raw(history, sql))
+    # The scripted story, in figures: low reviews never catch; medium ones mostly do.
+    by = {(v.step, v.tier): v for v in values}
+    assert (by["review", "low"].runs, by["review", "low"].catches) == (20, 0)
+    assert by["review", "medium"].catches == 15 and by["review", "high"].catches == 5
+    assert by["review", "high"].defects_after == 2 + 3  # 4 defective tasks, one reviewed twice
+    assert by["draft", "medium"].cost_usd == Decimal("0.002") * (20 + 15 + 1)  # one failed call
 
 
 def assert_rebuilt(values: list[StepValue], read: Read) -> None:
@@ -100,18 +112,32 @@ def assert_rebuilt(values: list[StepValue], read: Read) -> None:
             want["defects"],
         ), value
         runs = int(str(want["runs"]))
-        assert value.changed_outcome_pct == round(100 * len(changed) / runs, 1)
+        assert value.changed_outcome_pct == (round(100 * len(changed) / runs, 1) if runs else 0)
         catches = int(str(want["catches"]))
         if catches:
             assert value.usd_per_catch == (want["cost"] / catches).quantize(Decimal("0.000001"))  # type: ignore[operator]
         else:
             assert value.usd_per_catch is None
-    # The scripted story, in figures: low reviews never catch; medium ones mostly do.
-    by = {(v.step, v.tier): v for v in values}
-    assert (by["review", "low"].runs, by["review", "low"].catches) == (20, 0)
-    assert by["review", "medium"].catches == 15 and by["review", "high"].catches == 5
-    assert by["review", "high"].defects_after == 2 + 3  # 4 defective tasks, one reviewed twice
-    assert by["draft", "medium"].cost_usd == Decimal("0.002") * (20 + 15 + 1)  # one failed call
+
+
+def test_a_run_costs_under_its_latest_successful_call_and_a_failed_run_under_its_own(
+    history: Path,
+) -> None:
+    now = datetime.now(UTC)
+    with SqliteLedger(history) as ledger:
+        # A run whose only call failed, and a run whose two successful calls used two models.
+        failed = {"outcome": "failed", "error": "timeout", "risk_tier": "low"}
+        ledger.record_step(step_record("extra-1", model="gpt-x", started_at=now, **failed))
+        ledger.record_step(step_record("extra-2", model="gpt-x", started_at=now))
+        ledger.record_step(step_record("extra-2", started_at=now + timedelta(seconds=1)))
+        values = step_values(load_evidence(ledger, None))
+    assert_rebuilt(values, lambda sql: raw(history, sql))
+    by = {(v.step, v.tier, v.model): v for v in values}
+    assert (by["draft", "low", "gpt-x"].runs, by["draft", "low", "gpt-x"].cost_usd) == (
+        0,
+        Decimal("0.01"),
+    )
+    assert ("draft", "medium", "gpt-x") not in by
 
 
 def test_step_changes_that_changed_nothing_change_no_outcome(history: Path) -> None:
