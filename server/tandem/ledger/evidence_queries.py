@@ -35,6 +35,16 @@ class RunGroup:
     changed_runs: int
     defects_after: int
 
+    @property
+    def usd_per_catch(self) -> Decimal | None:
+        return (
+            (self.cost_usd / self.catches).quantize(Decimal("0.000001")) if self.catches else None
+        )
+
+    @property
+    def changed_outcome_pct(self) -> float:
+        return round(100 * self.changed_runs / self.runs, 1) if self.runs else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class TierTasks:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from posixpath import dirname
 
+from tandem.ledger.evidence_queries import RunGroup
 from tandem.reports.evidence import Evidence
 from tandem.reports.tables import Cell, Report, Table
 
@@ -19,26 +19,8 @@ STEP_ORDER = {"plan": 0, "draft": 1, "review": 2}
 TIER_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-@dataclass(frozen=True)
-class StepValue:
-    step: str
-    tier: str
-    model: str
-    runs: int
-    cost_usd: Decimal
-    catches: int
-    changed_runs: int
-    defects_after: int
-
-    @property
-    def usd_per_catch(self) -> Decimal | None:
-        return (
-            (self.cost_usd / self.catches).quantize(Decimal("0.000001")) if self.catches else None
-        )
-
-    @property
-    def changed_outcome_pct(self) -> float:
-        return round(100 * self.changed_runs / self.runs, 1) if self.runs else 0.0
+StepValue = RunGroup
+"""What one step x tier x model bought over the window (the ledger's figures)."""
 
 
 @dataclass(frozen=True)
@@ -52,23 +34,10 @@ class RecurringFinding:
 
 def step_values(evidence: Evidence) -> list[StepValue]:
     """One entry per step x tier x model that ran in the window, in step, tier, model order."""
-    groups = sorted(
+    return sorted(
         evidence.groups,
         key=lambda g: (STEP_ORDER.get(g.step, 9), TIER_ORDER.get(g.tier, 9), g.model),
     )
-    return [
-        StepValue(
-            step=g.step,
-            tier=g.tier,
-            model=g.model,
-            runs=g.runs,
-            cost_usd=g.cost_usd,
-            catches=g.catches,
-            changed_runs=g.changed_runs,
-            defects_after=g.defects_after,
-        )
-        for g in groups
-    ]
 
 
 _QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"")
