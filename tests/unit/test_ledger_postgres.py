@@ -273,6 +273,21 @@ def test_step_value_and_advice_are_the_same_on_postgres_as_on_sqlite(
     ] == ["skip"]
 
 
+def test_every_step_value_figure_on_postgres_is_rebuilt_from_the_raw_rows(url: str) -> None:
+    from outcome_history import write_history
+    from psycopg.rows import dict_row
+    from test_step_value import assert_rebuilt
+
+    from tandem.reports.evidence import load_evidence
+    from tandem.reports.step_value import step_values
+
+    with open_ledger(url) as ledger:
+        write_history(ledger, 20)
+        values = step_values(load_evidence(ledger, None))
+    with psycopg.connect(url, row_factory=dict_row) as db:
+        assert_rebuilt(values, lambda sql: db.execute(sql).fetchall())  # type: ignore[arg-type]
+
+
 def test_the_report_totals_are_the_same_on_postgres_as_on_sqlite_and_the_raw_rows(
     url: str, tmp_path: Path
 ) -> None:

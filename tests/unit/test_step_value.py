@@ -8,16 +8,25 @@ import io
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from outcome_history import write_history
 
+from factories import step_record
 from tandem.cli import main
 from tandem.ledger.sqlite import SqliteLedger
 from tandem.reports.evidence import load_evidence
-from tandem.reports.step_value import normalise_message, recurring_findings, step_values
+from tandem.reports.step_value import (
+    StepValue,
+    normalise_message,
+    recurring_findings,
+    step_values,
+)
 
 
 @pytest.fixture
@@ -37,14 +46,22 @@ def raw(path: Path, sql: str) -> list[sqlite3.Row]:
         db.close()
 
 
-def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
+Read = Callable[[str], Sequence[Mapping[str, Any]]]
+"""Rows of a SQL statement, by column name (SQLite or PostgreSQL)."""
+
+
+def rebuilt(read: Read) -> dict[tuple[str, str, str], dict[str, object]]:
     """Step value computed straight from the tables, without Tandem's code."""
     group: dict[tuple[str, str, int], tuple[str, str, str]] = {}
     cost: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for row in raw(path, "SELECT * FROM steps ORDER BY id"):
-        key = (row["step"], row["risk_tier"], row["model"])
+    calls = read("SELECT * FROM steps ORDER BY id")
+    for row in calls:
         if row["outcome"] == "ok":
-            group[(row["task_id"], row["step"], row["attempt_of_step"])] = key
+            run = (row["task_id"], row["step"], row["attempt_of_step"])
+            group[run] = (row["step"], row["risk_tier"], row["model"])
+    for row in calls:  # every call costs under its run's group, or its own without one
+        key = (row["step"], row["risk_tier"], row["model"])
+        key = group.get((row["task_id"], row["step"], row["attempt_of_step"]), key)
         cost[key] += Decimal(row["cost_usd"])
     figures: dict[tuple[str, str, str], dict[str, object]] = {
         key: {"runs": 0, "cost": cost[key], "catches": 0, "changed": set(), "defects": 0}
@@ -52,16 +69,16 @@ def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
     }
     for key in group.values():
         figures[key]["runs"] = int(str(figures[key]["runs"])) + 1
-    for row in raw(path, "SELECT * FROM findings WHERE outcome = 'catch'"):
+    for row in read("SELECT * FROM findings WHERE outcome = 'catch'"):
         key = group[(row["task_id"], "review", row["review_round"])]
         figures[key]["catches"] = int(str(figures[key]["catches"])) + 1
-    for row in raw(path, "SELECT * FROM step_changes"):
+    for row in read("SELECT * FROM step_changes"):
         if row["changed_code"] or row["changed_tests"] or row["changed_ship"]:
             run = (row["task_id"], row["step"], row["step_round"])
             changed = figures[group[run]]["changed"]
             assert isinstance(changed, set)
             changed.add(run)
-    for defect in raw(path, "SELECT * FROM defects"):
+    for defect in read("SELECT * FROM defects"):
         for run, key in group.items():
             if run[0] == defect["task_id"]:
                 figures[key]["defects"] = int(str(figures[key]["defects"])) + 1
@@ -71,7 +88,18 @@ def rebuilt(path: Path) -> dict[tuple[str, str, str], dict[str, object]]:
 def test_every_step_value_figure_is_rebuilt_from_the_raw_rows(history: Path) -> None:
     with SqliteLedger(history) as ledger:
         values = step_values(load_evidence(ledger, None))
-    expected = rebuilt(history)
+    assert_rebuilt(values, lambda sql: raw(history, sql))
+    # The scripted story, in figures: low reviews never catch; medium ones mostly do.
+    by = {(v.step, v.tier): v for v in values}
+    assert (by["review", "low"].runs, by["review", "low"].catches) == (20, 0)
+    assert by["review", "medium"].catches == 15 and by["review", "high"].catches == 5
+    assert by["review", "high"].defects_after == 2 + 3  # 4 defective tasks, one reviewed twice
+    assert by["draft", "medium"].cost_usd == Decimal("0.002") * (20 + 15 + 1)  # one failed call
+
+
+def assert_rebuilt(values: list[StepValue], read: Read) -> None:
+    """Every figure equals the one rebuilt from the raw rows of the 60-task history."""
+    expected = rebuilt(read)
     assert {(v.step, v.tier, v.model) for v in values} == set(expected)
     for value in values:
         want = expected[(value.step, value.tier, value.model)]
@@ -84,26 +112,42 @@ def test_every_step_value_figure_is_rebuilt_from_the_raw_rows(history: Path) -> 
             want["defects"],
         ), value
         runs = int(str(want["runs"]))
-        assert value.changed_outcome_pct == round(100 * len(changed) / runs, 1)
+        assert value.changed_outcome_pct == (round(100 * len(changed) / runs, 1) if runs else 0)
         catches = int(str(want["catches"]))
         if catches:
             assert value.usd_per_catch == (want["cost"] / catches).quantize(Decimal("0.000001"))  # type: ignore[operator]
         else:
             assert value.usd_per_catch is None
-    # The scripted story, in figures: low reviews never catch; medium ones mostly do.
-    by = {(v.step, v.tier): v for v in values}
-    assert (by["review", "low"].runs, by["review", "low"].catches) == (20, 0)
-    assert by["review", "medium"].catches == 15 and by["review", "high"].catches == 5
-    assert by["review", "high"].defects_after == 2 + 3  # 4 defective tasks, one reviewed twice
-    assert by["draft", "medium"].cost_usd == Decimal("0.002") * (20 + 15 + 1)  # one failed call
 
 
-def test_evidence_leaves_out_step_changes_that_changed_nothing(history: Path) -> None:
+def test_a_run_costs_under_its_latest_successful_call_and_a_failed_run_under_its_own(
+    history: Path,
+) -> None:
+    now = datetime.now(UTC)
+    with SqliteLedger(history) as ledger:
+        # A run whose only call failed, and a run whose two successful calls used two models.
+        failed = {"outcome": "failed", "error": "timeout", "risk_tier": "low"}
+        ledger.record_step(step_record("extra-1", model="gpt-x", started_at=now, **failed))
+        ledger.record_step(step_record("extra-2", model="gpt-x", started_at=now))
+        ledger.record_step(step_record("extra-2", started_at=now + timedelta(seconds=1)))
+        values = step_values(load_evidence(ledger, None))
+    assert_rebuilt(values, lambda sql: raw(history, sql))
+    by = {(v.step, v.tier, v.model): v for v in values}
+    assert (by["draft", "low", "gpt-x"].runs, by["draft", "low", "gpt-x"].cost_usd) == (
+        0,
+        Decimal("0.01"),
+    )
+    assert ("draft", "medium", "gpt-x") not in by
+
+
+def test_step_changes_that_changed_nothing_change_no_outcome(history: Path) -> None:
     with SqliteLedger(history) as ledger:
         evidence = load_evidence(ledger, None)
         every = ledger.step_changes()
-    assert evidence.changes == [c for c in every if c.code or c.tests or c.ship]
-    assert len(evidence.changes) < len(every)  # the approved plans changed nothing
+    plans = [c for c in every if c.step == "plan"]
+    changed = {(c.task_id, c.round) for c in plans if c.code or c.tests or c.ship}
+    assert len(changed) < len(plans)  # the approved plans changed nothing
+    assert sum(g.changed_runs for g in evidence.groups if g.step == "plan") == len(changed)
 
 
 def test_recurring_findings_group_the_same_comment_about_different_names_and_lines(

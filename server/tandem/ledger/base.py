@@ -16,9 +16,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tandem.ledger.errors import LedgerTooNew
+from tandem.ledger.evidence_queries import EvidenceQueries
 from tandem.ledger.outcome_queries import OutcomeQueries
 from tandem.ledger.rows import (
     STEP_COLUMNS,
@@ -33,7 +34,9 @@ from tandem.ledger.rows import (
 )
 from tandem.ledger.schema import MIGRATIONS, Executor
 from tandem.ledger.totals import StepFilter, TotalsQueries
-from tandem.values import StepName, StepRecord
+
+if TYPE_CHECKING:
+    from tandem.values import StepName, StepRecord
 
 HISTORY_WINDOW = 50
 """Most recent successful steps that history (typical output, calibration) looks at."""
@@ -41,7 +44,7 @@ HISTORY_MIN_STEPS = 3
 """Fewer recorded steps than this and history says "don't know" (defaults apply)."""
 
 
-class Ledger(OutcomeQueries, TotalsQueries, ABC):
+class Ledger(OutcomeQueries, TotalsQueries, EvidenceQueries, ABC):
     """A ledger in some database. Implements ``StepRecorder``, ``EstimateHistory`` and (with
     :class:`~tandem.ledger.outcome_queries.OutcomeQueries`) ``OutcomeRecorder``.
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tandem.ledger.outcome_rows import (
     DEFECT_SEVERITIES,
@@ -32,14 +32,9 @@ from tandem.ledger.outcome_rows import (
 )
 from tandem.ledger.rows import now_text, utc_text
 from tandem.ledger.schema import Executor
-from tandem.values import (
-    TIER_ORDER,
-    FindingRecord,
-    FindingResolution,
-    FindingVia,
-    StepChange,
-    TaskEvent,
-)
+
+if TYPE_CHECKING:
+    from tandem.values import FindingRecord, FindingResolution, FindingVia, StepChange, TaskEvent
 
 REPLACED = "a later review of the same draft replaced it"
 
@@ -181,6 +176,8 @@ class OutcomeQueries(ABC):
             raise UnknownTask(
                 f"no task {task_id!r} in the ledger {self.path}; `tandem report` lists task ids"
             )
+        from tandem.values import TIER_ORDER
+
         tier = max((row["risk_tier"] for row in steps), key=TIER_ORDER.index)
         route = [
             {

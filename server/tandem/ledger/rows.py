@@ -11,9 +11,12 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tandem.values import StepEstimate, StepRecord, Usage
+if TYPE_CHECKING:
+    # Imported where rows become records: the report never builds one, so it never pays
+    # for importing pydantic.
+    from tandem.values import StepEstimate, StepRecord
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ def step_values(record: StepRecord) -> tuple[object, ...]:
 
 def row_to_record(row: Any) -> LedgerRow:
     """A ``steps`` row (read by column name) back as the record that was written."""
+    from tandem.values import StepEstimate, StepRecord, Usage
+
     estimate_json = row["estimate_json"]
     record = StepRecord(
         **_record_fields(row),
@@ -136,6 +141,8 @@ def row_to_record(row: Any) -> LedgerRow:
 def lean_row_to_record(row: Any) -> LedgerRow:
     """:func:`row_to_record` without validating the row again: the ledger wrote it from a
     validated record, so reports over many rows build it directly (a test checks both agree)."""
+    from tandem.values import StepRecord, Usage
+
     record = StepRecord.model_construct(
         **_record_fields(row),
         usage=Usage.model_construct(**_usage_fields(row)),
@@ -184,6 +191,8 @@ def _usage_fields(row: Any) -> dict[str, Any]:
 
 
 def _lean_estimate(text: str | None) -> StepEstimate | None:
+    from tandem.values import StepEstimate
+
     if not text:
         return None
     fields = json.loads(text)

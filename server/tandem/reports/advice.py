@@ -70,9 +70,7 @@ def _too_few(setting: str, current: str, runs: int, minimum: int, what: str) -> 
 def review_advice(evidence: Evidence, values: list[StepValue], settings: Settings) -> list[Advice]:
     limits = settings.advice
     out: list[Advice] = []
-    defects: dict[str, int] = defaultdict(int)
-    for defect in evidence.defects:
-        defects[defect.risk_tier] += 1
+    defects: dict[str, int] = defaultdict(int, evidence.defects)
     for tier in TIERS:
         setting, current = f"routes.review.{tier}", getattr(settings.routes.review, tier)
         runs, cost, catches, changed = _totals(values, "review", tier)
@@ -114,31 +112,27 @@ def draft_advice(evidence: Evidence, settings: Settings) -> list[Advice]:
     out: list[Advice] = []
     if limits.strong_alias not in settings.models:
         return out
-    blocked_tasks = {f.task_id for f in evidence.findings if f.severity == "blocking"}
-    runs = evidence.runs
     for tier in TIERS:
         setting, current = f"routes.draft.{tier}", getattr(settings.routes.draft, tier)
         if current in (SKIP, limits.strong_alias):
             continue
-        tasks = {k[0] for k, f in runs.items() if f.step == "draft" and f.risk_tier == tier}
-        if len(tasks) < limits.min_runs:
+        drafted = evidence.tier("draft", tier)
+        tasks, blocked = drafted.tasks, drafted.blocked
+        if tasks < limits.min_runs:
             out.append(
-                _too_few(
-                    setting, current, len(tasks), limits.min_runs, f"{tier}-risk drafted tasks"
-                )
+                _too_few(setting, current, tasks, limits.min_runs, f"{tier}-risk drafted tasks")
             )
             continue
-        blocked = len(tasks & blocked_tasks)
-        share = round(100 * blocked / len(tasks), 1)
+        share = round(100 * blocked / tasks, 1)
         if share <= limits.strong_draft_blocking_pct:
             continue
         reason = (
-            f"the drafts of {blocked} of {len(tasks)} {tier}-risk tasks on {current!r} drew "
+            f"the drafts of {blocked} of {tasks} {tier}-risk tasks on {current!r} drew "
             f"blocking findings ({share}%, over {limits.strong_draft_blocking_pct:g}%): draft "
             f"them on {limits.strong_alias!r}"
         )
         facts: dict[str, object] = {
-            "runs": len(tasks),
+            "runs": tasks,
             "blocked_runs": blocked,
             "blocked_pct": share,
         }
@@ -151,29 +145,26 @@ def plan_advice(evidence: Evidence, settings: Settings) -> list[Advice]:
     out: list[Advice] = []
     if limits.cheap_alias not in settings.models:
         return out
-    runs = {key: f for key, f in evidence.runs.items() if f.step == "plan"}
-    edited = {c.task_id for c in evidence.changes if c.step == "plan" and c.ship}
-    rewritten = {e.task_id for e in evidence.events if e.rewrite is not None}
     for tier in CHEAP_PLAN_TIERS:
         setting, current = f"routes.plan.{tier}", getattr(settings.routes.plan, tier)
         if current in (SKIP, limits.cheap_alias):
             continue
-        tasks = {key[0] for key, fact in runs.items() if fact.risk_tier == tier}
-        if len(tasks) < limits.min_runs:
+        planned = evidence.tier("plan", tier)
+        if planned.tasks < limits.min_runs:
             out.append(
-                _too_few(setting, current, len(tasks), limits.min_runs, f"{tier}-risk plans")
+                _too_few(setting, current, planned.tasks, limits.min_runs, f"{tier}-risk plans")
             )
             continue
         facts: dict[str, object] = {
-            "runs": len(tasks),
-            "edited": len(tasks & edited),
-            "rewritten_tasks": len(tasks & rewritten),
+            "runs": planned.tasks,
+            "edited": planned.plan_edited,
+            "rewritten_tasks": planned.rewritten,
         }
-        if tasks & (edited | rewritten):
+        if planned.plan_edited or planned.rewritten:
             continue
         reason = (
-            f"{len(tasks)} {tier}-risk plans on {current!r} were never edited and never led to a "
-            f"rewrite: plan them on {limits.cheap_alias!r}"
+            f"{planned.tasks} {tier}-risk plans on {current!r} were never edited and never led "
+            f"to a rewrite: plan them on {limits.cheap_alias!r}"
         )
         out.append(Advice(setting, current, limits.cheap_alias, reason, facts))
     return out

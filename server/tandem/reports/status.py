@@ -188,7 +188,7 @@ def write_report(workspace: Path, settings: Settings) -> Path:
     target = configured_ledger(settings.ledger, workspace)
     totals, notes, runs = ReportTotals([], [], {}, []), {}, []
     now = datetime.now(UTC)
-    evidence = Evidence(since=now - timedelta(days=14), now=now, facts=[])
+    evidence = Evidence(since=now - timedelta(days=14), now=now)
     if not (isinstance(target, Path) and not target.is_file()):
         with open_ledger(target) as ledger:
             totals = ledger.report_totals()

@@ -1,9 +1,7 @@
 """Step value (what each step x tier x model bought) and recurring findings, from the evidence.
 
-A *run* is one step of one task in one round (its latest successful call stands for it; every
-call, failed or not, counts towards its cost). A review run's *catches* are its findings settled
-as a catch; a run *changed the outcome* when a step change records it changed code, tests or the
-decision to ship; a defect after merge *slipped past* every run of its task.
+What a run, a catch, a changed outcome and a defect that slipped past are is written once, in
+:mod:`tandem.ledger.evidence_queries`; here the figures are ordered, derived and tabled.
 """
 
 from __future__ import annotations
@@ -11,39 +9,18 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from posixpath import dirname
 
-from tandem.reports.evidence import Evidence, StepKey, changed_runs
+from tandem.ledger.evidence_queries import RunGroup
+from tandem.reports.evidence import Evidence
 from tandem.reports.tables import Cell, Report, Table
-
-GroupKey = tuple[str, str, str]
-"""(step, risk tier, model)."""
 
 STEP_ORDER = {"plan": 0, "draft": 1, "review": 2}
 TIER_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-@dataclass(frozen=True)
-class StepValue:
-    step: str
-    tier: str
-    model: str
-    runs: int
-    cost_usd: Decimal
-    catches: int
-    changed_runs: int
-    defects_after: int
-
-    @property
-    def usd_per_catch(self) -> Decimal | None:
-        return (
-            (self.cost_usd / self.catches).quantize(Decimal("0.000001")) if self.catches else None
-        )
-
-    @property
-    def changed_outcome_pct(self) -> float:
-        return round(100 * self.changed_runs / self.runs, 1) if self.runs else 0.0
+StepValue = RunGroup
+"""What one step x tier x model bought over the window (the ledger's figures)."""
 
 
 @dataclass(frozen=True)
@@ -57,50 +34,10 @@ class RecurringFinding:
 
 def step_values(evidence: Evidence) -> list[StepValue]:
     """One entry per step x tier x model that ran in the window, in step, tier, model order."""
-    runs = evidence.runs
-    group_of: dict[StepKey, GroupKey] = {
-        key: (fact.step, fact.risk_tier, fact.model) for key, fact in runs.items()
-    }
-    cost: dict[GroupKey, Decimal] = defaultdict(Decimal)
-    for fact in evidence.facts:
-        key = (fact.task_id, fact.step, fact.round)
-        group = group_of.get(key, (fact.step, fact.risk_tier, fact.model))
-        cost[group] += fact.cost_usd or Decimal(0)
-    run_count: dict[GroupKey, int] = defaultdict(int)
-    for group in group_of.values():
-        run_count[group] += 1
-    catches: dict[GroupKey, int] = defaultdict(int)
-    for finding in evidence.findings:
-        review = group_of.get((finding.task_id, "review", finding.review_round))
-        if review is not None and finding.outcome == "catch":
-            catches[review] += 1
-    changed: dict[GroupKey, int] = defaultdict(int)
-    for key in changed_runs(evidence.changes):
-        if key in group_of:
-            changed[group_of[key]] += 1
-    defective: dict[str, int] = defaultdict(int)
-    for defect in evidence.defects_in_window():
-        defective[defect.task_id] += 1
-    defects: dict[GroupKey, int] = defaultdict(int)
-    for key, group in group_of.items():
-        defects[group] += defective.get(key[0], 0)
-    groups = sorted(
-        set(cost) | set(run_count),
-        key=lambda g: (STEP_ORDER.get(g[0], 9), TIER_ORDER.get(g[1], 9), g[2]),
+    return sorted(
+        evidence.groups,
+        key=lambda g: (STEP_ORDER.get(g.step, 9), TIER_ORDER.get(g.tier, 9), g.model),
     )
-    return [
-        StepValue(
-            step=g[0],
-            tier=g[1],
-            model=g[2],
-            runs=run_count[g],
-            cost_usd=cost[g],
-            catches=catches[g],
-            changed_runs=changed[g],
-            defects_after=defects[g],
-        )
-        for g in groups
-    ]
 
 
 _QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"")
@@ -119,15 +56,19 @@ def normalise_message(message: str) -> str:
 def recurring_findings(evidence: Evidence, *, min_tasks: int = 2) -> list[RecurringFinding]:
     """Findings grouped by category, normalised message and folder, seen in at least
     ``min_tasks`` tasks; most frequent first."""
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    normalised: dict[str, str] = {}
     for finding in evidence.findings:
         folder = dirname(finding.path) if finding.path else ""
-        key = (finding.category, normalise_message(finding.message), folder)
-        groups[key].append(finding.task_id)
+        message = normalised.get(finding.message)
+        if message is None:
+            message = normalised[finding.message] = normalise_message(finding.message)
+        tasks = groups[(finding.category, message, folder)]
+        tasks[finding.task_id] = tasks.get(finding.task_id, 0) + finding.count
     found = [
-        RecurringFinding(category, message, folder, len(tasks), tuple(sorted(set(tasks))))
+        RecurringFinding(category, message, folder, sum(tasks.values()), tuple(sorted(tasks)))
         for (category, message, folder), tasks in groups.items()
-        if len(set(tasks)) >= min_tasks
+        if len(tasks) >= min_tasks
     ]
     return sorted(found, key=lambda r: (-r.count, r.category, r.message, r.folder))
 
