@@ -121,11 +121,12 @@ def landing_refusal(operation: Operation, file: FileSnapshot, scope: Scope) -> s
     statements). Lines inserted between two lines may also sit right before or after a named
     unit."""
     path, name = split_unit_id(operation.edit.target)
-    named = [unit for n in _units_scoped(scope, path) if (unit := file.unit(n)) is not None]
     if operation.edit.kind not in ANCHORED_KINDS or name is not None or file.text is None:
         return None
-    if not _units_scoped(scope, path):
+    scoped = _units_scoped(scope, path)
+    if not scoped:
         return None
+    named = [unit for n in scoped if (unit := file.unit(n)) is not None]
     starts = list(accumulate(len(line) for line in split_lines(file.text)))
     first = bisect_right(starts, operation.start) + 1
     last = bisect_right(starts, max(operation.end - 1, operation.start)) + 1

@@ -17,17 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.ledger.outcome_rows import (
     DEFECT_SEVERITIES,
-    STEP_FACT_COLUMNS,
     DefectRow,
     FindingRow,
     StepChangeRow,
-    StepFact,
     TaskEventRow,
     UnknownTask,
     defect_row,
     finding_row,
     step_change_row,
-    step_fact,
     task_event_row,
 )
 from tandem.ledger.rows import now_text, utc_text
@@ -232,9 +229,3 @@ class OutcomeQueries(ABC):
     def defects(self) -> list[DefectRow]:
         """Every defect ever recorded (few; a tier with any keeps its review)."""
         return [defect_row(r) for r in self._read("SELECT * FROM defects ORDER BY id")]
-
-    def step_facts(self, *, since: datetime | None = None) -> list[StepFact]:
-        """Recorded calls since ``since``, oldest first, lean (for step value and advice)."""
-        where, params = _since("started_at", since)
-        sql = f"SELECT {STEP_FACT_COLUMNS} FROM steps{where} ORDER BY started_at, id"
-        return [step_fact(r) for r in self._read(sql, params)]

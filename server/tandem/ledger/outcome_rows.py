@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 DefectSeverity = Literal["minor", "major", "critical"]
@@ -81,20 +80,6 @@ class DefectRow:
     route: list[dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class StepFact:
-    """One recorded model call, as much of it as step value and advice need (no more: a window
-    holds tens of thousands)."""
-
-    task_id: str
-    step: str
-    round: int
-    risk_tier: str
-    model: str
-    cost_usd: Decimal | None
-    outcome: str
-
-
 def finding_row(row: Any) -> FindingRow:
     return FindingRow(
         id=int(row["id"]),
@@ -152,21 +137,4 @@ def defect_row(row: Any) -> DefectRow:
         note=row["note"],
         risk_tier=row["risk_tier"],
         route=json.loads(row["route_json"]),
-    )
-
-
-STEP_FACT_COLUMNS = "task_id, step, attempt_of_step, risk_tier, model, cost_usd, outcome"
-
-
-def step_fact(row: Any) -> StepFact:
-    """A ``steps`` row selected with :data:`STEP_FACT_COLUMNS` (read by position: fastest)."""
-    cost = row[5]
-    return StepFact(
-        task_id=row[0],
-        step=row[1],
-        round=int(row[2]),
-        risk_tier=row[3],
-        model=row[4],
-        cost_usd=None if cost is None else Decimal(cost),
-        outcome=row[6],
     )

@@ -216,8 +216,11 @@ class TotalsQueries(ABC):
     def _sql_epoch_ms(self, column: str) -> str:
         """A timestamp text column as milliseconds since the epoch."""
 
-    def _sums(self) -> str:
-        return ", ".join(s or self._sql_decimal_sum("cost_usd") for s in _SUMS)
+    def _sums(self, *, aliased: bool = False) -> str:
+        """The expressions of :data:`_SUMS` for this database (``AS s0``, ``s1``... when
+        ``aliased``, for use inside a subquery)."""
+        sums = [s or self._sql_decimal_sum("cost_usd") for s in _SUMS]
+        return ", ".join(f"{s} AS s{n}" if aliased else s for n, s in enumerate(sums))
 
     def report_totals(self, chosen: StepFilter | None = None) -> ReportTotals:
         chosen = chosen or StepFilter()
@@ -253,12 +256,9 @@ class TotalsQueries(ABC):
         said, said_params = chosen.where("s2.task_id = s.task_id", "draft_accepted IS NOT NULL")
         worst = " ".join(f"WHEN '{name}' THEN {n}" for n, name in enumerate(WORST_OUTCOMES))
         epoch = self._sql_epoch_ms("started_at")
-        sums = ", ".join(
-            f"{s or self._sql_decimal_sum('cost_usd')} AS s{n}" for n, s in enumerate(_SUMS)
-        )
         sql = (
             "SELECT t.*, f.task_type, f.mode FROM (SELECT task_id, min(started_at) AS started, "
-            f"{sums}, max(CASE outcome {worst} ELSE 0 END) AS worst, "
+            f"{self._sums(aliased=True)}, max(CASE outcome {worst} ELSE 0 END) AS worst, "
             f"max({epoch} + latency_ms) - min({epoch}) AS elapsed, "
             f"(SELECT id FROM steps s2{inner} ORDER BY started_at, id LIMIT 1) AS first_id, "
             f"(SELECT draft_accepted FROM steps s2{said} ORDER BY started_at DESC, id DESC "

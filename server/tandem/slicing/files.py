@@ -30,9 +30,8 @@ def _mostly_long_lines(data: bytes) -> bool:
     slicing: long lines must also be more than one line in ``MINIFIED_LINE_RATIO``."""
     lines = data.split(b"\n")
     long_lines = [len(line) for line in lines if len(line) > MINIFIED_LINE_CHARS]
-    return sum(long_lines) > len(data) * MINIFIED_SHARE and len(
-        long_lines
-    ) * MINIFIED_LINE_RATIO > len(lines)
+    many = len(long_lines) * MINIFIED_LINE_RATIO > len(lines)
+    return many and sum(long_lines) > len(data) * MINIFIED_SHARE
 
 
 def source_lines(text: str) -> list[str]:

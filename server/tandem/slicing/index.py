@@ -237,12 +237,7 @@ class RepoIndex:
                 self._dirty = True
             missing = [key for key in missing if key not in found]
         for key in missing:
-            rel, data, language = pending[key]
-            self.stats["parsed"] += 1
-            entry, units, idents = parse_entry(rel, data, language)
-            self._cache[key] = self._new[key] = entry
-            self._dirty = True
-            _remember(key, _Parsed(units, idents, bool(entry["errors"])))
+            self._parse_new(key, *pending[key])
 
     def _from_disk(self, rel: str, language: LanguageName) -> FileRecord | str:
         key = (*self._seen_key, rel)
@@ -286,20 +281,25 @@ class RepoIndex:
                 _remember(key, parsed)
         if parsed is not None:
             self.stats["hits"] += 1
-            return FileRecord(
-                rel,
-                blob,
-                language,
-                parsed.units,
-                parsed.idents,
-                parsed.has_errors,
-                src.text,
-                src.warning,
-            )
+        else:
+            parsed = self._parse_new(key, rel, src.data, language)
+        return FileRecord(
+            rel,
+            blob,
+            language,
+            parsed.units,
+            parsed.idents,
+            parsed.has_errors,
+            src.text,
+            src.warning,
+        )
+
+    def _parse_new(self, key: str, rel: str, data: bytes, language: LanguageName) -> _Parsed:
+        """Parse a version no cache holds; its entry goes to the caches."""
         self.stats["parsed"] += 1
-        entry, units, idents = parse_entry(rel, src.data, language)
-        has_errors = bool(entry["errors"])
+        entry, units, idents = parse_entry(rel, data, language)
         self._cache[key] = self._new[key] = entry
         self._dirty = True
-        _remember(key, _Parsed(units, idents, has_errors))
-        return FileRecord(rel, blob, language, units, idents, has_errors, src.text, src.warning)
+        parsed = _Parsed(units, idents, bool(entry["errors"]))
+        _remember(key, parsed)
+        return parsed

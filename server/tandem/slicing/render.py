@@ -101,7 +101,7 @@ def signature_line(block: Block) -> str:
     last = block.name.split(" > ")[-1].split("::")[-1].split(".")[-1]
     if " > " in block.name and last in sig:
         sig = block.name  # ``describe > title``: its ``it("title")`` would say it twice
-    elif not sig or last not in sig or " > " in block.name:
+    elif not sig or last not in sig:
         sig = f"{block.name}: {sig}" if sig else block.name
     line = f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
     return f"{line}  ({block.note})" if block.note else line

@@ -54,16 +54,7 @@ class SharedIndex:
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The entry stored under ``key``, or None."""
-        db = self._open()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT entry FROM parsed WHERE key = ?", (key,)).fetchone()
-            entry = json.loads(row[0]) if row is not None else None
-        except (sqlite3.Error, ValueError) as exc:
-            self._off(exc)
-            return None
-        return entry if isinstance(entry, dict) else None
+        return self.get_many([key]).get(key)
 
     def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """The entries stored under any of ``keys``, by key (one query per 500 keys)."""
