@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from flow_doubles import REQUEST, example_anchor, example_replies, example_repo, example_slice
 
+from tandem.config import Settings
 from tandem.flow.edits import take_snapshot
 from tandem.flow.handoff import Draft, DraftReply, PlanReply, Task
 from tandem.flow.inputs import draft_values, plan_values, review_values
 from tandem.flow.prompts import PromptError, load_prompt, prompts_dir, render
+from tandem.slicing import slice_repository
+from tandem.slicing.result import FileRangeAnchor
 
 
 def test_prompt_version_is_the_short_sha256_of_the_file() -> None:
@@ -44,6 +47,22 @@ def test_plan_prompt_carries_request_risk_units_and_slice(tmp_path: Path) -> Non
     assert "SQL statement at app/queries.py:9" in prompt.user
     assert "app/queries.py::list_projects (function, lines 6-13)" in prompt.user
     assert "{{" not in prompt.system + prompt.user
+
+
+def test_plan_prompt_names_callees_and_tests_once_and_shows_their_details_once(
+    tmp_path: Path,
+) -> None:
+    repo = example_repo(tmp_path)
+    anchor = FileRangeAnchor(path="app/handlers.py", start_line=5, end_line=22)
+    context = slice_repository(repo, anchor, Settings())
+    prompt = render(load_prompt("plan"), plan_values(_task(repo), context))
+    assert context.callees and context.tests
+    for callee in context.callees:
+        assert f"{callee.path}::{callee.name} (called)" in prompt.user
+        assert prompt.user.count(callee.signature) == 1
+    for test in context.tests:
+        assert f"- {test.path}::{test.name}\n" in prompt.user
+        assert prompt.user.count(test.reason) == 1
 
 
 def test_draft_prompt_shows_scoped_units_not_whole_files(tmp_path: Path) -> None:
