@@ -225,6 +225,22 @@ def test_html_page_is_self_contained_with_three_charts(ledger: Ledger) -> None:
         ElementTree.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")  # well-formed
 
 
+def test_estimate_chart_draws_one_circle_per_step_and_spot_not_per_call() -> None:
+    from tandem.reports.html import estimate_chart
+
+    same = [(Decimal("0.010"), Decimal("0.011"), "draft")] * 10_000
+    apart = [
+        (Decimal("0.002"), Decimal("0.030"), "plan"),
+        (Decimal("0.030"), Decimal("0.002"), "plan"),
+    ]
+    twins = [(Decimal("0.010"), Decimal("0.011"), "review")]  # same spot, another step
+    chart = estimate_chart([*same, *apart, *twins])
+    assert chart.count("<circle") == 4
+    assert "draft, 10000 calls: estimated $0.01000, actual $0.01100" in chart
+    assert "plan, 1 call: estimated $0.00200, actual $0.03000" in chart
+    ElementTree.fromstring(chart)
+
+
 def test_parse_since() -> None:
     assert parse_since("7d", now=AT) == AT - timedelta(days=7)
     assert parse_since("2w", now=AT) == AT - timedelta(weeks=2)

@@ -6,6 +6,7 @@ single-model baselines) above the report's tables. Everything is escaped; nothin
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -103,6 +104,37 @@ def spend_per_day_chart(groups: Sequence[GroupTotals]) -> str:
     return _svg(body, title)
 
 
+BIN_PX = 4.0
+"""Calls of one step whose points fall in the same square of this many pixels share one circle
+(sized by their count): a real ledger has tens of thousands of calls."""
+
+Bin = tuple[str, int, tuple[float, float], tuple[tuple[float, float], tuple[float, float]]]
+
+
+def _bins(
+    points: list[tuple[float, float, str]], top: float, span_x: float, span_y: float
+) -> list[Bin]:
+    """(step, calls, mean position, ((lowest estimate, actual), (highest estimate, actual)))
+    of each occupied square, in the order first reached."""
+    cells: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
+    for estimated, actual, step in points:
+        x = PAD + estimated / top * span_x
+        y = HEIGHT - PAD - actual / top * span_y
+        cells.setdefault((step, int(x // BIN_PX), int(y // BIN_PX)), []).append((estimated, actual))
+    bins: list[Bin] = []
+    for (step, _, _), members in cells.items():
+        estimates, actuals = [m[0] for m in members], [m[1] for m in members]
+        mean_x = PAD + sum(estimates) / len(members) / top * span_x
+        mean_y = HEIGHT - PAD - sum(actuals) / len(members) / top * span_y
+        low, high = (min(estimates), min(actuals)), (max(estimates), max(actuals))
+        bins.append((step, len(members), (mean_x, mean_y), (low, high)))
+    return bins
+
+
+def _dollars(low: float, high: float) -> str:
+    return f"${low:.5f}" if low == high else f"${low:.5f}-${high:.5f}"
+
+
 def estimate_chart(estimates: Sequence[tuple[Decimal, Decimal, str]]) -> str:
     """Estimated (typical) against actual cost per step; the diagonal is a perfect estimate."""
     title = "Estimated against actual cost per step (USD)"
@@ -125,13 +157,14 @@ def estimate_chart(estimates: Sequence[tuple[Decimal, Decimal, str]]) -> str:
             f'<text x="{PAD + fraction * span_x:.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
             f'text-anchor="middle">{top * fraction:.4g}</text>'
         )
-    for estimated, actual, step in points:
-        x = PAD + estimated / top * span_x
-        y = HEIGHT - PAD - actual / top * span_y
+    for step, count, (x, y), (low, high) in _bins(points, top, span_x, span_y):
+        radius = min(10.0, 3.5 + 1.5 * math.log2(count))
+        calls = "1 call" if count == 1 else f"{count} calls"
         body.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{STEP_COLOURS.get(step, "#333")}" '
-            f'fill-opacity="0.75"><title>{step}: estimated ${estimated:.5f}, '
-            f"actual ${actual:.5f}</title></circle>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" '
+            f'fill="{STEP_COLOURS.get(step, "#333")}" fill-opacity="0.75"><title>{step}, {calls}: '
+            f"estimated {_dollars(low[0], high[0])}, actual {_dollars(low[1], high[1])}"
+            "</title></circle>"
         )
     return _svg(body, title)
 
