@@ -33,7 +33,6 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
     from tandem.flow.apply import apply_task_edits
     from tandem.flow.errors import FlowError
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"tandem draft: {error}", file=sys.stderr)
             return BAD_INPUT
         try:
-            asyncio.run(draft_step(session.env, args.task, 1))
+            session.run(draft_step(session.env, args.task, 1))
             written = apply_task_edits(session.env, args.task) if args.apply else []
             if args.apply:
                 close_task(session.env.outcomes, args.task, "accepted", "tandem draft --apply")

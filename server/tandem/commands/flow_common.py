@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from tandem.commands.common import add_settings_options, load_cli_settings
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from tandem.flow.env import Confirm, FlowEnv
     from tandem.ledger.recorder import GuardedRecorder
     from tandem.slicing.result import Anchor, Slice
+
+T = TypeVar("T")
 
 BAD_INPUT = 2
 FAILED = 1
@@ -153,11 +156,49 @@ def slice_from_args(args: argparse.Namespace, loaded: LoadedSettings) -> tuple[A
     return anchor, context
 
 
+class StderrProgress:
+    """Progress on stderr, one line per message; on a terminal a call's running count is
+    redrawn in place on one line, which the next message (or the step's end) settles."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._redraw = self._stream.isatty()
+        self._live = False
+
+    def __call__(self, message: str) -> None:
+        from tandem.providers.base import LiveMessage
+
+        if self._redraw and isinstance(message, LiveMessage):
+            self._stream.write(f"\r\x1b[Ktandem: {message}")
+            self._stream.flush()
+            self._live = True
+            return
+        self.settle()
+        print(f"tandem: {message}", file=self._stream)
+
+    def settle(self) -> None:
+        """End the redrawn line, keeping its last count, before anything else is written."""
+        if self._live:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._live = False
+
+
 @dataclass
 class FlowSession:
     env: FlowEnv
     recorder: GuardedRecorder
     fake: bool
+    progress: StderrProgress
+
+    def run(self, steps: Coroutine[Any, Any, T]) -> T:
+        """Run flow steps to their end; the progress line is settled before the caller prints."""
+        import asyncio
+
+        try:
+            return asyncio.run(steps)
+        finally:
+            self.progress.settle()
 
     def close(self) -> None:
         if self.recorder.problem:
@@ -177,10 +218,6 @@ def interrupted(command: str, next_step: str) -> int:
         file=sys.stderr,
     )
     return INTERRUPTED
-
-
-def _progress(message: str) -> None:
-    print(f"tandem: {message}", file=sys.stderr)
 
 
 def open_session(
@@ -211,6 +248,7 @@ def open_session(
             "no model is called",
             file=sys.stderr,
         )
+    progress = StderrProgress()
     workspace = Path(args.workspace).resolve()
     # The live environment: API keys are read when a model is first used.
     live = registry_providers(os.environ, workspace=workspace)
@@ -221,8 +259,8 @@ def open_session(
         recorder=recorder,
         providers=one_provider(shared) if shared is not None else live,
         history=recorder,
-        progress=_progress,
+        progress=progress,
         review_requested=review_requested,
         confirm=consent_from_args(args),
     )
-    return FlowSession(env=env, recorder=recorder, fake=shared is not None)
+    return FlowSession(env=env, recorder=recorder, fake=shared is not None, progress=progress)

@@ -35,7 +35,6 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
     from tandem.flow.errors import FlowError
     from tandem.flow.outcome import result_of
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         task = create_task(session.env, request, anchor, context, task_type=args.task_type)
         try:
-            asyncio.run(plan_step(session.env, task.task_id))
+            session.run(plan_step(session.env, task.task_id))
         except FlowError as error:
             print(f"tandem plan: {error.message}", file=sys.stderr)
             return FAILED

@@ -76,7 +76,6 @@ def _diff_file(args: argparse.Namespace) -> Path | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
     from tandem.flow.errors import FlowError
     from tandem.flow.outcome import result_of
@@ -116,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"tandem review: {error}", file=sys.stderr)
             return BAD_INPUT
         try:
-            asyncio.run(review_step(session.env, task.task_id, round_))
+            session.run(review_step(session.env, task.task_id, round_))
         except FlowError as error:
             print(f"tandem review: {error.message}", file=sys.stderr)
             return FAILED

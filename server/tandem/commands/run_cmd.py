@@ -52,7 +52,6 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
     from pathlib import Path
 
     from tandem.flow.apply import ApplyError, apply_task_edits
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             task = create_task(session.env, request, anchor, context, task_type=args.task_type)
         try:
-            result = asyncio.run(
+            result = session.run(
                 run_flow(session.env, task.task_id, approve=args.yes, redraft=args.redraft)
             )
         except KeyboardInterrupt:

@@ -72,6 +72,13 @@ ProgressReport = Callable[[str], Awaitable[None] | None]
 """Called with a human message for each visible event (e.g. "rate limited; retrying in 4 s")."""
 
 
+class LiveMessage(str):
+    """A progress message the next one supersedes (a call's running count of tokens received):
+    a terminal may redraw it in place rather than add a line."""
+
+    __slots__ = ()
+
+
 async def report(progress: ProgressReport | None, message: str) -> None:
     """Send one progress message; the callback may be sync or async."""
     if progress is None:
@@ -137,7 +144,7 @@ class CallMeter:
         now = self._clock()
         if self.progress is not None and now - self._last_report >= self._every:
             self._last_report = now
-            await report(self.progress, self.describe(now))
+            await report(self.progress, LiveMessage(self.describe(now)))
 
     @property
     def text(self) -> str:

@@ -29,7 +29,7 @@ from wire_stream import chat_chunks, sse
 
 from tandem.cost.estimate import count_request_tokens
 from tandem.cost.tokens import count_tokens
-from tandem.providers.base import CallMeter, ProviderFailure
+from tandem.providers.base import CallMeter, LiveMessage, ProviderFailure
 from tandem.values import Usage
 
 REPLIES = {
@@ -67,6 +67,7 @@ async def test_each_provider_streams_and_reports_tokens_and_time(provider: str) 
     assert not reply.usage.counted
     assert seen, "no progress while the reply streamed"
     assert seen[0].startswith("plan: ") and seen[0].endswith(" s")
+    assert all(isinstance(message, LiveMessage) for message in seen)  # redrawn in place
     assert seen[-1] == f"plan: {count_tokens(GOOD_TEXT)} tokens received, {len(seen)}.0 s"
     assert meter.settled == reply.usage
 
