@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from edit_oracle import KINDS, reply_tokens, to_edit
+from edit_hunks import KINDS, reply_tokens, to_edit
 from edit_replay import (
     Mirror,
     commit_changes,

@@ -36,18 +36,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from edit_oracle import (
+from edit_hunks import (
     BASELINE_KINDS,
     KINDS,
     EditDict,
-    FileEdits,
     Hunk,
     edit,
     floor_edits,
-    modified_file,
     reply_tokens,
     to_edit,
 )
+from edit_oracle import FileEdits, modified_file
 from tandem.flow.edits import Snapshot, apply_edits, snapshot_text
 from tandem.flow.handoff import Scope, split_unit_id
 from tandem.slicing.codeunits import language_for
