@@ -65,6 +65,14 @@ def test_plan_prompt_names_callees_and_tests_once_and_shows_their_details_once(
         assert prompt.user.count(test.reason) == 1
 
 
+def test_plan_prompt_names_a_reason_the_slice_text_does_not_show(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    context = example_slice(repo)  # its text shows the test's code, not why it is related
+    prompt = render(load_prompt("plan"), plan_values(_task(repo), context))
+    test = context.tests[0]
+    assert f"- {test.path}::{test.name} ({test.reason})" in prompt.user
+
+
 def test_draft_prompt_shows_scoped_units_not_whole_files(tmp_path: Path) -> None:
     repo = example_repo(tmp_path)
     plan = PlanReply.model_validate(example_replies()["plan"][0])

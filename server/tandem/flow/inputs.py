@@ -10,6 +10,8 @@ the related tests as the slice shows them: the best one's code, the others by si
 
 from __future__ import annotations
 
+import re
+
 from tandem.flow.edits import FileSnapshot, Snapshot
 from tandem.flow.handoff import (
     Draft,
@@ -51,10 +53,19 @@ def plan_values(task: Task, context: Slice) -> dict[str, str]:
         f"{unit_id(u.path, u.name)} ({u.kind}, lines {u.start_line}-{u.end_line})"
         for u in context.touched
     ]
-    # Signatures and the reasons tests are related are in the slice's text: named here once more
-    # they cost about a tenth of the prompt and tell the planner nothing new.
-    units += [f"{unit_id(c.path, c.name)} (called)" for c in context.callees]
-    tests = [unit_id(t.path, t.name) for t in context.tests]
+    # A signature or a reason the slice's text already shows is not repeated: repeated, they
+    # cost about a tenth of the prompt and tell the planner nothing new.
+    units += [
+        f"{unit_id(c.path, c.name)} (called"
+        + ("" if c.signature in context.text else f"; signature: {c.signature}")
+        + ")"
+        for c in context.callees
+    ]
+    tests = [
+        unit_id(t.path, t.name)
+        + ("" if t.reason in _line_of(context.text, t.path, t.start_line) else f" ({t.reason})")
+        for t in context.tests
+    ]
     reasons = _bullets(task.risk_reasons, "")
     return {
         "request": task.request,
@@ -65,6 +76,13 @@ def plan_values(task: Task, context: Slice) -> dict[str, str]:
         "tests": _bullets(tests),
         "context": context.text or "(no code context)",
     }
+
+
+def _line_of(text: str, path: str, start_line: int) -> str:
+    """The line of the slice's text that shows the unit of ``path`` starting at ``start_line``
+    (its block header, or its line in a list), or ``""``."""
+    found = re.search(rf"^(?:--- )?{re.escape(path)}:{start_line}-.*$", text, re.MULTILINE)
+    return found.group(0) if found else ""
 
 
 def scope_paths(plan: PlanReply) -> set[str]:
