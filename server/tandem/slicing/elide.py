@@ -54,11 +54,12 @@ def signature_lines(lines: list[str], start: int, signature: str) -> set[int]:
 def around_changes(
     lines: list[str], start: int, changed: set[int], signature: str
 ) -> frozenset[int] | None:
-    """The lines of a touched unit to show: its signature, each changed line with ``CONTEXT``
-    lines either side, and its last line; None when that hides nothing (show it whole)."""
+    """The lines of a touched unit to show: its signature, each of its changed lines with
+    ``CONTEXT`` lines either side, and its last line; None when that hides nothing (show it
+    whole). A change just outside the unit (in the unit above) shows none of its lines."""
     end = start + len(lines) - 1
     keep = signature_lines(lines, start, signature) | {end}
-    for line in changed:
+    for line in changed & set(range(start, end + 1)):
         keep.update(range(max(start, line - CONTEXT), min(end, line + CONTEXT) + 1))
     return _close_small_gaps(keep, start, end)
 

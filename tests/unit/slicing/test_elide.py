@@ -63,6 +63,17 @@ def test_short_runs_between_kept_lines_are_shown_not_elided() -> None:
     assert farther is not None and not set(range(2, 2 + MIN_GAP)) & farther
 
 
+def test_a_change_just_above_a_unit_shows_none_of_its_first_lines() -> None:
+    # A removal at the end of the unit above marks that unit's last line; the unit below (from
+    # line 20, its doc comment first) shows only its signature, its own change and its end.
+    lines = ["/**", " * Long doc.", *(f" * line {i}" for i in range(8)), " */", "def g():"]
+    lines += [f"    step_{i}()" for i in range(30)]
+    shown = around_changes(lines, 20, {18, 19, 45}, "def g():")
+    assert shown is not None
+    assert not {20, 21, 22} & shown
+    assert {31, 42, 45, 48, 20 + len(lines) - 1} <= shown
+
+
 def test_a_unit_whose_every_line_is_near_a_change_is_shown_whole() -> None:
     lines = ["def f():", "    a = 1", "    b = 2", "    return a + b"]
     assert around_changes(lines, 1, {2}, "def f():") is None
@@ -204,7 +215,8 @@ def test_drafter_and_reviewer_see_the_related_tests_as_the_slice_shows_them(
     assert (
         f"...\t(15 more lines, {TEST_LINES + 1}-40, not shown)\n    assert 39 == 39\n```" in shown
     )
-    assert "tests/test_calc.py:44-45  def test_short():  (named after calc)" in shown
+    assert "\ntests/test_calc.py:44-45  def test_short():\n" in shown + "\n"
+    assert "named after calc" not in shown  # a listed test's reason is left out, as in the slice
     assert "assert 1\n" not in shown  # the second test by signature only
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
     review = review_values(long_unit_plan(), empty, context, snapshot)["tests"]
