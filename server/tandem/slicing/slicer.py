@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.slicing.callees import callees
+from tandem.slicing.callees import called_in, callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
 from tandem.slicing.elide import TEST_BODIES, around_changes, head_of_test
@@ -16,7 +16,7 @@ from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
-from tandem.slicing.render import Block, render
+from tandem.slicing.render import Block, render, shown_lines
 from tandem.slicing.result import (
     Anchor,
     FileRangeAnchor,
@@ -127,7 +127,8 @@ def slice_repository(
         )
         for c in ranked
     ]
-    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called]
+    shown_code = "\n".join(line for b in touched_blocks for line in shown_lines(b, numbers=False))
+    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called_in(shown_code, called)]
     rendered = render(
         touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=bodies_shown(ranked)
     )

@@ -127,6 +127,21 @@ def test_a_diff_slice_elides_a_long_unit_but_a_range_slice_shows_it_whole(
     assert whole.tokens > cut.tokens
 
 
+def test_the_slice_lists_the_signatures_its_shown_lines_call_the_json_all_of_them(
+    make_repo: RepoBuilder,
+) -> None:
+    helpers = "def near(x):\n    return x\n\n\ndef far(x):\n    return x\n"
+    module = long_module().replace("step_40 = step_39 + 40", "step_40 = near(step_39)")
+    module = module.replace("step_10 = step_9 + 10", "step_10 = far(step_9)")
+    repo = make_repo({"pkg/calc.py": module + "\n\n" + helpers})
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-    x\n"
+    diff += "+    step_40 = near(step_39)\n"
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [c.name for c in cut.callees] == ["far", "near"]  # the drafter's: the whole unit
+    assert "def near(x)" in cut.text
+    assert "def far(x)" not in cut.text  # far is called only in an elided line
+
+
 # ---- the flow: the planner reads the cut unit, the drafter edits the whole one ---------------
 
 
