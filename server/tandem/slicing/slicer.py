@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tandem.slicing.callees import called_in, callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
-from tandem.slicing.elide import TEST_BODIES, around_changes, head_of_test
+from tandem.slicing.elide import MIN_GAP, TEST_BODIES, around_changes, head_of_test
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import RepoIndex
@@ -113,7 +113,7 @@ def slice_repository(
     called = callees(index, walk, records, touched)
 
     marks = None if isinstance(anchor, FileRangeAnchor) else changed_lines(kept)
-    touched_blocks = [_touched_block(records[path], unit, marks) for path, unit in touched]
+    touched_blocks = _touched_blocks(records, touched, marks)
     test_by_path = {r.path: r for r in test_records}
     test_blocks = [
         _block(
@@ -189,6 +189,54 @@ def changed_lines(changes: list[Change]) -> dict[str, set[int]]:
         for deletion in change.deletions:
             lines.update((deletion.point - 1, deletion.point))
     return marks
+
+
+def _touched_blocks(
+    records: dict[str, FileRecord],
+    touched: list[tuple[str, Unit]],
+    marks: dict[str, set[int]] | None,
+) -> list[Block]:
+    """One block per run of touched units of a file that overlap or are at most ``MIN_GAP``
+    lines apart (short fields, a field whose trailing comment the next one claims): each line
+    is shown once, under one header naming the units."""
+    blocks: list[Block] = []
+    for path, unit in touched:
+        block = _touched_block(records[path], unit, marks)
+        last = blocks[-1] if blocks else None
+        if last is not None and last.path == path and block.start_line <= last.end_line + MIN_GAP:
+            blocks[-1] = _joined(records[path], last, block)
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def _joined(rec: FileRecord, first: Block, second: Block) -> Block:
+    """``first`` and the block after it as one: the lines either shows, and those between."""
+    start, end = first.start_line, max(first.end_line, second.end_line)
+    shown = set(range(first.end_line + 1, second.start_line))
+    for block in (first, second):
+        every = range(block.start_line, block.end_line + 1)
+        shown.update(every if block.shown is None else block.shown)
+    kinds = dict.fromkeys([*first.note.split(", "), *second.note.split(", ")])
+    return Block(
+        rec.path,
+        _joined_names(first.name, second.name),
+        start,
+        end,
+        rec.lines()[start - 1 : end],
+        note=", ".join(kinds),
+        shown=None if len(shown) >= end - start + 1 else frozenset(shown),
+    )
+
+
+def _joined_names(first: str, second: str) -> str:
+    """``A.x, y`` for ``A.x`` and ``A.y``: the container the first unit names is not repeated."""
+    lead = first.split(", ")[0]
+    for sep in (".", "::"):
+        container = lead.rpartition(sep)[0]
+        if container and second.startswith(container + sep):
+            return f"{first}, {second.removeprefix(container + sep)}"
+    return f"{first}, {second}"
 
 
 def _touched_block(rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None) -> Block:

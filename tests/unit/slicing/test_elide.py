@@ -142,6 +142,27 @@ def test_the_slice_lists_the_signatures_its_shown_lines_call_the_json_all_of_the
     assert "def far(x)" not in cut.text  # far is called only in an elided line
 
 
+def test_touched_units_close_together_are_one_block_and_no_line_is_shown_twice(
+    make_repo: RepoBuilder,
+) -> None:
+    fields = [
+        "    private int size;      // the size",
+        "    private long start;    // when it started",
+        "    private boolean done;  // set when finished",
+    ]
+    body = "\n".join(["package p;", "", "class Reader {", *fields, "", "    int read() {"])
+    body += "\n        return size;\n    }\n}\n"
+    repo = make_repo({"src/main/java/p/Reader.java": body})
+    diff = "--- a/src/main/java/p/Reader.java\n+++ b/src/main/java/p/Reader.java\n"
+    diff += "@@ -3,1 +3,4 @@\n class Reader {\n" + "".join(f"+{f}\n" for f in fields)
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [t.name for t in cut.touched] == ["Reader.size", "Reader.start", "Reader.done"]
+    assert cut.text.count("--- src/main/java/p/Reader.java:") == 1
+    assert "--- src/main/java/p/Reader.java:4-6 Reader.size, start, done  (statement)\n" in cut.text
+    for n, field in enumerate(fields, start=4):
+        assert cut.text.count(f"{n}\t{field}\n") == 1
+
+
 # ---- the flow: the planner reads the cut unit, the drafter edits the whole one ---------------
 
 
