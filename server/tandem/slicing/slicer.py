@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 from tandem.slicing.callees import called_in, callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
-from tandem.slicing.elide import MIN_GAP, TEST_BODIES, around_changes, head_of_test
+from tandem.slicing.elide import (
+    COMPACT_CONTEXT,
+    CONTEXT,
+    MIN_GAP,
+    SLICE_SHARE,
+    TEST_BODIES,
+    around_changes,
+    head_of_test,
+)
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import RepoIndex
@@ -16,9 +24,10 @@ from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
-from tandem.slicing.render import Block, render, shown_lines
+from tandem.slicing.render import Block, Rendered, render, shown_lines
 from tandem.slicing.result import (
     Anchor,
+    CalleeSignature,
     FileRangeAnchor,
     RelatedTest,
     Slice,
@@ -127,11 +136,15 @@ def slice_repository(
         )
         for c in ranked
     ]
-    shown_code = "\n".join(line for b in touched_blocks for line in shown_lines(b, numbers=False))
-    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called_in(shown_code, called)]
-    rendered = render(
-        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=bodies_shown(ranked)
-    )
+    bodies = bodies_shown(ranked)
+    rendered = _render(touched_blocks, called, test_blocks, plain, budget, bodies)
+    shown_files = {path: rec.text for path, rec in records.items()}
+    shown_files.update({c.path: test_by_path[c.path].text for c in ranked[:bodies]})
+    shown_chars = sum(map(len, shown_files.values()))
+    shown_chars += sum(len("\n".join(b.lines)) for b in plain)
+    if marks is not None and len(rendered.text) > SLICE_SHARE * shown_chars:
+        touched_blocks = _touched_blocks(records, touched, marks, COMPACT_CONTEXT)
+        rendered = _render(touched_blocks, called, test_blocks, plain, budget, bodies)
     warnings.extend(rendered.warnings)
 
     involved = {path: rec.text for path, rec in records.items()}
@@ -172,6 +185,20 @@ def slice_repository(
     )
 
 
+def _render(
+    touched: list[Block],
+    called: list[CalleeSignature],
+    tests: list[Block],
+    plain: list[Block],
+    budget: int,
+    bodies: int,
+) -> Rendered:
+    """The slice text, with the signatures of the functions its shown lines call."""
+    code = "\n".join(line for b in touched for line in shown_lines(b, numbers=False))
+    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called_in(code, called)]
+    return render(touched, callee_lines, tests, plain, budget, test_bodies=bodies)
+
+
 def bodies_shown(ranked: list[Candidate]) -> int:
     """How many of the best tests to show whole: the best one, an example for the drafter.
 
@@ -195,13 +222,14 @@ def _touched_blocks(
     records: dict[str, FileRecord],
     touched: list[tuple[str, Unit]],
     marks: dict[str, set[int]] | None,
+    context: int = CONTEXT,
 ) -> list[Block]:
     """One block per run of touched units of a file that overlap or are at most ``MIN_GAP``
     lines apart (short fields, a field whose trailing comment the next one claims): each line
     is shown once, under one header naming the units."""
     blocks: list[Block] = []
     for path, unit in touched:
-        block = _touched_block(records[path], unit, marks)
+        block = _touched_block(records[path], unit, marks, context)
         last = blocks[-1] if blocks else None
         if last is not None and last.path == path and block.start_line <= last.end_line + MIN_GAP:
             blocks[-1] = _joined(records[path], last, block)
@@ -239,13 +267,16 @@ def _joined_names(first: str, second: str) -> str:
     return f"{first}, {second}"
 
 
-def _touched_block(rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None) -> Block:
+def _touched_block(
+    rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None, context: int = CONTEXT
+) -> Block:
     """A touched unit: whole for a range anchor (the code the user pointed at), around its
     changes for a diff."""
     block = _block(rec, unit.start_line, unit.end_line, unit.name, unit.kind)
     if marks is None:
         return block
-    shown = around_changes(block.lines, unit.start_line, marks.get(rec.path, set()), unit.signature)
+    changed = marks.get(rec.path, set())
+    shown = around_changes(block.lines, unit.start_line, changed, unit.signature, context)
     if shown is not None:
         block.shown = shown
     return block

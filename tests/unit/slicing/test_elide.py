@@ -11,8 +11,10 @@ from tandem.flow.handoff import Draft, DraftReply, Edit, PlanReply, Scope, Task
 from tandem.flow.inputs import draft_values, plan_values, review_values
 from tandem.slicing import slice_repository
 from tandem.slicing.elide import (
+    COMPACT_CONTEXT,
     CONTEXT,
     MIN_GAP,
+    SLICE_SHARE,
     TEST_LINES,
     around_changes,
     head_of_test,
@@ -161,6 +163,26 @@ def test_touched_units_close_together_are_one_block_and_no_line_is_shown_twice(
     assert "--- src/main/java/p/Reader.java:4-6 Reader.size, start, done  (statement)\n" in cut.text
     for n, field in enumerate(fields, start=4):
         assert cut.text.count(f"{n}\t{field}\n") == 1
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_change_in_small_files_gets_one_line_of_context_in_large_files_three(
+    small: bool, make_repo: RepoBuilder
+) -> None:
+    # Small files: the usual slice would be over SLICE_SHARE of them, so it is made compact.
+    filler = "".join(f"\n\ndef other_{i}(x):\n    return x + {i}\n" for i in range(400))
+    module = long_module() + ("" if small else filler)
+    repo = make_repo({"pkg/calc.py": module})
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-    x\n"
+    diff += "+    step_40 = step_39 + 40\n"
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    context = COMPACT_CONTEXT if small else CONTEXT
+    assert COMPACT_CONTEXT < CONTEXT
+    shown = {int(line.split("\t")[0]) for line in cut.text.splitlines() if line[:1].isdigit()}
+    # A replaced line: the line and the one above it are marked (a removal's both sides).
+    assert set(range(46 - context, 47 + context + 1)) <= shown
+    assert 46 - context - 1 not in shown and 47 + context + 1 not in shown
+    assert small or len(cut.text) <= SLICE_SHARE * len(module)
 
 
 # ---- the flow: the planner reads the cut unit, the drafter edits the whole one ---------------
