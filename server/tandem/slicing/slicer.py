@@ -228,13 +228,18 @@ def _touched_blocks(
     lines apart (short fields, a field whose trailing comment the next one claims): each line
     is shown once, under one header naming the units."""
     blocks: list[Block] = []
+    names: list[list[str]] = []
     for path, unit in touched:
         block = _touched_block(records[path], unit, marks, context)
         last = blocks[-1] if blocks else None
         if last is not None and last.path == path and block.start_line <= last.end_line + MIN_GAP:
             blocks[-1] = _joined(records[path], last, block)
+            names[-1].append(unit.name)
         else:
             blocks.append(block)
+            names.append([unit.name])
+    for block, group in zip(blocks, names, strict=True):
+        block.name = _group_name(group)
     return blocks
 
 
@@ -248,7 +253,7 @@ def _joined(rec: FileRecord, first: Block, second: Block) -> Block:
     kinds = dict.fromkeys([*first.note.split(", "), *second.note.split(", ")])
     return Block(
         rec.path,
-        _joined_names(first.name, second.name),
+        first.name,
         start,
         end,
         rec.lines()[start - 1 : end],
@@ -257,14 +262,28 @@ def _joined(rec: FileRecord, first: Block, second: Block) -> Block:
     )
 
 
-def _joined_names(first: str, second: str) -> str:
-    """``A.x, y`` for ``A.x`` and ``A.y``: the container the first unit names is not repeated."""
-    lead = first.split(", ")[0]
-    for sep in (".", "::"):
-        container = lead.rpartition(sep)[0]
-        if container and second.startswith(container + sep):
-            return f"{first}, {second.removeprefix(container + sep)}"
-    return f"{first}, {second}"
+NAMES_IN_HEADER = 3
+"""A block of several units names this many in its header, then how many more (the JSON and
+the plan prompt list them all)."""
+
+
+def _group_name(names: list[str]) -> str:
+    """``A.x, y, z and 2 more`` for the units of one block: each name once, the container the
+    first names not repeated."""
+    distinct = list(dict.fromkeys(names))
+    lead = distinct[0]
+    shown = [lead]
+    for name in distinct[1:]:
+        for sep in (".", "::"):
+            container = lead.rpartition(sep)[0]
+            if container and name.startswith(container + sep):
+                name = name.removeprefix(container + sep)
+                break
+        shown.append(name)
+    more = len(shown) - NAMES_IN_HEADER
+    if more > 0:
+        return f"{', '.join(shown[:NAMES_IN_HEADER])} and {more} more"
+    return ", ".join(shown)
 
 
 def _touched_block(

@@ -165,6 +165,19 @@ def test_touched_units_close_together_are_one_block_and_no_line_is_shown_twice(
         assert cut.text.count(f"{n}\t{field}\n") == 1
 
 
+def test_a_block_of_many_units_names_three_and_counts_the_rest(make_repo: RepoBuilder) -> None:
+    fields = [f"    private int f{i};" for i in range(5)]
+    body = "\n".join(["package p;", "", "class Reader {", *fields, "}"]) + "\n"
+    repo = make_repo({"src/main/java/p/Reader.java": body})
+    diff = "--- a/src/main/java/p/Reader.java\n+++ b/src/main/java/p/Reader.java\n"
+    diff += "@@ -3,1 +3,6 @@\n class Reader {\n" + "".join(f"+{f}\n" for f in fields)
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert len(cut.touched) == 5  # the JSON names every unit
+    assert "--- src/main/java/p/Reader.java:4-8 Reader.f0, f1, f2 and 2 more  (statement)\n" in (
+        cut.text
+    )
+
+
 @pytest.mark.parametrize("small", [True, False])
 def test_a_change_in_small_files_gets_one_line_of_context_in_large_files_three(
     small: bool, make_repo: RepoBuilder
