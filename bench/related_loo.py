@@ -136,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     variants: dict[str, dict[str, Any]] = {"default": {}}
     if args.variants:
         variants.update(json.loads(args.variants.read_text(encoding="utf-8")))
-    manifests = rt.find_manifests([rt.MANIFESTS, rt.MORE_MANIFESTS])
-    if args.repos:
-        wanted = [w.strip().lower() for w in args.repos.split(",") if w.strip()]
-        manifests = [m for m in manifests if any(w in m.stem.lower() for w in wanted)]
+    manifests = rt.find_manifests([rt.MANIFESTS, rt.MORE_MANIFESTS], args.repos)
     if not manifests:
         print("no manifests matched", file=sys.stderr)
         return 2

@@ -558,13 +558,18 @@ def macro(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def find_manifests(folders: list[Path]) -> list[Path]:
-    """Every manifest of ``folders``, by name (one repository's file once)."""
+def find_manifests(folders: list[Path], repos: str | None = None) -> list[Path]:
+    """Every manifest of ``folders``, by name (one repository's file once); with ``repos``
+    (comma-separated substrings of their names), those it names."""
     found: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.jsonl")):
             found.setdefault(path.stem, path)
-    return [found[k] for k in sorted(found, key=str.lower)]
+    manifests = [found[k] for k in sorted(found, key=str.lower)]
+    if repos:
+        wanted = [w.strip().lower() for w in repos.split(",") if w.strip()]
+        manifests = [m for m in manifests if any(w in m.stem.lower() for w in wanted)]
+    return manifests
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -594,10 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     args.manifests = args.manifests or [MANIFESTS, MORE_MANIFESTS]
-    manifests = find_manifests(args.manifests)
-    if args.repos:
-        wanted = [w.strip().lower() for w in args.repos.split(",") if w.strip()]
-        manifests = [m for m in manifests if any(w in m.stem.lower() for w in wanted)]
+    manifests = find_manifests(args.manifests, args.repos)
     if not manifests:
         print(f"no manifests matched in {', '.join(map(str, args.manifests))}", file=sys.stderr)
         return 2

@@ -197,8 +197,8 @@ def draft_values(
 
 def related_tests_code(context: Slice, snapshot: Snapshot) -> str:
     """The related tests as the slice shows them: the best with its code (its first lines and
-    its last; not numbered, so it can be quoted in a patch), the others one per line with why
-    they are related."""
+    its last; not numbered, so it can be quoted in a patch) and why it is related, the others
+    one per line by signature."""
     parts: list[str] = []
     listed: list[str] = []
     for test in context.tests:

@@ -65,6 +65,17 @@ def callees(
     return out
 
 
+def called_in(text: str, found: list[CalleeSignature]) -> list[CalleeSignature]:
+    """Those of ``found`` that ``text`` calls: the slice lists the signatures of the functions
+    its shown lines call, not those called only in elided lines (the drafter, which is given the
+    units whole, gets them all)."""
+    calls = {m.group(1) for m in _CALL.finditer(text)}
+    return [c for c in found if _LAST_NAME.split(c.name)[-1] in calls]
+
+
+_LAST_NAME = re.compile(r"[.:>\s]+")
+
+
 def _defined_in(index: RepoIndex, files: list[str], name: str) -> FileRecord | None:
     """The first of ``files`` defining function ``name``. A file whose text never spells the
     name as a whole identifier cannot define it, and is left unparsed."""

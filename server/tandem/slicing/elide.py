@@ -1,10 +1,11 @@
 """Which lines of a long unit the slice shows: around a diff's changes, or a test's first lines.
 
 A unit a diff touches is shown by its signature, its changed lines with ``CONTEXT`` lines either
-side, and its last line; the unchanged runs between are elided (the renderer writes one marker
-line per run, naming the hidden lines). A run shorter than ``MIN_GAP`` is shown, since its marker
-would cost about as much. Only the planner's slice text is cut: the drafter is always given the
-units it may edit whole, from the files themselves, so no edit is made against elided text.
+side (``COMPACT_CONTEXT`` when the files are small), and its last line; the unchanged runs
+between are elided (the renderer writes one marker line per run, naming the hidden lines). A
+run shorter than ``MIN_GAP`` is shown, since its marker would cost about as much. Only the
+planner's slice text is cut: the drafter is always given the units it may edit whole, from the
+files themselves, so no edit is made against elided text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from itertools import pairwise
 
 CONTEXT = 3
 """Unchanged lines shown either side of a changed line (as in a unified diff)."""
+COMPACT_CONTEXT = 1
+"""The same in a compact slice: one whose text would be over ``SLICE_SHARE`` of its files."""
+SLICE_SHARE = 0.10
+"""A slice is worth its tokens when it is a small part of the files it shows code from (the
+changed files and the best test's file). When those files are small, the fixed parts (context,
+the test's excerpt, the list of tests) dominate: over this share, the slice is made compact."""
 MIN_GAP = 4
 """A hidden run must be at least this long; a shorter one is shown."""
 SIGNATURE_LINES = 8
@@ -52,14 +59,15 @@ def signature_lines(lines: list[str], start: int, signature: str) -> set[int]:
 
 
 def around_changes(
-    lines: list[str], start: int, changed: set[int], signature: str
+    lines: list[str], start: int, changed: set[int], signature: str, context: int = CONTEXT
 ) -> frozenset[int] | None:
-    """The lines of a touched unit to show: its signature, each changed line with ``CONTEXT``
-    lines either side, and its last line; None when that hides nothing (show it whole)."""
+    """The lines of a touched unit to show: its signature, each of its changed lines with
+    ``context`` lines either side, and its last line; None when that hides nothing (show it
+    whole). A change just outside the unit (in the unit above) shows none of its lines."""
     end = start + len(lines) - 1
     keep = signature_lines(lines, start, signature) | {end}
-    for line in changed:
-        keep.update(range(max(start, line - CONTEXT), min(end, line + CONTEXT) + 1))
+    for line in changed & set(range(start, end + 1)):
+        keep.update(range(max(start, line - context), min(end, line + context) + 1))
     return _close_small_gaps(keep, start, end)
 
 

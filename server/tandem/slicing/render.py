@@ -95,16 +95,16 @@ def _head(block: Block, n_lines: int) -> Block:
 
 
 def signature_line(block: Block) -> str:
-    """One line: where the test is, its signature (with its name when the signature lacks it)
-    and why it is related. Consecutive lines form a list under one heading."""
+    """One line: where the test is and its signature (with its name when the signature lacks
+    it). Consecutive lines form a list under one heading. Why the test is related is left out:
+    on small files it was a quarter of the slice, and the planner needs where the tests are."""
     sig = block.signature or (block.lines[0].strip() if block.lines else "")
     last = block.name.split(" > ")[-1].split("::")[-1].split(".")[-1]
     if " > " in block.name and last in sig:
         sig = block.name  # ``describe > title``: its ``it("title")`` would say it twice
     elif not sig or last not in sig:
         sig = f"{block.name}: {sig}" if sig else block.name
-    line = f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
-    return f"{line}  ({block.note})" if block.note else line
+    return f"{block.path}:{block.start_line}-{block.end_line}  {sig}"
 
 
 SIGNATURES_HEADING = "Signatures only (bodies omitted: lower-ranked, or over the budget):"

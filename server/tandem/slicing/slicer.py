@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.slicing.callees import callees
+from tandem.slicing.callees import called_in, callees
 from tandem.slicing.candidate_tests import records_with_tests
 from tandem.slicing.changes import EXCLUDED_NOTE, Change, changes_from_anchor
-from tandem.slicing.elide import TEST_BODIES, around_changes, head_of_test
+from tandem.slicing.elide import (
+    COMPACT_CONTEXT,
+    CONTEXT,
+    MIN_GAP,
+    SLICE_SHARE,
+    TEST_BODIES,
+    around_changes,
+    head_of_test,
+)
 from tandem.slicing.exclusions import Exclusions
 from tandem.slicing.files import RepoFiles, read_source, source_lines
 from tandem.slicing.index import RepoIndex
@@ -16,9 +24,10 @@ from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
-from tandem.slicing.render import Block, render
+from tandem.slicing.render import Block, Rendered, render, shown_lines
 from tandem.slicing.result import (
     Anchor,
+    CalleeSignature,
     FileRangeAnchor,
     RelatedTest,
     Slice,
@@ -113,7 +122,7 @@ def slice_repository(
     called = callees(index, walk, records, touched)
 
     marks = None if isinstance(anchor, FileRangeAnchor) else changed_lines(kept)
-    touched_blocks = [_touched_block(records[path], unit, marks) for path, unit in touched]
+    touched_blocks = _touched_blocks(records, touched, marks)
     test_by_path = {r.path: r for r in test_records}
     test_blocks = [
         _block(
@@ -127,10 +136,15 @@ def slice_repository(
         )
         for c in ranked
     ]
-    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called]
-    rendered = render(
-        touched_blocks, callee_lines, test_blocks, plain, budget, test_bodies=bodies_shown(ranked)
-    )
+    bodies = bodies_shown(ranked)
+    rendered = _render(touched_blocks, called, test_blocks, plain, budget, bodies)
+    shown_files = {path: rec.text for path, rec in records.items()}
+    shown_files.update({c.path: test_by_path[c.path].text for c in ranked[:bodies]})
+    shown_chars = sum(map(len, shown_files.values()))
+    shown_chars += sum(len("\n".join(b.lines)) for b in plain)
+    if marks is not None and len(rendered.text) > SLICE_SHARE * shown_chars:
+        touched_blocks = _touched_blocks(records, touched, marks, COMPACT_CONTEXT)
+        rendered = _render(touched_blocks, called, test_blocks, plain, budget, bodies)
     warnings.extend(rendered.warnings)
 
     involved = {path: rec.text for path, rec in records.items()}
@@ -171,6 +185,20 @@ def slice_repository(
     )
 
 
+def _render(
+    touched: list[Block],
+    called: list[CalleeSignature],
+    tests: list[Block],
+    plain: list[Block],
+    budget: int,
+    bodies: int,
+) -> Rendered:
+    """The slice text, with the signatures of the functions its shown lines call."""
+    code = "\n".join(line for b in touched for line in shown_lines(b, numbers=False))
+    callee_lines = [f"{c.path}:{c.line}  {c.signature}" for c in called_in(code, called)]
+    return render(touched, callee_lines, tests, plain, budget, test_bodies=bodies)
+
+
 def bodies_shown(ranked: list[Candidate]) -> int:
     """How many of the best tests to show whole: the best one, an example for the drafter.
 
@@ -190,13 +218,84 @@ def changed_lines(changes: list[Change]) -> dict[str, set[int]]:
     return marks
 
 
-def _touched_block(rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None) -> Block:
+def _touched_blocks(
+    records: dict[str, FileRecord],
+    touched: list[tuple[str, Unit]],
+    marks: dict[str, set[int]] | None,
+    context: int = CONTEXT,
+) -> list[Block]:
+    """One block per run of touched units of a file that overlap or are at most ``MIN_GAP``
+    lines apart (short fields, a field whose trailing comment the next one claims): each line
+    is shown once, under one header naming the units."""
+    blocks: list[Block] = []
+    names: list[list[str]] = []
+    for path, unit in touched:
+        block = _touched_block(records[path], unit, marks, context)
+        last = blocks[-1] if blocks else None
+        if last is not None and last.path == path and block.start_line <= last.end_line + MIN_GAP:
+            blocks[-1] = _joined(records[path], last, block)
+            names[-1].append(unit.name)
+        else:
+            blocks.append(block)
+            names.append([unit.name])
+    for block, group in zip(blocks, names, strict=True):
+        block.name = _group_name(group)
+    return blocks
+
+
+def _joined(rec: FileRecord, first: Block, second: Block) -> Block:
+    """``first`` and the block after it as one: the lines either shows, and those between."""
+    start, end = first.start_line, max(first.end_line, second.end_line)
+    shown = set(range(first.end_line + 1, second.start_line))
+    for block in (first, second):
+        every = range(block.start_line, block.end_line + 1)
+        shown.update(every if block.shown is None else block.shown)
+    kinds = dict.fromkeys([*first.note.split(", "), *second.note.split(", ")])
+    return Block(
+        rec.path,
+        first.name,
+        start,
+        end,
+        rec.lines()[start - 1 : end],
+        note=", ".join(kinds),
+        shown=None if len(shown) >= end - start + 1 else frozenset(shown),
+    )
+
+
+NAMES_IN_HEADER = 3
+"""A block of several units names this many in its header, then how many more (the JSON and
+the plan prompt list them all)."""
+
+
+def _group_name(names: list[str]) -> str:
+    """``A.x, y, z and 2 more`` for the units of one block: each name once, the container the
+    first names not repeated."""
+    distinct = list(dict.fromkeys(names))
+    lead = distinct[0]
+    shown = [lead]
+    for name in distinct[1:]:
+        for sep in (".", "::"):
+            container = lead.rpartition(sep)[0]
+            if container and name.startswith(container + sep):
+                name = name.removeprefix(container + sep)
+                break
+        shown.append(name)
+    more = len(shown) - NAMES_IN_HEADER
+    if more > 0:
+        return f"{', '.join(shown[:NAMES_IN_HEADER])} and {more} more"
+    return ", ".join(shown)
+
+
+def _touched_block(
+    rec: FileRecord, unit: Unit, marks: dict[str, set[int]] | None, context: int = CONTEXT
+) -> Block:
     """A touched unit: whole for a range anchor (the code the user pointed at), around its
     changes for a diff."""
     block = _block(rec, unit.start_line, unit.end_line, unit.name, unit.kind)
     if marks is None:
         return block
-    shown = around_changes(block.lines, unit.start_line, marks.get(rec.path, set()), unit.signature)
+    changed = marks.get(rec.path, set())
+    shown = around_changes(block.lines, unit.start_line, changed, unit.signature, context)
     if shown is not None:
         block.shown = shown
     return block

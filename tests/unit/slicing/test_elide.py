@@ -11,8 +11,10 @@ from tandem.flow.handoff import Draft, DraftReply, Edit, PlanReply, Scope, Task
 from tandem.flow.inputs import draft_values, plan_values, review_values
 from tandem.slicing import slice_repository
 from tandem.slicing.elide import (
+    COMPACT_CONTEXT,
     CONTEXT,
     MIN_GAP,
+    SLICE_SHARE,
     TEST_LINES,
     around_changes,
     head_of_test,
@@ -61,6 +63,17 @@ def test_short_runs_between_kept_lines_are_shown_not_elided() -> None:
     assert shown is not None and set(range(1, near)) <= shown
     farther = around_changes(lines, 1, {near + 1}, "def f():")
     assert farther is not None and not set(range(2, 2 + MIN_GAP)) & farther
+
+
+def test_a_change_just_above_a_unit_shows_none_of_its_first_lines() -> None:
+    # A removal at the end of the unit above marks that unit's last line; the unit below (from
+    # line 20, its doc comment first) shows only its signature, its own change and its end.
+    lines = ["/**", " * Long doc.", *(f" * line {i}" for i in range(8)), " */", "def g():"]
+    lines += [f"    step_{i}()" for i in range(30)]
+    shown = around_changes(lines, 20, {18, 19, 45}, "def g():")
+    assert shown is not None
+    assert not {20, 21, 22} & shown
+    assert {31, 42, 45, 48, 20 + len(lines) - 1} <= shown
 
 
 def test_a_unit_whose_every_line_is_near_a_change_is_shown_whole() -> None:
@@ -114,6 +127,75 @@ def test_a_diff_slice_elides_a_long_unit_but_a_range_slice_shows_it_whole(
     )
     assert "not shown" not in whole.text and "step_10 =" in whole.text
     assert whole.tokens > cut.tokens
+
+
+def test_the_slice_lists_the_signatures_its_shown_lines_call_the_json_all_of_them(
+    make_repo: RepoBuilder,
+) -> None:
+    helpers = "def near(x):\n    return x\n\n\ndef far(x):\n    return x\n"
+    module = long_module().replace("step_40 = step_39 + 40", "step_40 = near(step_39)")
+    module = module.replace("step_10 = step_9 + 10", "step_10 = far(step_9)")
+    repo = make_repo({"pkg/calc.py": module + "\n\n" + helpers})
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-    x\n"
+    diff += "+    step_40 = near(step_39)\n"
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [c.name for c in cut.callees] == ["far", "near"]  # the drafter's: the whole unit
+    assert "def near(x)" in cut.text
+    assert "def far(x)" not in cut.text  # far is called only in an elided line
+
+
+def test_touched_units_close_together_are_one_block_and_no_line_is_shown_twice(
+    make_repo: RepoBuilder,
+) -> None:
+    fields = [
+        "    private int size;      // the size",
+        "    private long start;    // when it started",
+        "    private boolean done;  // set when finished",
+    ]
+    body = "\n".join(["package p;", "", "class Reader {", *fields, "", "    int read() {"])
+    body += "\n        return size;\n    }\n}\n"
+    repo = make_repo({"src/main/java/p/Reader.java": body})
+    diff = "--- a/src/main/java/p/Reader.java\n+++ b/src/main/java/p/Reader.java\n"
+    diff += "@@ -3,1 +3,4 @@\n class Reader {\n" + "".join(f"+{f}\n" for f in fields)
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert [t.name for t in cut.touched] == ["Reader.size", "Reader.start", "Reader.done"]
+    assert cut.text.count("--- src/main/java/p/Reader.java:") == 1
+    assert "--- src/main/java/p/Reader.java:4-6 Reader.size, start, done  (statement)\n" in cut.text
+    for n, field in enumerate(fields, start=4):
+        assert cut.text.count(f"{n}\t{field}\n") == 1
+
+
+def test_a_block_of_many_units_names_three_and_counts_the_rest(make_repo: RepoBuilder) -> None:
+    fields = [f"    private int f{i};" for i in range(5)]
+    body = "\n".join(["package p;", "", "class Reader {", *fields, "}"]) + "\n"
+    repo = make_repo({"src/main/java/p/Reader.java": body})
+    diff = "--- a/src/main/java/p/Reader.java\n+++ b/src/main/java/p/Reader.java\n"
+    diff += "@@ -3,1 +3,6 @@\n class Reader {\n" + "".join(f"+{f}\n" for f in fields)
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    assert len(cut.touched) == 5  # the JSON names every unit
+    assert "--- src/main/java/p/Reader.java:4-8 Reader.f0, f1, f2 and 2 more  (statement)\n" in (
+        cut.text
+    )
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_change_in_small_files_gets_one_line_of_context_in_large_files_three(
+    small: bool, make_repo: RepoBuilder
+) -> None:
+    # Small files: the usual slice would be over SLICE_SHARE of them, so it is made compact.
+    filler = "".join(f"\n\ndef other_{i}(x):\n    return x + {i}\n" for i in range(400))
+    module = long_module() + ("" if small else filler)
+    repo = make_repo({"pkg/calc.py": module})
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -47,1 +47,1 @@\n-    x\n"
+    diff += "+    step_40 = step_39 + 40\n"
+    cut = slice_repository(repo, DiffAnchor(diff=diff), Settings())
+    context = COMPACT_CONTEXT if small else CONTEXT
+    assert COMPACT_CONTEXT < CONTEXT
+    shown = {int(line.split("\t")[0]) for line in cut.text.splitlines() if line[:1].isdigit()}
+    # A replaced line: the line and the one above it are marked (a removal's both sides).
+    assert set(range(46 - context, 47 + context + 1)) <= shown
+    assert 46 - context - 1 not in shown and 47 + context + 1 not in shown
+    assert small or len(cut.text) <= SLICE_SHARE * len(module)
 
 
 # ---- the flow: the planner reads the cut unit, the drafter edits the whole one ---------------
@@ -204,7 +286,8 @@ def test_drafter_and_reviewer_see_the_related_tests_as_the_slice_shows_them(
     assert (
         f"...\t(15 more lines, {TEST_LINES + 1}-40, not shown)\n    assert 39 == 39\n```" in shown
     )
-    assert "tests/test_calc.py:44-45  def test_short():  (named after calc)" in shown
+    assert "\ntests/test_calc.py:44-45  def test_short():\n" in shown + "\n"
+    assert "named after calc" not in shown  # a listed test's reason is left out, as in the slice
     assert "assert 1\n" not in shown  # the second test by signature only
     empty = Draft(reply=DraftReply(edits=[], notes=[]))
     review = review_values(long_unit_plan(), empty, context, snapshot)["tests"]

@@ -110,7 +110,7 @@ def test_only_the_best_ranked_test_bodies_are_kept_when_asked() -> None:
     assert rendered.warnings == []  # a policy, not a budget problem
 
 
-def test_signature_only_tests_are_listed_one_per_line_with_their_reason() -> None:
+def test_signature_only_tests_are_listed_one_per_line_without_their_reason() -> None:
     described = Block(
         "src/m.test.ts",
         "parse > rejects empty input",
@@ -123,14 +123,18 @@ def test_signature_only_tests_are_listed_one_per_line_with_their_reason() -> Non
     table = Block(
         "src/m.test.ts", "parse > %s is refused", 11, 12, ["it.each(CASES)"], note="calls parse"
     )
-    tests = [*TESTS[:1], described, table]
+    best = block("test_1", 100, 30, signature="def test_1()")
+    best.note = "why test_1"
+    tests = [best, described, table]
     rendered = render(TOUCHED, [], tests, [], budget=10**6, test_bodies=1)
     # A described test's name already holds its title: its it("...") is not repeated.
     assert rendered.text.endswith(
         f"{SIGNATURES_HEADING}\n"
-        "src/m.test.ts:7-9  parse > rejects empty input  (calls parse)\n"
-        "src/m.test.ts:11-12  parse > %s is refused: it.each(CASES)  (calls parse)\n"
+        "src/m.test.ts:7-9  parse > rejects empty input\n"
+        "src/m.test.ts:11-12  parse > %s is refused: it.each(CASES)\n"
     )
+    # The best test, shown with its body, keeps its reason in its header.
+    assert "--- src/m.py:100-129 test_1  (why test_1)\n" in rendered.text
 
 
 def test_only_the_best_test_is_shown_whole() -> None:
