@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from slice_repos import RepoBuilder, write_files
 
 from tandem.config import Settings
 from tandem.slicing import shared_index, slice_repository
-from tandem.slicing.index import RepoIndex, forget_parsed
+from tandem.slicing.index import CACHE_VERSION, RepoIndex, forget_parsed
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.result import FileRangeAnchor
 
@@ -83,6 +84,31 @@ def test_files_readied_together_give_the_records_of_one_by_one(
     from_store.prefetch(rels)
     assert from_store.stats["parsed"] == 0
     assert _records(from_store, rels) == one_by_one
+
+
+def test_the_cache_file_and_the_shared_store_hold_the_same_compact_json(
+    make_repo: RepoBuilder,
+) -> None:
+    files = _test_files(3)
+    repo = make_repo(files)
+    for rel in files:  # versions no other test made, so this one parses them
+        (repo / rel).write_text(f"{files[rel]!s}\n# {repo.name}\n")
+    rels = [f"tests/test_m{k}.py" for k in range(3)]
+    forget_parsed()
+    first = RepoIndex(repo, MAX)
+    _records(first, rels[:2])
+    first.save()
+    forget_parsed()  # a later process: two versions from the cache file, one parsed anew
+    later = RepoIndex(repo, MAX)
+    _records(later, rels)
+    assert later.stats["parsed"] == 1
+    later.save()
+    text = later.cache_path.read_text(encoding="utf-8")
+    whole = json.loads(text)
+    assert text == json.dumps(whole, separators=(",", ":"))
+    assert whole["version"] == CACHE_VERSION and len(whole["blobs"]) == 3
+    stored = shared_index.default_store(CACHE_VERSION).get_many(list(whole["blobs"]))
+    assert stored == whole["blobs"]
 
 
 def test_the_shared_store_answers_many_keys_in_batches(
