@@ -41,6 +41,36 @@ def test_only_sibling_files_up_to_the_first_that_may_define_a_callee_are_parsed(
         assert index.known(unparsed) is None, unparsed
 
 
+def test_a_reserved_word_is_no_callee_and_no_sibling_is_parsed_for_it(
+    make_repo: RepoBuilder,
+) -> None:
+    java = "src/main/java/p/"
+    repo = make_repo(
+        {
+            f"{java}A.java": (
+                "class A {\n  int run(int x) {\n    if (x > 0) { for (;;) { return (helper(x)); } }"
+                "\n    return 0;\n  }\n}\n"
+            ),
+            f"{java}B.java": "class B {\n  static int helper(int x) { return x; }\n}\n",
+            f"{java}C.java": "class C {\n  int f(int y) { if (y > 1) { return y; } return 0; }\n}",
+            "web/a.js": "function run(m, k) {\n  if (k) { m.delete(k); }\n  return typeof (k);\n}",
+            "web/b.js": "class Store {\n  delete(k) {\n    return k;\n  }\n}\n",
+            "web/c.js": "function other(z) {\n  if (z) { return z; }\n}\n",
+        }
+    )
+    index = RepoIndex(repo, MAX)
+    anchor = FileRangeAnchor(path=f"{java}A.java", start_line=3, end_line=3)
+    result = slice_repository(repo, anchor, Settings(), index=index)
+    assert [(c.path, c.name) for c in result.callees] == [(f"{java}B.java", "B.helper")]
+    assert index.known(f"{java}C.java") is None  # it spells ``if``, and defines only f
+    index = RepoIndex(repo, MAX)
+    anchor = FileRangeAnchor(path="web/a.js", start_line=2, end_line=3)
+    result = slice_repository(repo, anchor, Settings(), index=index)
+    # ``.delete(`` calls a member named by a reserved word; ``if (`` and ``typeof (`` call nothing
+    assert [(c.path, c.name) for c in result.callees] == [("web/b.js", "Store.delete")]
+    assert index.known("web/c.js") is None
+
+
 def test_identifiers_are_ascii_names_and_other_bytes_split_them() -> None:
     data = "naïve_x = $el + café2 # h\xe9\n".encode() + b"\xff\xfeok_1"
     assert identifiers(data) == frozenset({"na", "ve_x", "$el", "caf", "h", "ok_1"})
