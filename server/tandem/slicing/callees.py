@@ -15,10 +15,10 @@ from tandem.slicing.units import Unit, is_test_file
 MAX_CALLEES = 12
 # A name followed by an opening parenthesis, with an optional generic argument list between.
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
-# Words each language reserves: ``if (x)``, ``return (y)`` or ``func(z)`` is no call, and valid
-# code names no function so (JavaScript allows them as member names, called after a dot, which
-# are kept). Looking one up found nothing and parsed every sibling file that spells the word
-# (42 files of commons-lang for ``if``, a third of a cold slice's parsing; issue 19).
+# Words a language reserves: ``if (x)``, ``return (y)`` or ``func(z)`` is no call, and valid
+# code in that language names no function or method so. Looking one up found nothing and parsed
+# every sibling file that spells the word (10-17 files of commons-lang per slice; issue 19).
+# Not for JavaScript/TypeScript, where a member may be named so (zod's ``with(...checks)``).
 _RESERVED_TEXT = {
     "java": """abstract assert boolean break byte case catch char class const continue default do
         double else enum extends final finally float for goto if implements import instanceof
@@ -30,9 +30,6 @@ _RESERVED_TEXT = {
     "rust": """as async await break const continue crate dyn else enum extern false fn for if
         impl in let loop match mod move mut pub ref return self Self static struct super trait
         true type unsafe use where while""",
-    "js": """break case catch class const continue debugger default delete do else export
-        extends finally for function if import in instanceof new return super switch this throw
-        try typeof var void while with yield""",
     "python": " ".join(keyword.kwlist),
 }
 _RESERVED = {family: frozenset(text.split()) for family, text in _RESERVED_TEXT.items()}
@@ -52,14 +49,12 @@ def callees(
         if unit.kind != "function":
             continue
         rec = records[path]
-        reserved = _RESERVED[FAMILY[rec.language]]
+        reserved = _RESERVED.get(FAMILY[rec.language], frozenset())
         lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
-            if name in reserved and body[m.start() - 1 : m.start()] != ".":
-                continue
-            if name not in own and name not in called:
+            if name not in own and name not in called and name not in reserved:
                 called.append(name)
     if not called:
         return []
