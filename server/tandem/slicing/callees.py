@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 
 from tandem.slicing.files import RepoFiles
@@ -14,6 +15,24 @@ from tandem.slicing.units import Unit, is_test_file
 MAX_CALLEES = 12
 # A name followed by an opening parenthesis, with an optional generic argument list between.
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*(?:<[^<>()\n]*>)?\s*\(")
+# Words a language reserves: ``if (x)``, ``return (y)`` or ``func(z)`` is no call, and valid
+# code in that language names no function or method so. Looking one up found nothing and parsed
+# every sibling file that spells the word (10-17 files of commons-lang per slice; issue 19).
+# Not for JavaScript/TypeScript, where a member may be named so (zod's ``with(...checks)``).
+_RESERVED_TEXT = {
+    "java": """abstract assert boolean break byte case catch char class const continue default do
+        double else enum extends final finally float for goto if implements import instanceof
+        int interface long native new package private protected public return short static
+        strictfp super switch synchronized this throw throws transient try void volatile while
+        true false null""",
+    "go": """break case chan const continue default defer else fallthrough for func go goto if
+        import interface map package range return select struct switch type var""",
+    "rust": """as async await break const continue crate dyn else enum extern false fn for if
+        impl in let loop match mod move mut pub ref return self Self static struct super trait
+        true type unsafe use where while""",
+    "python": " ".join(keyword.kwlist),
+}
+_RESERVED = {family: frozenset(text.split()) for family, text in _RESERVED_TEXT.items()}
 
 
 def callees(
@@ -30,11 +49,12 @@ def callees(
         if unit.kind != "function":
             continue
         rec = records[path]
+        reserved = _RESERVED.get(FAMILY[rec.language], frozenset())
         lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
-            if name not in own and name not in called:
+            if name not in own and name not in called and name not in reserved:
                 called.append(name)
     if not called:
         return []

@@ -21,7 +21,7 @@ from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, cache_key, parse_entry
-from tandem.slicing.shared_index import SharedIndex, default_store
+from tandem.slicing.shared_index import SharedIndex, default_store, entry_json
 from tandem.slicing.units import Unit
 
 log = logging.getLogger("tandem.slicing")
@@ -115,21 +115,24 @@ class RepoIndex:
         """Write the cache (only blobs still present are kept) if anything new was parsed."""
         if not self.persist or not self._dirty:
             return
+        texts = {key: entry_json(entry) for key, entry in self._new.items()}
         if self._shared is not None:
-            self._shared.put(self._new)
+            self._shared.put_texts(texts)
             self._new = {}
         live = {_cache_key(r) for r in self._records.values() if isinstance(r, FileRecord)}
         blobs = {k: v for k, v in self._cache.items() if k in live or len(self._cache) < 20000}
+        # Each new entry is serialised once, for both stores; joined, the text is the one
+        # json.dumps(..., separators=(",", ":")) gives for the whole object.
+        body = ",".join(
+            f"{json.dumps(k)}:{texts.get(k) or entry_json(v)}" for k, v in blobs.items()
+        )
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.cache_path.parent / ".gitignore"
             if not ignore.exists():  # the cache is never committed, whatever the repo ignores
                 ignore.write_text("# Tandem's slicing cache; never committed.\n*\n")
             tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps({"version": CACHE_VERSION, "blobs": blobs}, separators=(",", ":")),
-                encoding="utf-8",
-            )
+            tmp.write_text(f'{{"version":{CACHE_VERSION},"blobs":{{{body}}}}}', encoding="utf-8")
             tmp.replace(self.cache_path)
         except OSError as exc:
             log.warning("could not write the slicing cache %s: %s", self.cache_path, exc)

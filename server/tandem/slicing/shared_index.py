@@ -22,6 +22,11 @@ MAX_ENTRIES = 200_000
 _BATCH = 500  # keys per query (SQLite allows 999 parameters before 3.32)
 
 
+def entry_json(entry: dict[str, Any]) -> str:
+    """An entry as the stores keep it: compact JSON."""
+    return json.dumps(entry, separators=(",", ":"))
+
+
 class SharedIndex:
     """A lazily opened, content-addressed store of parsed file versions."""
 
@@ -78,12 +83,16 @@ class SharedIndex:
 
     def put(self, entries: dict[str, dict[str, Any]]) -> None:
         """Store ``entries`` in one transaction and drop the oldest beyond :data:`MAX_ENTRIES`."""
-        if not entries:
+        self.put_texts({k: entry_json(v) for k, v in entries.items()})
+
+    def put_texts(self, texts: dict[str, str]) -> None:
+        """``put`` for entries already serialised by :func:`entry_json`."""
+        if not texts:
             return
         db = self._open()
         if db is None:
             return
-        rows = [(k, json.dumps(v, separators=(",", ":"))) for k, v in entries.items()]
+        rows = list(texts.items())
         try:
             with db:
                 db.execute("BEGIN")

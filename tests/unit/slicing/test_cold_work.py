@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from slice_repos import RepoBuilder, write_files
 
 from tandem.config import Settings
 from tandem.slicing import shared_index, slice_repository
-from tandem.slicing.index import RepoIndex, forget_parsed
+from tandem.slicing.index import CACHE_VERSION, RepoIndex, forget_parsed
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.result import FileRangeAnchor
 
@@ -38,6 +39,35 @@ def test_only_sibling_files_up_to_the_first_that_may_define_a_callee_are_parsed(
     assert index.known("pkg/b.py") is not None
     for unparsed in ("pkg/c.py", "pkg/ab.py", "pkg/d.py"):  # read for the name at most
         assert index.known(unparsed) is None, unparsed
+
+
+def test_a_reserved_word_is_no_callee_and_no_sibling_is_parsed_for_it(
+    make_repo: RepoBuilder,
+) -> None:
+    java = "src/main/java/p/"
+    repo = make_repo(
+        {
+            f"{java}A.java": (
+                "class A {\n  int run(int x) {\n    if (x > 0) { for (;;) { return (helper(x)); } }"
+                "\n    return 0;\n  }\n}\n"
+            ),
+            f"{java}B.java": "class B {\n  static int helper(int x) { return x; }\n}\n",
+            f"{java}C.java": "class C {\n  int f(int y) { if (y > 1) { return y; } return 0; }\n}",
+            "web/a.js": "function run(m, k) {\n  if (k) { delete (m[k]); }\n  return typeof k;\n}",
+            "web/b.js": "class Store {\n  delete(k) {\n    return k;\n  }\n}\n",
+        }
+    )
+    index = RepoIndex(repo, MAX)
+    anchor = FileRangeAnchor(path=f"{java}A.java", start_line=3, end_line=3)
+    result = slice_repository(repo, anchor, Settings(), index=index)
+    assert [(c.path, c.name) for c in result.callees] == [(f"{java}B.java", "B.helper")]
+    assert index.known(f"{java}C.java") is None  # it spells ``if``, and defines only f
+    index = RepoIndex(repo, MAX)
+    anchor = FileRangeAnchor(path="web/a.js", start_line=2, end_line=3)
+    result = slice_repository(repo, anchor, Settings(), index=index)
+    # JavaScript may name a member so (``delete``): its reserved words are looked up as before,
+    # the operator too
+    assert [(c.path, c.name) for c in result.callees] == [("web/b.js", "Store.delete")]
 
 
 def test_identifiers_are_ascii_names_and_other_bytes_split_them() -> None:
@@ -83,6 +113,31 @@ def test_files_readied_together_give_the_records_of_one_by_one(
     from_store.prefetch(rels)
     assert from_store.stats["parsed"] == 0
     assert _records(from_store, rels) == one_by_one
+
+
+def test_the_cache_file_and_the_shared_store_hold_the_same_compact_json(
+    make_repo: RepoBuilder,
+) -> None:
+    files = _test_files(3)
+    repo = make_repo(files)
+    for rel in files:  # versions no other test made, so this one parses them
+        (repo / rel).write_text(f"{files[rel]!s}\n# {repo.name}\n")
+    rels = [f"tests/test_m{k}.py" for k in range(3)]
+    forget_parsed()
+    first = RepoIndex(repo, MAX)
+    _records(first, rels[:2])
+    first.save()
+    forget_parsed()  # a later process: two versions from the cache file, one parsed anew
+    later = RepoIndex(repo, MAX)
+    _records(later, rels)
+    assert later.stats["parsed"] == 1
+    later.save()
+    text = later.cache_path.read_text(encoding="utf-8")
+    whole = json.loads(text)
+    assert text == json.dumps(whole, separators=(",", ":"))
+    assert whole["version"] == CACHE_VERSION and len(whole["blobs"]) == 3
+    stored = shared_index.default_store(CACHE_VERSION).get_many(list(whole["blobs"]))
+    assert stored == whole["blobs"]
 
 
 def test_the_shared_store_answers_many_keys_in_batches(

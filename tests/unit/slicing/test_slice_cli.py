@@ -155,3 +155,41 @@ def test_a_slice_is_the_same_whatever_the_process_hash_seed(make_repo: RepoBuild
             )
             outputs.add((path, done.stdout))
     assert len(outputs) == 2
+
+
+def test_a_slice_process_pauses_the_collector_and_a_caller_of_main_keeps_it(
+    make_repo: RepoBuilder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import subprocess
+    import sys
+
+    repo = make_repo(PYTHON_REPO)
+    args = ["slice", "--repo", str(repo), "--file", "pkg/shapes.py", "--lines", "20", "--json"]
+    # The process's own command line (argv None): paused while slicing, frozen on the way out.
+    probe = (
+        "import gc, sys\n"
+        "from tandem.cli import main\n"
+        "seen = []\n"
+        "import tandem.commands.slice_cmd as cmd\n"
+        "run = cmd.run\n"
+        "cmd.run = lambda a: (seen.append(gc.isenabled()), run(a))[1]\n"
+        f"sys.argv = ['tandem', *{args!r}]\n"
+        "code = main()\n"
+        "print(code, seen, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    server = Path(__file__).resolve().parents[3] / "server"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(server)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stderr.split() == ["0", "[False]", "True", "True"]
+    assert json.loads(done.stdout)["touched"]
+    # Called with arguments (a test, an embedding program): the collector is left alone.
+    frozen = gc.get_freeze_count()
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["touched"]
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
