@@ -29,8 +29,9 @@ def helper_hops(
     for _rec, unit, idents in helpers:
         if not usable(unit.simple_name) or norm(unit.simple_name) in touched_norms:
             continue
-        keys = (norm(i) for i in idents)
-        hit = next((touched_norms[k] for k in keys if k in touched_norms), None)
+        # The first touched name in name order, not in the set's (hash-seeded) order: the reason
+        # shown must not change from one process to the next.
+        hit = min((touched_norms[k] for k in map(norm, idents) if k in touched_norms), default=None)
         if hit is not None:
             out.setdefault(norm(unit.simple_name), (unit.simple_name, hit))
     return out

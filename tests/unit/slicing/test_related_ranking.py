@@ -6,6 +6,9 @@ reads the ranked tests (best first, each with a one-line reason).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from slice_repos import RepoBuilder
@@ -569,3 +572,25 @@ def test_a_changed_typescript_constructor_is_found_through_new_class(
     tests = _related(repo, "src/cart.ts", _line_of(repo, "src/cart.ts", "first.trim()"))
     assert _names(tests) == ["a new cart holds its first item"]
     assert tests[0].reason.startswith("calls Cart")
+
+
+def test_a_helper_calling_two_touched_units_names_the_same_one_in_every_process() -> None:
+    script = (
+        "from tandem.slicing.related_hops import helper_hops\n"
+        "from tandem.slicing.units import Unit\n"
+        "helper = Unit('make_report', 'function', 1, 3)\n"
+        "idents = frozenset(['render_row', 'render_cell', 'width', 'rows'])\n"
+        "touched = {'renderrow': 'render_row', 'rendercell': 'render_cell'}\n"
+        "print(helper_hops([(None, helper, idents)], touched))\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(seen) == 1, seen
