@@ -27,7 +27,7 @@ W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
-W_TEXT = 2.0
+W_TEXT = 2.5
 # Methods a test reaches by calling the class (Python, TypeScript ``new C()``, Rust ``C::new``):
 # the class is the name to look for.
 CONSTRUCTORS = frozenset(
