@@ -26,7 +26,7 @@ from tandem.slicing.units import Unit
 
 log = logging.getLogger("tandem.slicing")
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 CACHE_FILE = f"index-v{CACHE_VERSION}.json"
 
 

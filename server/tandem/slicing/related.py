@@ -7,6 +7,8 @@ Evidence for a test unit, strongest first:
   a source function that calls it (``calls echo_via_pager, which calls _tempfilepager``), up to
   two such source links;
 - it references the touched unit's class or type;
+- it spells a phrase of the changed lines' string literals (a message, a help line: tests of
+  output run a public entry point and compare what it printed);
 - its file pairs with a changed file by convention (``test_core.py``, ``ParserTest.java``,
   ``parser.test.ts``), holds the inline tests of a changed Rust file, or is in a changed
   package (a Go folder; a Java package, whose tests live in the ``src/test/java`` mirror);
@@ -28,8 +30,9 @@ filler never displaces a ranked test, and is shown by signature). Each result ca
 one-line reason naming its two strongest pieces of evidence.
 
 This module assembles the list; ``related_scoring`` weighs each test's evidence, with the words
-of ``related_words``, the rarity table of ``related_table``, the file conventions of
-``related_files`` and the indirect links of ``related_hops``.
+of ``related_words``, the literal phrases of ``related_text``, the rarity table of
+``related_table``, the file conventions of ``related_files`` and the indirect links of
+``related_hops``.
 """
 
 from __future__ import annotations

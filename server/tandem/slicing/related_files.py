@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 _INDEX_STEMS = ("index", "mod", "lib", "__init__", "init", "main")
 _JVM_ROOT = re.compile(r"(^|/)src/(main|test)/(java|kotlin)/")
+_ISSUE = re.compile(r"\d{3,}$")  # a test of one reported issue: ``JsonPointer1425Test``
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -29,12 +30,13 @@ def _stem_key(path: str) -> str:
 
 @functools.lru_cache(maxsize=65_536)
 def paired(test_path: str, src_path: str) -> bool:
-    """Whether a test file is named after a source file (``test_core.py``, ``CoreTest.java``)."""
+    """Whether a test file is named after a source file (``test_core.py``, ``CoreTest.java``,
+    ``JsonPointer1425Test.java``: the test of one reported issue)."""
     if test_path == src_path:
         return False
     t, s = PurePosixPath(test_path), PurePosixPath(src_path)
     tk, sk = _stem_key(test_path), _stem_key(src_path)
-    if tk == sk and tk not in _INDEX_STEMS:
+    if sk and sk in (tk, _ISSUE.sub("", tk)) and sk not in _INDEX_STEMS:
         return True
     if tk in _INDEX_STEMS or sk in _INDEX_STEMS or sk == "":
         # a package's index pairs with a test named after its folder

@@ -10,6 +10,7 @@ from tandem.slicing.records import FileRecord
 from tandem.slicing.related_files import package_of, paired
 from tandem.slicing.related_hops import cut_off_by_imports, helper_hops, source_callers
 from tandem.slicing.related_table import RankableTest, Rarity
+from tandem.slicing.related_text import phrase_hits
 from tandem.slicing.related_words import WORD_STOP, name_tokens, norm, tokens_of, usable, words
 from tandem.slicing.units import Unit
 
@@ -26,6 +27,7 @@ W_WORDS = 4.5
 W_PAIR = 1.5
 W_SAME_FILE = 2.0
 W_SAME_PACKAGE = 1.0
+W_TEXT = 2.5
 # Methods a test reaches by calling the class (Python, TypeScript ``new C()``, Rust ``C::new``):
 # the class is the name to look for.
 CONSTRUCTORS = frozenset(
@@ -42,6 +44,7 @@ class ChangeInfo:
     files: set[str] = field(default_factory=set)
     touched: list[tuple[str, Unit]] = field(default_factory=list)  # (path, unit)
     added_idents: set[str] = field(default_factory=set)
+    phrases: set[str] = field(default_factory=set)  # of the changed lines' string literals
 
 
 class ScoredTest(NamedTuple):
@@ -123,6 +126,7 @@ def score_tests(
     )
     change_packages = {pkg for p in change.files if (pkg := package_of(p))}
     pair_cache: dict[str, str | None] = {}
+    expected = phrase_hits(change.phrases, records, len(tests)) if W_TEXT > 0 else {}
 
     def paired_with(path: str) -> str | None:
         if path not in pair_cache:
@@ -174,6 +178,8 @@ def score_tests(
         if types:
             w, nm = max(types)
             reasons.append((W_TYPE * w, f"references {nm}"))
+        if (text := expected.get((t.rec.path, t.unit.start_line))) is not None:
+            reasons.append((W_TEXT * text[0], f'expects "{text[1]}"'))
         # Sorted: set order varies with the process's hash seed, and slices must be deterministic.
         shared = sorted(names.tokens & t.tokens)
         lexical = 0.0

@@ -24,6 +24,7 @@ from tandem.slicing.languages import FAMILY, language_for_path
 from tandem.slicing.records import FileRecord, identifiers
 from tandem.slicing.related import Candidate, rank_tests
 from tandem.slicing.related_scoring import ChangeInfo
+from tandem.slicing.related_text import literal_phrases
 from tandem.slicing.render import Block, Rendered, render, shown_lines
 from tandem.slicing.result import (
     Anchor,
@@ -117,6 +118,10 @@ def slice_repository(
     for change in kept:
         for line in change.added_text:
             info.added_idents.update(identifiers(line.encode("utf-8")))
+        if (changed := records.get(change.path)) is not None:
+            text = changed.lines()
+            new_lines = (text[n - 1] for n in sorted(change.lines) if 0 < n <= len(text))
+            info.phrases |= literal_phrases(new_lines, FAMILY[changed.language])
     sources = index.sources(walk.files, families)
     ranked = rank_tests(info, test_records, settings.context.max_related_tests, sources)
     called = callees(index, walk, records, touched)

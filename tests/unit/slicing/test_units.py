@@ -174,6 +174,24 @@ def test_java_tests_carry_test_annotations_in_src_test_mirrors() -> None:
     assert spans(fu)["InvoiceTest.manyTaxes"] == (11, 13)
 
 
+def test_a_comment_at_the_end_of_a_line_belongs_to_that_line_not_to_the_next_item() -> None:
+    source = """
+        class StreamParser {
+            private final Queue<Node> emitQueue = new ArrayDeque<>(); // events to emit
+            private final List<Element> deferredEls = new ArrayList<>(); // closed, not emitted
+
+            /** Runs. */
+            void run() {} // trailing
+            int depth;
+        }
+    """
+    fu = extract_units("StreamParser.java", textwrap.dedent(source).lstrip("\n"), "java")
+    assert spans(fu)["StreamParser.emitQueue"] == (2, 2)
+    assert spans(fu)["StreamParser.deferredEls"] == (3, 3)
+    assert spans(fu)["StreamParser.run"] == (5, 6)  # its Javadoc still leads it
+    assert spans(fu)["StreamParser.depth"] == (7, 7)
+
+
 def test_java_junit3_test_methods_count_as_tests() -> None:
     source = """
         public class LegacyTest extends TestCase {

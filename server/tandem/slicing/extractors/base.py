@@ -86,6 +86,7 @@ class Extractor:
         self, children: list[Node], *, prefix: str, container: str, test_region: bool
     ) -> None:
         lead: list[Node] = []  # comments, attributes and decorators waiting for their item
+        last = 0  # the line the previous item (or token) ends on
         for child in children:
             kind = child.type
             if kind == "ERROR":
@@ -93,8 +94,11 @@ class Extractor:
                     child.children, prefix=prefix, container=container, test_region=test_region
                 )
                 lead = []
+                last = end_line_of(child)
                 continue
             if kind in ("comment", "line_comment", "block_comment"):
+                if not lead and line_of(child) == last:
+                    continue  # ``int x; // note``: it trails the item before, not the next one
                 if lead and line_of(child) > end_line_of(lead[-1]) + 1:
                     lead = []
                 lead.append(child)
@@ -102,6 +106,7 @@ class Extractor:
             if kind in ("attribute_item", "decorator"):
                 lead.append(child)
                 continue
+            last = end_line_of(child)
             if not child.is_named:
                 lead = []
                 continue
