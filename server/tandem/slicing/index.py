@@ -21,7 +21,12 @@ from tandem.slicing.file_stamps import Stamp, file_stamp, settled
 from tandem.slicing.files import SourceText, read_source, too_large
 from tandem.slicing.languages import LanguageName, language_for_path
 from tandem.slicing.records import FileRecord, blob_id, cache_key, parse_entry
-from tandem.slicing.shared_index import SharedIndex, default_store, entry_json
+from tandem.slicing.shared_index import (
+    SharedIndex,
+    default_store,
+    entry_json,
+    remove_older_versions,
+)
 from tandem.slicing.units import Unit
 
 log = logging.getLogger("tandem.slicing")
@@ -131,6 +136,8 @@ class RepoIndex:
             ignore = self.cache_path.parent / ".gitignore"
             if not ignore.exists():  # the cache is never committed, whatever the repo ignores
                 ignore.write_text("# Tandem's slicing cache; never committed.\n*\n")
+            if not self.cache_path.exists():
+                remove_older_versions(self.cache_path)
             tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(f'{{"version":{CACHE_VERSION},"blobs":{{{body}}}}}', encoding="utf-8")
             tmp.replace(self.cache_path)

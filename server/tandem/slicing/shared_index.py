@@ -4,13 +4,15 @@ A fresh checkout, a copy or a worktree of a repository holds mostly file version
 elsewhere; this store lets a cold slice of such a tree skip parsing them. Entries are keyed like
 the repository cache (git blob id, language, test file or not) and hold units and identifiers
 only, never source text. The file name carries the cache version, so a format change starts a
-new store. Any SQLite error turns the store off for the process: slicing never depends on it.
+new store (and removes the stores of older versions). Any SQLite error turns the store off for
+the process: slicing never depends on it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ class SharedIndex:
             return self._db
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                remove_older_versions(self.path)
             db = sqlite3.connect(str(self.path), timeout=2.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             # A cache: a commit need not wait for the disk (a power cut may lose the last
@@ -108,6 +112,27 @@ class SharedIndex:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+_VERSIONED = re.compile(r"^(?P<stem>.+-v)(?P<version>\d+)(?P<suffix>\.[a-z]+)(-wal|-shm)?$")
+
+
+def remove_older_versions(path: Path) -> None:
+    """Delete the caches an older cache version left beside ``path`` (``slicing-v4.sqlite``
+    beside ``slicing-v5.sqlite``, ``index-v4.json`` beside ``index-v5.json``): nothing reads
+    them again, and a store can be hundreds of megabytes. A newer version's is left alone."""
+    mine = _VERSIONED.match(path.name)
+    if mine is None:
+        return
+    for other in path.parent.iterdir():
+        found = _VERSIONED.match(other.name)
+        if (
+            found is not None
+            and found["stem"] == mine["stem"]
+            and found["suffix"] == mine["suffix"]
+            and int(found["version"]) < int(mine["version"])
+        ):
+            other.unlink(missing_ok=True)
 
 
 def default_store(version: int) -> SharedIndex:

@@ -185,3 +185,15 @@ def test_the_shared_store_commits_without_waiting_for_the_disk(tmp_path: Path) -
     assert db is not None
     assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_new_cache_version_removes_the_stores_of_older_versions(tmp_path: Path) -> None:
+    for name in ("slicing-v3.sqlite", "slicing-v4.sqlite", "slicing-v4.sqlite-wal"):
+        (tmp_path / name).write_bytes(b"old")
+    for name in ("slicing-v9.sqlite", "notes.txt", "other-v1.sqlite"):
+        (tmp_path / name).write_bytes(b"keep")
+    store = shared_index.SharedIndex(tmp_path / "slicing-v5.sqlite")
+    store.put({"k": {"units": [], "idents": [], "errors": False}})
+    left = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("slicing-v5"))
+    assert left == ["notes.txt", "other-v1.sqlite", "slicing-v9.sqlite"]
+    assert store.get("k") == {"units": [], "idents": [], "errors": False}

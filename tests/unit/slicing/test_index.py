@@ -84,6 +84,17 @@ def test_a_changed_file_is_reparsed_alone_and_mtimes_do_not_matter(
     assert "added" in {u.name for u in records[0].units}
 
 
+def test_a_new_cache_version_deletes_the_older_cache_file(make_repo: RepoBuilder) -> None:
+    repo = make_repo(PYTHON_REPO)
+    cache = repo / ".tandem" / "cache"
+    cache.mkdir(parents=True)
+    (cache / "index-v1.json").write_text("{}")
+    index = RepoIndex(repo, MAX)
+    index.record("pkg/shapes.py")
+    index.save()
+    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", CACHE_FILE]
+
+
 def test_a_process_reuses_parsed_versions_without_reading_the_cache_file(
     make_repo: RepoBuilder,
 ) -> None:
