@@ -33,6 +33,28 @@ _RESERVED_TEXT = {
     "python": " ".join(keyword.kwlist),
 }
 _RESERVED = {family: frozenset(text.split()) for family, text in _RESERVED_TEXT.items()}
+# Receivers of the language's standard library: ``Math.ceil(x)``, ``Object.getPrototypeOf(o)``,
+# ``Vec::new()`` or ``strings.Split(s)`` call the library, never the repository's function of
+# that name, whose signature would mislead the drafter.
+_LIBRARY_TEXT = {
+    "js": """Array BigInt Buffer Date Error JSON Map Math Number Object Promise Proxy Reflect
+        RegExp Set String Symbol WeakMap WeakSet console document globalThis process window""",
+    "java": """Arrays Boolean Character Collections Collectors Double Integer List Long Map Math
+        Objects Optional Set Stream String System Thread""",
+    "python": """collections datetime functools itertools json logging math os path re shutil
+        subprocess sys time typing""",
+    "go": """bytes errors filepath fmt io math os reflect sort strconv strings sync time""",
+    "rust": """Arc BTreeMap Box Cell HashMap HashSet Mutex Option Path PathBuf Rc RefCell String
+        Vec alloc core fmt io mem ptr std""",
+}
+_LIBRARY = {family: frozenset(text.split()) for family, text in _LIBRARY_TEXT.items()}
+_RECEIVER = re.compile(r"(\w+)\s*(?:\.|::)\s*$")
+
+
+def _library_call(body: str, at: int, library: frozenset[str]) -> bool:
+    """Whether the call whose name starts at ``at`` is made on a standard library receiver."""
+    found = _RECEIVER.search(body, max(0, at - 40), at)
+    return found is not None and found.group(1) in library
 
 
 def callees(
@@ -49,12 +71,16 @@ def callees(
         if unit.kind != "function":
             continue
         rec = records[path]
-        reserved = _RESERVED.get(FAMILY[rec.language], frozenset())
+        family = FAMILY[rec.language]
+        reserved = _RESERVED.get(family, frozenset())
+        library = _LIBRARY.get(family, frozenset())
         lines = rec.lines()[unit.start_line - 1 : unit.end_line]
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
-            if name not in own and name not in called and name not in reserved:
+            if name in own or name in called or name in reserved:
+                continue
+            if not _library_call(body, m.start(1), library):
                 called.append(name)
     if not called:
         return []

@@ -360,6 +360,30 @@ def test_callees_in_a_sibling_file_of_the_same_package_are_found(make_repo: Repo
     assert "return x * 2" not in result.text
 
 
+def test_a_call_on_the_standard_library_is_not_the_repository_function_of_that_name(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "src/round.ts": (
+                "export function roundUp(x: number): number {\n"
+                "  return Math.ceil(x) + Object.keys({}).length + clamp(x);\n}\n"
+            ),
+            "src/ceil.ts": "export function ceil(x: number, d: number): number {\n  return x;\n}\n",
+            "src/keys.ts": "export function keys(o: object): string[] {\n  return [];\n}\n",
+            "src/clamp.ts": "export function clamp(x: number): number {\n  return x;\n}\n",
+            "src/lib.rs": "fn build() -> Vec<u8> {\n    let v = Vec::new();\n    fill(v)\n}\n",
+            "src/fill.rs": (
+                "pub fn new() -> u8 {\n    0\n}\npub fn fill(v: Vec<u8>) -> Vec<u8> {\n    v\n}\n"
+            ),
+        }
+    )
+    ts = slice_lines(repo, "src/round.ts", 2)
+    assert [c.name for c in ts.callees] == ["clamp"]
+    rust = slice_lines(repo, "src/lib.rs", 2)
+    assert [c.name for c in rust.callees] == ["fill"]
+
+
 def test_members_removed_under_a_class_header_do_not_touch_the_header(
     make_repo: RepoBuilder,
 ) -> None:
