@@ -51,10 +51,16 @@ _LIBRARY = {family: frozenset(text.split()) for family, text in _LIBRARY_TEXT.it
 _RECEIVER = re.compile(r"(\w+)\s*(?:\.|::)\s*$")
 
 
-def _library_call(body: str, at: int, library: frozenset[str]) -> bool:
-    """Whether the call whose name starts at ``at`` is made on a standard library receiver."""
+# Where a call without a receiver (``has(x)``, not ``obj.has(x)``) reaches only functions outside
+# any class or object: a method needs its receiver (Java's bare calls reach the class's methods).
+_BARE_REACHES_FREE_FUNCTIONS = frozenset({"js", "python", "go", "rust"})
+
+
+def _receiver(body: str, at: int) -> str | None:
+    """The receiver of the call whose name starts at ``at`` (``Math`` in ``Math.ceil(``), or
+    None for a bare call."""
     found = _RECEIVER.search(body, max(0, at - 40), at)
-    return found is not None and found.group(1) in library
+    return found.group(1) if found is not None else None
 
 
 def callees(
@@ -66,6 +72,7 @@ def callees(
     """Functions called by the touched functions, defined in a changed file or a non-test file
     beside one, in the order first called; at most ``MAX_CALLEES``."""
     called: list[str] = []
+    member_calls: set[str] = set()  # names called on a receiver at least once
     own = {u.simple_name for _, u in touched}
     for path, unit in touched:
         if unit.kind != "function":
@@ -78,9 +85,14 @@ def callees(
         body = "\n".join(lines[1:]) if len(lines) > 1 else "\n".join(lines)
         for m in _CALL.finditer(body):
             name = m.group(1)
-            if name in own or name in called or name in reserved:
+            if name in own or name in reserved:
                 continue
-            if not _library_call(body, m.start(1), library):
+            receiver = _receiver(body, m.start(1))
+            if receiver in library:
+                continue
+            if receiver is not None or family not in _BARE_REACHES_FREE_FUNCTIONS:
+                member_calls.add(name)
+            if name not in called:
                 called.append(name)
     if not called:
         return []
@@ -96,9 +108,10 @@ def callees(
     ]
     out: list[CalleeSignature] = []
     for name in called:
-        holder = next((rec for rec in records.values() if name in rec.functions()), None)
+        free = name not in member_calls
+        holder = next((rec for rec in records.values() if _defines(rec, name, free)), None)
         if holder is None:
-            holder = _defined_in(index, siblings, name)
+            holder = _defined_in(index, siblings, name, free)
         if holder is not None:
             path, unit = holder.path, holder.functions()[name]
             out.append(
@@ -122,15 +135,22 @@ def called_in(text: str, found: list[CalleeSignature]) -> list[CalleeSignature]:
 _LAST_NAME = re.compile(r"[.:>\s]+")
 
 
-def _defined_in(index: RepoIndex, files: list[str], name: str) -> FileRecord | None:
-    """The first of ``files`` defining function ``name``. A file whose text never spells the
-    name as a whole identifier cannot define it, and is left unparsed."""
+def _defines(rec: FileRecord, name: str, free: bool) -> bool:
+    """Whether ``rec`` defines function ``name`` (with ``free``, outside any class or object)."""
+    unit = rec.functions().get(name)
+    return unit is not None and not (free and unit.container)
+
+
+def _defined_in(index: RepoIndex, files: list[str], name: str, free: bool) -> FileRecord | None:
+    """The first of ``files`` defining function ``name`` (``free``: as a free function). A file
+    whose text never spells the name as a whole identifier cannot define it, and is left
+    unparsed."""
     spelled = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
     for rel in files:
         text = index.source_text(rel)
         if text is None or name not in text or spelled.search(text) is None:
             continue
         found = index.record(rel)
-        if isinstance(found, FileRecord) and name in found.functions():
+        if isinstance(found, FileRecord) and _defines(found, name, free):
             return found
     return None

@@ -53,7 +53,9 @@ def test_a_reserved_word_is_no_callee_and_no_sibling_is_parsed_for_it(
             ),
             f"{java}B.java": "class B {\n  static int helper(int x) { return x; }\n}\n",
             f"{java}C.java": "class C {\n  int f(int y) { if (y > 1) { return y; } return 0; }\n}",
-            "web/a.js": "function run(m, k) {\n  if (k) { delete (m[k]); }\n  return typeof k;\n}",
+            "web/a.js": (
+                "function run(m, k, s) {\n  if (k) { delete (m[k]); }\n  return s.delete(k);\n}"
+            ),
             "web/b.js": "class Store {\n  delete(k) {\n    return k;\n  }\n}\n",
         }
     )
@@ -65,8 +67,7 @@ def test_a_reserved_word_is_no_callee_and_no_sibling_is_parsed_for_it(
     index = RepoIndex(repo, MAX)
     anchor = FileRangeAnchor(path="web/a.js", start_line=2, end_line=3)
     result = slice_repository(repo, anchor, Settings(), index=index)
-    # JavaScript may name a member so (``delete``): its reserved words are looked up as before,
-    # the operator too
+    # JavaScript may name a member so (``s.delete(k)``): its reserved words are looked up
     assert [(c.path, c.name) for c in result.callees] == [("web/b.js", "Store.delete")]
 
 

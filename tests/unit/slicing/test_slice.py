@@ -384,6 +384,28 @@ def test_a_call_on_the_standard_library_is_not_the_repository_function_of_that_n
     assert [c.name for c in rust.callees] == ["fill"]
 
 
+def test_a_bare_call_is_a_free_function_never_a_method_of_that_name(
+    make_repo: RepoBuilder,
+) -> None:
+    repo = make_repo(
+        {
+            "src/a.ts": (
+                'import {has} from "./util"\n'
+                'export function f(o: object): boolean {\n  return has(o, "k")\n}\n'
+            ),
+            "src/proxy.ts": "export const traps = {\n  has(s, p) {\n    return true\n  },\n}\n",
+            "src/util.ts": (
+                "export function has(o: object, k: string): boolean {\n  return k in o\n}\n"
+            ),
+            "pkg/run.py": "def run(x):\n    return helper(x)\n",
+            "pkg/k.py": "class K:\n    def helper(self, x):\n        return x\n",
+        }
+    )
+    ts = slice_lines(repo, "src/a.ts", 3)
+    assert [(c.path, c.name) for c in ts.callees] == [("src/util.ts", "has")]
+    assert slice_lines(repo, "pkg/run.py", 2).callees == []
+
+
 def test_members_removed_under_a_class_header_do_not_touch_the_header(
     make_repo: RepoBuilder,
 ) -> None:
