@@ -48,7 +48,7 @@ _LIBRARY_TEXT = {
         Vec alloc core fmt io mem ptr std""",
 }
 _LIBRARY = {family: frozenset(text.split()) for family, text in _LIBRARY_TEXT.items()}
-_RECEIVER = re.compile(r"(\w+)\s*(?:\.|::)\s*$")
+_RECEIVER = re.compile(r"(\w*)\s*(?:\.|::)\s*$")
 
 
 # Where a call without a receiver (``has(x)``, not ``obj.has(x)``) reaches only functions outside
@@ -57,8 +57,8 @@ _BARE_REACHES_FREE_FUNCTIONS = frozenset({"js", "python", "go", "rust"})
 
 
 def _receiver(body: str, at: int) -> str | None:
-    """The receiver of the call whose name starts at ``at`` (``Math`` in ``Math.ceil(``), or
-    None for a bare call."""
+    """The receiver of the call whose name starts at ``at`` (``Math`` in ``Math.ceil(``; ``""``
+    when it is an expression, as in ``items().map(``), or None for a bare call."""
     found = _RECEIVER.search(body, max(0, at - 40), at)
     return found.group(1) if found is not None else None
 

@@ -397,12 +397,15 @@ def test_a_bare_call_is_a_free_function_never_a_method_of_that_name(
             "src/util.ts": (
                 "export function has(o: object, k: string): boolean {\n  return k in o\n}\n"
             ),
+            "src/b.ts": "export function g(o: any): boolean {\n  return o.get().has(1)\n}\n",
             "pkg/run.py": "def run(x):\n    return helper(x)\n",
             "pkg/k.py": "class K:\n    def helper(self, x):\n        return x\n",
         }
     )
     ts = slice_lines(repo, "src/a.ts", 3)
     assert [(c.path, c.name) for c in ts.callees] == [("src/util.ts", "has")]
+    chained = slice_lines(repo, "src/b.ts", 2)  # a call on an expression is a member call
+    assert [(c.path, c.name) for c in chained.callees] == [("src/proxy.ts", "traps.has")]
     assert slice_lines(repo, "pkg/run.py", 2).callees == []
 
 
