@@ -122,7 +122,7 @@ class RepoIndex:
             return
         texts = {key: entry_json(entry) for key, entry in self._new.items()}
         if self._shared is not None:
-            self._shared.put_texts(texts)
+            self._shared.put(texts)
             self._new = {}
         live = {_cache_key(r) for r in self._records.values() if isinstance(r, FileRecord)}
         blobs = {k: v for k, v in self._cache.items() if k in live or len(self._cache) < 20000}

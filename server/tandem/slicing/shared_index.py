@@ -85,12 +85,9 @@ class SharedIndex:
             return {}
         return out
 
-    def put(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Store ``entries`` in one transaction and drop the oldest beyond :data:`MAX_ENTRIES`."""
-        self.put_texts({k: entry_json(v) for k, v in entries.items()})
-
-    def put_texts(self, texts: dict[str, str]) -> None:
-        """``put`` for entries already serialised by :func:`entry_json`."""
+    def put(self, texts: dict[str, str]) -> None:
+        """Store entries serialised by :func:`entry_json` (the repository cache file is written
+        from the same text) in one transaction; drop the oldest beyond :data:`MAX_ENTRIES`."""
         if not texts:
             return
         db = self._open()

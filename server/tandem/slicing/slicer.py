@@ -256,15 +256,10 @@ def _joined(rec: FileRecord, first: Block, second: Block) -> Block:
         every = range(block.start_line, block.end_line + 1)
         shown.update(every if block.shown is None else block.shown)
     kinds = dict.fromkeys([*first.note.split(", "), *second.note.split(", ")])
-    return Block(
-        rec.path,
-        first.name,
-        start,
-        end,
-        rec.lines()[start - 1 : end],
-        note=", ".join(kinds),
-        shown=None if len(shown) >= end - start + 1 else frozenset(shown),
-    )
+    block = _block(rec, start, end, first.name, ", ".join(kinds))
+    if len(shown) < end - start + 1:
+        block.shown = frozenset(shown)
+    return block
 
 
 NAMES_IN_HEADER = 3

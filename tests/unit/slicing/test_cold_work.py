@@ -146,7 +146,12 @@ def test_the_shared_store_answers_many_keys_in_batches(
 ) -> None:
     monkeypatch.setattr(shared_index, "_BATCH", 2)
     store = shared_index.SharedIndex(tmp_path / "store.sqlite")
-    store.put({f"k{i}": {"units": [], "idents": [], "errors": i} for i in range(5)})
+    store.put(
+        {
+            f"k{i}": shared_index.entry_json({"units": [], "idents": [], "errors": i})
+            for i in range(5)
+        }
+    )
     got = store.get_many(["k0", "k2", "k4", "k1", "missing"])
     assert got == {f"k{i}": {"units": [], "idents": [], "errors": i} for i in (0, 1, 2, 4)}
 
@@ -181,7 +186,7 @@ def test_a_warm_shared_store_never_hides_a_change_in_a_clone_or_in_place(
 
 def test_the_shared_store_commits_without_waiting_for_the_disk(tmp_path: Path) -> None:
     store = shared_index.SharedIndex(tmp_path / "store.sqlite")
-    store.put({"k": {"units": [], "idents": [], "errors": False}})
+    store.put({"k": shared_index.entry_json({"units": [], "idents": [], "errors": False})})
     db = store._open()
     assert db is not None
     assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
@@ -194,7 +199,7 @@ def test_a_new_cache_version_removes_the_stores_of_older_versions(tmp_path: Path
     for name in ("slicing-v9.sqlite", "notes.txt", "other-v1.sqlite"):
         (tmp_path / name).write_bytes(b"keep")
     store = shared_index.SharedIndex(tmp_path / "slicing-v5.sqlite")
-    store.put({"k": {"units": [], "idents": [], "errors": False}})
+    store.put({"k": shared_index.entry_json({"units": [], "idents": [], "errors": False})})
     left = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("slicing-v5"))
     assert left == ["notes.txt", "other-v1.sqlite", "slicing-v9.sqlite"]
     assert store.get("k") == {"units": [], "idents": [], "errors": False}
